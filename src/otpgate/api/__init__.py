@@ -1,0 +1,1 @@
+"""The native v1 HTTP API: translates HTTP to service calls and outcomes to JSON."""

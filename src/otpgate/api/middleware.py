@@ -1,0 +1,100 @@
+"""One pure ASGI middleware for what every request needs: an id, a size limit, content-type
+rules, a latency metric and an access log line (with the route, never the query string)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from otpgate.api.problems import http_problem
+from otpgate.metrics import Metrics
+
+MAX_BODY_BYTES = 64 * 1024
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+_JSON_TYPES = ("application/json",)
+
+log = structlog.get_logger("otpgate.http")
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp, metrics: Metrics, json_prefix: str = "/v1/") -> None:
+        self.app = app
+        self.metrics = metrics
+        self.json_prefix = json_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = {key.decode("latin-1"): value.decode("latin-1")
+                   for key, value in scope["headers"]}
+        request_id = headers.get("x-request-id", "")[:64] or secrets.token_hex(8)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        status_holder = {"status": 500}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            refusal = None
+            if scope["method"] in _BODY_METHODS:
+                refusal, receive = await self._read_body(scope, headers, receive)
+            if refusal is not None:
+                await refusal(scope, receive, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
+        finally:
+            self._observe(scope, status_holder["status"], time.perf_counter() - started)
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    async def _read_body(self, scope: Scope, headers: dict[str, str],
+                         receive: Receive) -> tuple[Any, Receive]:
+        """Read the whole body (at most 64 KiB) so handlers never see more, then replay it."""
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return http_problem(413, f"the body is larger than {MAX_BODY_BYTES} bytes"), receive
+        chunks = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                return (http_problem(413, f"the body is larger than {MAX_BODY_BYTES} bytes"),
+                        receive)
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if (body and content_type and scope["path"].startswith(self.json_prefix)
+                and not (content_type in _JSON_TYPES or content_type.endswith("+json"))):
+            return http_problem(415, "send the body as application/json"), receive
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return None, replay
+
+    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+        route = scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        self.metrics.request_seconds.labels(scope["method"], path, str(status)).observe(seconds)
+        log.info("request", method=scope["method"], route=path, status=status,
+                 ms=round(seconds * 1000, 2))

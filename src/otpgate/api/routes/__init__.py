@@ -1,0 +1,1 @@
+"""Routers of the native API, one module per resource."""

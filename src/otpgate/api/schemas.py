@@ -1,0 +1,164 @@
+"""Request and response bodies of the native API, as the OpenAPI document shows them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from otpgate.domain.verification import CheckResult, Verification
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_printable)]
+
+
+class Body(BaseModel):
+    # strict: "6" is not a code length and true is not a number
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class StartVerification(Body):
+    to: Annotated[Text, Field(min_length=1, max_length=64, examples=["+447123123456"])]
+    channel: Literal["sms"] = "sms"
+    country: Annotated[Text | None, Field(min_length=2, max_length=3, examples=["GB"])] = None
+    template: Annotated[Text | None, Field(max_length=2000,
+                                           examples=["Your {app} code is {code}"])] = None
+    sender: Annotated[Text | None, Field(max_length=32, examples=["MAYFLOWER"])] = None
+    code_length: Annotated[int | None, Field(ge=4, le=10)] = None
+    ttl_seconds: Annotated[int | None, Field(ge=1, le=86400)] = None
+    locale: Annotated[str | None, Field(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$",
+                                        max_length=35)] = None
+    external_id: Annotated[Text | None, Field(max_length=128)] = None
+    reference: Annotated[Text | None, Field(max_length=128)] = None
+    idempotency_key: Annotated[Text | None, Field(min_length=1, max_length=255)] = None
+
+
+class CheckCode(Body):
+    code: Annotated[str, Field(max_length=64)]
+
+
+class CheckCodeByNumber(CheckCode):
+    to: Annotated[Text, Field(min_length=1, max_length=64)]
+    country: Annotated[Text | None, Field(min_length=2, max_length=3)] = None
+
+
+class NewApp(Body):
+    name: Annotated[Text, Field(min_length=1, max_length=64)]
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class AppChanges(Body):
+    settings: dict[str, Any]
+
+
+class VerificationOut(BaseModel):
+    id: str
+    to: str
+    channel: str
+    status: str
+    country: str | None
+    line_type: str
+    attempts: int
+    max_attempts: int
+    sends: int
+    delivery_status: str
+    external_id: str | None
+    reference: str | None
+    created_at: str
+    expires_at: str
+    approved_at: str | None
+
+
+class VerificationPage(BaseModel):
+    verifications: list[VerificationOut]
+    next_cursor: str | None
+
+
+class CheckOut(BaseModel):
+    id: str
+    status: str
+    valid: bool
+    attempts_left: int
+
+
+class LookupOut(BaseModel):
+    number: str
+    valid: bool
+    country: str | None
+    line_type: str
+    national_format: str
+
+
+class AppOut(BaseModel):
+    id: str
+    name: str
+    settings: dict[str, Any]
+    created_at: str
+
+
+class AppList(BaseModel):
+    apps: list[AppOut]
+
+
+class NewKeyOut(BaseModel):
+    key_id: str
+    secret: str
+    api_key: str
+
+
+class OutboxMessageOut(BaseModel):
+    id: str
+    to: str
+    sender: str | None
+    body: str
+    verification_id: str
+    created_at: str
+
+
+class OutboxOut(BaseModel):
+    messages: list[OutboxMessageOut]
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    field: str | None = None
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """UTC RFC 3339 with a Z, to the millisecond."""
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def verification_out(verification: Verification) -> dict[str, Any]:
+    return {
+        "id": verification.id, "to": verification.to, "channel": verification.channel,
+        "status": verification.status.value, "country": verification.country,
+        "line_type": verification.line_type, "attempts": verification.attempts,
+        "max_attempts": verification.max_attempts, "sends": verification.sends,
+        "delivery_status": verification.delivery_status.value,
+        "external_id": verification.external_id, "reference": verification.reference,
+        "created_at": timestamp(verification.created_at),
+        "expires_at": timestamp(verification.expires_at),
+        "approved_at": timestamp(verification.approved_at),
+    }
+
+
+def check_out(result: CheckResult) -> dict[str, Any]:
+    return {"id": result.verification.id, "status": result.verification.status.value,
+            "valid": result.valid, "attempts_left": result.verification.attempts_left}

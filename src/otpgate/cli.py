@@ -1,0 +1,269 @@
+"""The `otpgate` command: thin calls into the runtime and the services."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+import uvicorn
+
+from otpgate.api.schemas import check_out, timestamp, verification_out
+from otpgate.config import CONFIG_FILE_VARIABLE, ConfigError, Settings, load_settings
+from otpgate.domain.errors import OtpgateError
+from otpgate.domain.phone import lookup_number, normalize_country
+from otpgate.logs import configure_logging
+from otpgate.runtime import (
+    DEFAULT_APP_NAME,
+    Runtime,
+    bootstrap_default_app,
+    build_runtime,
+    migrate,
+)
+from otpgate.server import create_app
+from otpgate.service.verifications import StartRequest
+
+cli = typer.Typer(help="otpgate: phone verification by SMS one-time codes.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+apps_cli = typer.Typer(help="Apps (integrations).", no_args_is_help=True)
+keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
+cli.add_typer(apps_cli, name="apps")
+cli.add_typer(keys_cli, name="keys")
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML file of settings")]
+JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+AppOption = Annotated[str, typer.Option("--app", help="app name")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"otpgate: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings_from(config: Path | None) -> Settings:
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    if config is not None:  # worker processes of `serve --workers N` read the same file
+        os.environ[CONFIG_FILE_VARIABLE] = str(config)
+    return settings
+
+
+@contextmanager
+def opened(config: Path | None, *, quiet_logs: bool = True) -> Iterator[Runtime]:
+    """A migrated runtime for one command; domain refusals become one line on stderr."""
+    settings = settings_from(config)
+    configure_logging("warning" if quiet_logs else settings.log_level, settings.log_format)
+    try:
+        runtime = build_runtime(settings)
+    except (ConfigError, OtpgateError) as exc:
+        fail(str(exc), 2)
+    try:
+        migrate(runtime)
+        yield runtime
+    except OtpgateError as exc:
+        fail(f"{exc.code}: {exc.detail}")
+    finally:
+        runtime.close()
+
+
+def emit(as_json: bool, data: Any, text: str | Callable[[], str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(data))
+    else:
+        typer.echo(text() if callable(text) else text)
+
+
+@cli.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8080,
+    workers: Annotated[int, typer.Option(min=1, help="server processes")] = 1,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="do not deliver messages")
+                         ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the API server (and message delivery, unless --no-worker)."""
+    with opened(config) as runtime:
+        first_key = bootstrap_default_app(runtime)
+        _announce(runtime, first_key, as_json)
+    settings = settings_from(config)
+    configure_logging(settings.log_level, settings.log_format)
+    options: dict[str, Any] = {"host": host, "port": port, "access_log": False,
+                               "log_level": settings.log_level, "server_header": False}
+    if workers > 1:
+        os.environ["OTPGATE_SERVE_DELIVERS"] = "0" if no_worker else "1"
+        uvicorn.run("otpgate.server:app_from_environment", factory=True, workers=workers,
+                    **options)
+        return
+    try:
+        runtime = build_runtime(settings)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    uvicorn.run(create_app(runtime, deliver=not no_worker), **options)
+
+
+def _announce(runtime: Runtime, first_key: Any, as_json: bool) -> None:
+    """Print the secrets a person needs, once: on the start that created them."""
+    token = runtime.secrets.admin_token if runtime.secrets.admin_token_generated else None
+    if first_key is None and token is None:
+        return
+    data = {"app": DEFAULT_APP_NAME, "api_key": first_key.api_key if first_key else None,
+            "admin_token": token}
+    lines = ["otpgate: first start; these are shown once, keep them:"]
+    if first_key is not None:
+        lines.append(f"  API key of app '{DEFAULT_APP_NAME}':  {first_key.api_key}")
+    if token is not None:
+        lines.append(f"  admin token:                 {token}")
+    emit(as_json, data, "\n".join(lines))
+
+
+@cli.command()
+def worker(config: ConfigOption = None) -> None:
+    """Deliver queued messages (without serving the API)."""
+    with opened(config, quiet_logs=False) as runtime:
+        stop = asyncio.Event()
+
+        async def run() -> None:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await runtime.worker.run(stop)
+
+        asyncio.run(run())
+
+
+@cli.command(name="migrate")
+def migrate_command(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Bring the database schema up to date."""
+    with opened(config):
+        emit(as_json, {"migrated": True}, "otpgate: schema is up to date")
+
+
+@apps_cli.command("create")
+def apps_create(
+    name: str, config: ConfigOption = None, as_json: JsonOption = False,
+    settings: Annotated[str, typer.Option(help="settings as a JSON object")] = "{}",
+) -> None:
+    """Create an app."""
+    try:
+        changes = json.loads(settings)
+    except json.JSONDecodeError as exc:
+        fail(f"--settings is not JSON: {exc}", 2)
+    with opened(config) as runtime:
+        app = runtime.apps.create_app(name, changes)
+        emit(as_json, {"id": app.id, "name": app.name, "settings": app.settings.to_mapping()},
+             f"{app.id}  {app.name}")
+
+
+@apps_cli.command("list")
+def apps_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """List apps."""
+    with opened(config) as runtime:
+        found = runtime.apps.list_apps()
+        emit(as_json, {"apps": [{"id": app.id, "name": app.name} for app in found]},
+             lambda: "\n".join(f"{app.id}  {app.name}" for app in found))
+
+
+@keys_cli.command("create")
+def keys_create(app: str, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Create an API key for APP (name or id); the secret is shown once."""
+    with opened(config) as runtime:
+        owner = runtime.apps.find_app_by_name(app) if not app.startswith("app_") else \
+            runtime.apps.get_app(app)
+        key = runtime.apps.create_key(owner.id)
+        emit(as_json, {"key_id": key.key_id, "secret": key.secret, "api_key": key.api_key},
+             key.api_key)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(key_id: str, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Revoke a key at once."""
+    with opened(config) as runtime:
+        runtime.apps.revoke_key(None, key_id)
+        emit(as_json, {"revoked": key_id}, f"revoked {key_id}")
+
+
+@cli.command()
+def send(
+    number: str, config: ConfigOption = None, as_json: JsonOption = False,
+    app: AppOption = DEFAULT_APP_NAME,
+    country: Annotated[str | None, typer.Option(help="for a national number")] = None,
+) -> None:
+    """Start a verification: send a code to NUMBER."""
+    with opened(config) as runtime:
+        owner = runtime.apps.find_app_by_name(app)
+        region = normalize_country(country) if country else None
+        result = runtime.verifications.start(owner, StartRequest(to=number, country=region))
+        # deliver now, so `otpgate outbox` shows it even when no server is running
+        asyncio.run(runtime.worker.deliver_due())
+        out = verification_out(result.verification)
+        emit(as_json, out, f"{out['id']}  {out['status']}  to {out['to']}")
+
+
+@cli.command()
+def check(verification_id: str, code: str, config: ConfigOption = None,
+          as_json: JsonOption = False, app: AppOption = DEFAULT_APP_NAME) -> None:
+    """Check CODE against a verification."""
+    with opened(config) as runtime:
+        owner = runtime.apps.find_app_by_name(app)
+        out = check_out(runtime.verifications.check(owner, verification_id, code))
+        emit(as_json, out, f"{out['status']}  valid={str(out['valid']).lower()}  "
+                           f"attempts_left={out['attempts_left']}")
+        if not out["valid"]:
+            raise typer.Exit(1)
+
+
+@cli.command()
+def outbox(
+    config: ConfigOption = None, as_json: JsonOption = False,
+    follow: Annotated[bool, typer.Option("--follow", help="keep printing new messages")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
+) -> None:
+    """Read the developer outbox (all apps), newest last."""
+    with opened(config) as runtime:
+        if runtime.outbox is None:
+            fail("the developer outbox exists only with the outbox SMS provider")
+        seen: set[str] = set()
+        while True:
+            for message in reversed(runtime.outbox.read(None, None, limit)):
+                if message.id in seen:
+                    continue
+                seen.add(message.id)
+                data = {"id": message.id, "to": message.to, "sender": message.sender,
+                        "body": message.body, "verification_id": message.verification_id,
+                        "created_at": timestamp(message.created_at)}
+                emit(as_json, data, f"{data['created_at']}  {message.to}  {message.body}")
+            if not follow:
+                return
+            sys.stdout.flush()
+            time.sleep(0.5)
+
+
+@cli.command()
+def lookup(number: str, as_json: JsonOption = False,
+           country: Annotated[str | None, typer.Option()] = None) -> None:
+    """Parse NUMBER: validity, country and line type. Sends nothing."""
+    try:
+        found = lookup_number(number, normalize_country(country) if country else None,
+                              field="number")
+    except OtpgateError as exc:
+        fail(f"{exc.code}: {exc.detail}")
+    out = {"number": found.e164, "valid": found.valid, "country": found.country,
+           "line_type": found.line_type.value, "national_format": found.national_format}
+    emit(as_json, out, f"{out['number']}  valid={str(out['valid']).lower()}  "
+                       f"{out['country']}  {out['line_type']}  {out['national_format']}")
+
+
+def main() -> None:
+    cli()

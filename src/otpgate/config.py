@@ -1,0 +1,82 @@
+"""Settings from the environment, a `.env` file or a TOML file, validated once at start."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROVIDERS = ("outbox", "http", "twilio", "vonage", "smpp")
+CONFIG_FILE_VARIABLE = "OTPGATE_CONFIG"
+
+
+class ConfigError(Exception):
+    """A bad setting; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OTPGATE_", env_file=".env", extra="ignore",
+                                      frozen=True)
+
+    data_dir: Path = Path("./otpgate-data")
+    database_url: str | None = None
+    database_pool_size: int = Field(10, ge=1, le=200)
+    redis_url: str | None = None
+    admin_token: str | None = Field(None, min_length=16)
+    secret_key: str | None = Field(None, min_length=32)
+    sms_provider: str = "outbox"
+    default_sender: str | None = None
+    public_url: str | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["console", "json"] = "console"
+    serve_delivers: bool = True  # `serve --no-worker` sets it false for its worker processes
+
+    @field_validator("sms_provider")
+    @classmethod
+    def _known_providers(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = [name for name in names if name not in PROVIDERS]
+        if not names or unknown:
+            raise ValueError(f"must be a comma-separated list of {', '.join(PROVIDERS)}")
+        return ",".join(names)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite:", "postgresql:",
+                                                       "postgresql+psycopg:")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @property
+    def providers(self) -> list[str]:
+        return self.sms_provider.split(",")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'otpgate.db'}"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings once; the environment wins over the TOML file."""
+    path = config_file or (Path(os.environ[CONFIG_FILE_VARIABLE])
+                           if os.environ.get(CONFIG_FILE_VARIABLE) else None)
+    from_file: dict[str, Any] = {}
+    if path is not None:
+        try:
+            from_file = {key.lower().removeprefix("otpgate_"): value
+                         for key, value in tomllib.loads(path.read_text()).items()}
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"--config {path}: {exc}") from None
+        from_file = {key: value for key, value in from_file.items()
+                     if f"OTPGATE_{key.upper()}" not in os.environ}
+    try:
+        return Settings(**{**from_file, **overrides})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "OTPGATE_" + str(error["loc"][0]).upper() if error["loc"] else "settings"
+        raise ConfigError(f"{name}: {error['msg']}") from None

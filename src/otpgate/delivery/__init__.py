@@ -1,0 +1,1 @@
+"""Message delivery: the worker that drains the queue, and one sender per SMS provider."""

@@ -1,0 +1,1 @@
+"""One `SmsSender` per provider."""

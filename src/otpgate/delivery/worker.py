@@ -1,0 +1,126 @@
+"""Drains the message queue: lease due messages, hand each to a provider, record the result."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from datetime import timedelta
+
+import structlog
+
+from otpgate.delivery.protocol import (
+    OutgoingSms,
+    PermanentSendError,
+    SmsSender,
+    TransientSendError,
+)
+from otpgate.domain.verification import DeliveryStatus
+from otpgate.service.ports import Clock, MessageQueue, Observer, QueuedMessage
+from otpgate.service.sealing import Sealer
+
+log = structlog.get_logger("otpgate.delivery")
+
+MAX_DELIVERY_ATTEMPTS = 8
+LEASE_SECONDS = 30
+EXPIRED_CODE_SWEEP_SECONDS = 5.0
+
+
+class DeliveryWorker:
+    def __init__(self, queue: MessageQueue, senders: Sequence[SmsSender], sealer: Sealer,
+                 clock: Clock, observer: Observer, *, batch_size: int = 64, poll_seconds: float = 0.25) -> None:
+        self._queue = queue
+        self._senders = list(senders)
+        self._sealer = sealer
+        self._clock = clock
+        self._observer = observer
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def wake(self) -> None:
+        """Called from any thread after a message is committed: deliver now, not at next poll."""
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        next_sweep = 0.0
+        log.info("delivery_started", providers=[sender.name for sender in self._senders])
+        while not stop.is_set():
+            try:
+                delivered = await self.deliver_due()
+                if self._loop.time() >= next_sweep:
+                    await asyncio.to_thread(self._queue.erase_expired_codes, self._clock.now())
+                    next_sweep = self._loop.time() + EXPIRED_CODE_SWEEP_SECONDS
+            except Exception:
+                # a database hiccup must not end delivery; the lease keeps claims safe
+                log.exception("delivery_loop_error")
+                delivered = 0
+            if delivered < self._batch_size:
+                await self._sleep_until_woken(stop)
+        for sender in self._senders:
+            await sender.close()
+
+    async def _sleep_until_woken(self, stop: asyncio.Event) -> None:
+        assert self._wake is not None
+        waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
+        _, pending = await asyncio.wait(waiters, timeout=self._poll_seconds,
+                                        return_when=asyncio.FIRST_COMPLETED)
+        for waiter in pending:
+            waiter.cancel()
+        self._wake.clear()
+
+    async def deliver_due(self) -> int:
+        """Deliver one batch of due messages; returns how many were claimed."""
+        batch = await asyncio.to_thread(self._queue.claim, self._batch_size, self._clock.now(),
+                                        LEASE_SECONDS)
+        await asyncio.gather(*(self._deliver(message) for message in batch))
+        return len(batch)
+
+    async def _deliver(self, message: QueuedMessage) -> None:
+        sms = OutgoingSms(
+            message_id=message.id, app_id=message.app_id,
+            verification_id=message.verification_id, to=message.to, sender=message.sender,
+            body=self._sealer.open(message.body_sealed, message.id),
+        )
+        errors = []
+        for sender in self._senders:
+            try:
+                receipt = await sender.send(sms)
+            except TransientSendError as exc:
+                errors.append(f"{sender.name}: {exc}")
+                continue
+            except PermanentSendError as exc:
+                log.warning("message_refused", message_id=message.id, provider=sender.name,
+                            error=str(exc))
+                await self._fail(message, sender.name, str(exc))
+                return
+            await asyncio.to_thread(self._queue.mark_done, message.id, receipt.status,
+                                    sender.name, receipt.provider_message_id, self._clock.now())
+            self._observer.message_status(receipt.status)
+            log.info("message_sent", message_id=message.id, provider=sender.name,
+                     status=receipt.status.value)
+            return
+        await self._retry_or_give_up(message, "; ".join(errors))
+
+    async def _retry_or_give_up(self, message: QueuedMessage, error: str) -> None:
+        now = self._clock.now()
+        if message.attempts >= MAX_DELIVERY_ATTEMPTS:
+            log.warning("message_given_up", message_id=message.id, error=error)
+            await self._fail(message, self._senders[-1].name, error)
+            return
+        # exponential backoff with full jitter, so a provider outage is not hit in lockstep
+        delay = random.uniform(0, min(300.0, 2.0 ** message.attempts))
+        log.info("message_retry", message_id=message.id, error=error, delay_seconds=delay)
+        await asyncio.to_thread(self._queue.retry_later, message.id, error,
+                                now + timedelta(seconds=delay))
+
+    async def _fail(self, message: QueuedMessage, provider: str, error: str) -> None:
+        undeliverable = await asyncio.to_thread(self._queue.mark_failed, message.id, provider,
+                                                error, self._clock.now())
+        self._observer.message_status(DeliveryStatus.FAILED)
+        if undeliverable is not None:
+            self._observer.verification_status(undeliverable)

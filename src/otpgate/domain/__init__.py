@@ -1,0 +1,1 @@
+"""The verification domain: pure rules, no framework, no I/O."""

@@ -1,0 +1,169 @@
+"""App settings, their defaults and ranges, and the delivery policy they imply."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from otpgate.domain.codes import MAX_CODE_LENGTH, MIN_CODE_LENGTH, CodeAlphabet
+from otpgate.domain.errors import CountryBlocked, LineTypeBlocked, SenderInvalid, SettingInvalid
+from otpgate.domain.phone import LineType, PhoneNumber, normalize_country
+from otpgate.domain.templates import validate_sender, validate_template
+
+MAX_TTL_SECONDS = 86_400
+MAX_LIST_ITEMS = 300
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    code_length: int = 6
+    code_alphabet: CodeAlphabet = CodeAlphabet.DIGITS
+    ttl_seconds: int = 600
+    max_attempts: int = 5
+    max_sends: int = 5
+    resend_cooldown_seconds: int = 30
+    template: str = "Your verification code is {code}"
+    sender: str | None = None
+    allowed_countries: tuple[str, ...] = ()
+    blocked_countries: tuple[str, ...] = ()
+    blocked_line_types: tuple[LineType, ...] = ()
+    approved_senders: tuple[str, ...] = ()
+    status_callback_url: str | None = None
+    sms_campaign: Mapping[str, str] | None = None
+
+    def to_mapping(self) -> dict[str, Any]:
+        """Every setting with its value, as the API shows it."""
+        values = dataclasses.asdict(self)
+        for name, value in values.items():
+            if isinstance(value, tuple):
+                values[name] = list(value)
+        values["sms_campaign"] = dict(self.sms_campaign) if self.sms_campaign else None
+        return values
+
+
+def _integer(low: int, high: int) -> Callable[[str, object], int]:
+    def parse(name: str, value: object) -> int:
+        # bool is an int in Python; `true` is not a length
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise SettingInvalid(f"{name} must be an integer from {low} to {high}",
+                                 field=f"settings.{name}")
+        return value
+    return parse
+
+
+def _string_list(item: Callable[[str, str], str]) -> Callable[[str, object], tuple[str, ...]]:
+    def parse(name: str, value: object) -> tuple[str, ...]:
+        if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
+            raise SettingInvalid(f"{name} must be a list of at most {MAX_LIST_ITEMS} strings",
+                                 field=f"settings.{name}")
+        items = []
+        for element in value:
+            if not isinstance(element, str):
+                raise SettingInvalid(f"{name} must hold only strings", field=f"settings.{name}")
+            items.append(item(name, element))
+        return tuple(dict.fromkeys(items))
+    return parse
+
+
+def _country(name: str, value: str) -> str:
+    return normalize_country(value, field=f"settings.{name}")
+
+
+def _line_type(name: str, value: str) -> str:
+    try:
+        return LineType(value)
+    except ValueError:
+        raise SettingInvalid(f"{value!r} is not a line type", field=f"settings.{name}") from None
+
+
+def _sender(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise SettingInvalid(f"{name} must be a string", field=f"settings.{name}")
+    return validate_sender(value, field=f"settings.{name}")
+
+
+def _optional(parse: Callable[[str, object], Any]) -> Callable[[str, object], Any]:
+    return lambda name, value: None if value is None else parse(name, value)
+
+
+def _alphabet(name: str, value: object) -> CodeAlphabet:
+    if value not in {alphabet.value for alphabet in CodeAlphabet}:
+        raise SettingInvalid(f"{name} must be 'digits' or 'alphanumeric'",
+                             field=f"settings.{name}")
+    return CodeAlphabet(str(value))
+
+
+def _template(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise SettingInvalid(f"{name} must be a string", field=f"settings.{name}")
+    return validate_template(value, field=f"settings.{name}")
+
+
+def _callback_url(name: str, value: object) -> str:
+    url = urlsplit(value) if isinstance(value, str) and len(value) <= 2048 else None
+    if url is None or url.scheme not in ("http", "https") or not url.hostname:
+        raise SettingInvalid(f"{name} must be an http or https URL", field=f"settings.{name}")
+    return str(value)
+
+
+def _campaign(name: str, value: object) -> Mapping[str, str]:
+    keyword = value.get("opt_in_keyword") if isinstance(value, dict) else None
+    if (not isinstance(value, dict) or set(value) != {"opt_in_keyword"}
+            or not isinstance(keyword, str) or not 1 <= len(keyword.strip()) <= 20):
+        raise SettingInvalid(f'{name} must be null or {{"opt_in_keyword": "<1 to 20 chars>"}}',
+                             field=f"settings.{name}")
+    return {"opt_in_keyword": keyword.strip()}
+
+
+_PARSERS: dict[str, Callable[[str, object], Any]] = {
+    "code_length": _integer(MIN_CODE_LENGTH, MAX_CODE_LENGTH),
+    "code_alphabet": _alphabet,
+    "ttl_seconds": _integer(1, MAX_TTL_SECONDS),
+    "max_attempts": _integer(1, 20),
+    "max_sends": _integer(1, 20),
+    "resend_cooldown_seconds": _integer(0, 3600),
+    "template": _template,
+    "sender": _optional(_sender),
+    "allowed_countries": _string_list(_country),
+    "blocked_countries": _string_list(_country),
+    "blocked_line_types": _string_list(_line_type),
+    "approved_senders": _string_list(_sender),
+    "status_callback_url": _optional(_callback_url),
+    "sms_campaign": _optional(_campaign),
+}
+
+
+def apply_settings(base: AppSettings, changes: Mapping[str, object]) -> AppSettings:
+    """Validate `changes` and return `base` with them applied; unknown names are refused."""
+    if not isinstance(changes, Mapping):
+        raise SettingInvalid("settings must be an object", field="settings")
+    parsed = {}
+    for name, value in changes.items():
+        parser = _PARSERS.get(name)
+        if parser is None:
+            raise SettingInvalid(f"unknown setting {name!r}", field=f"settings.{name}")
+        parsed[name] = parser(name, value)
+    return dataclasses.replace(base, **parsed)
+
+
+def enforce_destination_policy(settings: AppSettings, number: PhoneNumber) -> None:
+    """Refuse a number the app may not send to, by country and by line type."""
+    country = number.country or ""
+    if settings.allowed_countries and country not in settings.allowed_countries:
+        raise CountryBlocked(f"this app does not send to {country or 'this country'}",
+                             field="to")
+    if country in settings.blocked_countries:
+        raise CountryBlocked(f"this app does not send to {country}", field="to")
+    # landline_or_mobile is its own type: blocking landline must not block US mobiles
+    if number.line_type in settings.blocked_line_types:
+        raise LineTypeBlocked(f"this app does not send to {number.line_type} numbers",
+                              field="to")
+
+
+def enforce_sender_policy(settings: AppSettings, sender: str | None) -> None:
+    if sender is not None and settings.approved_senders and sender not in settings.approved_senders:
+        raise SenderInvalid("the sender is not among the app's approved senders",
+                            reason="not_approved")

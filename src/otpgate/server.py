@@ -1,0 +1,58 @@
+"""The ASGI application: native API, compatibility APIs, error handlers, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from otpgate import __version__
+from otpgate.api.middleware import RequestGuard
+from otpgate.api.problems import register_problem_handlers
+from otpgate.api.routes import apps, lookups, ops, outbox, verifications
+from otpgate.config import load_settings
+from otpgate.logs import configure_logging
+from otpgate.runtime import Runtime, build_runtime
+
+DESCRIPTION = """Phone verification by SMS one-time codes.
+
+Every `/v1` route needs an app API key (`Authorization: Bearer <key_id>.<secret>`, or HTTP
+Basic with the key id and secret); `/v1/apps` routes need the admin token as Bearer.
+Errors are `application/problem+json` (RFC 9457)."""
+
+
+def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
+    """The ASGI app over a built runtime; `deliver` runs the delivery loop in this process."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(runtime.worker.run(stop)) if deliver else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+
+    app = FastAPI(title="otpgate", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan, default_response_class=JSONResponse,
+                  responses={400: {"description": "problem+json"}})
+    app.state.runtime = runtime
+    register_problem_handlers(app)
+    for router in (verifications.router, lookups.router, outbox.router, apps.router,
+                   ops.router):
+        app.include_router(router)
+    app.add_middleware(RequestGuard, metrics=runtime.metrics)
+    return app
+
+
+def app_from_environment() -> Any:
+    """Factory for `uvicorn --factory` and for `serve --workers N`: settings from the env."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(build_runtime(settings), deliver=settings.serve_delivers)

@@ -1,0 +1,1 @@
+"""Use cases: what otpgate does, over ports that the adapters implement."""

@@ -1,0 +1,14 @@
+"""Identifiers that sort by creation time, so a cursor is simply the last id seen."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from otpgate.service.ports import RandomSource
+
+
+def new_id(prefix: str, now: datetime, random: RandomSource) -> str:
+    millis = int(now.timestamp() * 1000).to_bytes(6, "big")
+    token = base64.b32encode(millis + random.token_bytes(9)).decode().lower()
+    return f"{prefix}_{token}"

@@ -1,0 +1,176 @@
+"""The ports the use cases depend on; `store/` and `runtime` provide the implementations."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from otpgate.domain.policy import AppSettings
+from otpgate.domain.verification import DeliveryStatus, Verification
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class RandomSource(Protocol):
+    def choice(self, symbols: str) -> str: ...
+
+    def token_bytes(self, count: int) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class App:
+    id: str
+    name: str
+    settings: AppSettings
+    webhook_secret: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    key_id: str
+    app_id: str
+    secret_hash: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    id: str
+    app_id: str
+    verification_id: str
+    to: str
+    sender: str | None
+    body_sealed: bytes
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PendingVerification:
+    verification: Verification
+    code_sealed: bytes | None
+
+
+@dataclass(frozen=True)
+class IdempotentAnswer:
+    fingerprint: str
+    created: bool
+    verification: Verification
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: str
+    app_id: str
+    to: str
+    sender: str | None
+    body_sealed: bytes
+    verification_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    to: str | None
+    status: str | None
+    limit: int
+    before_id: str | None
+
+
+class VerificationWriter(Protocol):
+    """The statements of one write transaction that starts or re-sends a verification."""
+
+    def find_idempotent(self, app_id: str, key: str, since: datetime) -> IdempotentAnswer | None:
+        ...
+
+    def remember_idempotent(self, app_id: str, key: str, answer: IdempotentAnswer,
+                            now: datetime) -> None: ...
+
+    def find_pending(self, app_id: str, to: str) -> PendingVerification | None: ...
+
+    def expire(self, verification_id: str, now: datetime) -> None: ...
+
+    def insert(self, verification: Verification, code_hash: str, code_sealed: bytes) -> None: ...
+
+    def record_resend(self, verification_id: str, now: datetime) -> Verification: ...
+
+    def enqueue(self, message: QueuedMessage) -> None: ...
+
+
+class VerificationStore(Protocol):
+    def writing(self) -> AbstractContextManager[VerificationWriter]: ...
+
+    def get(self, app_id: str, verification_id: str) -> Verification | None: ...
+
+    def list(self, app_id: str, query: ListQuery, now: datetime) -> list[Verification]: ...
+
+    def pending_id_for(self, app_id: str, to: str) -> str | None: ...
+
+    def check(self, app_id: str, verification_id: str, code_hash: str,
+              now: datetime) -> Verification | None:
+        """Count one attempt atomically; None when the verification is unknown or not pending."""
+        ...
+
+    def cancel(self, app_id: str, verification_id: str, now: datetime) -> Verification | None: ...
+
+
+class MessageQueue(Protocol):
+    """The delivery worker's view of queued messages."""
+
+    def claim(self, limit: int, now: datetime, lease_seconds: int) -> list[QueuedMessage]: ...
+
+    def mark_done(self, message_id: str, status: DeliveryStatus, provider: str,
+                  provider_message_id: str | None, now: datetime) -> None: ...
+
+    def mark_failed(self, message_id: str, provider: str, error: str,
+                    now: datetime) -> Verification | None:
+        """A permanent failure: the message is failed and, if it was the newest message of a
+        pending verification, that verification is undeliverable (and returned)."""
+        ...
+
+    def retry_later(self, message_id: str, error: str, at: datetime) -> None: ...
+
+    def erase_expired_codes(self, now: datetime) -> int: ...
+
+
+class DevOutbox(Protocol):
+    def deposit(self, entry: OutboxEntry) -> None: ...
+
+    def read(self, app_id: str | None, to: str | None, limit: int) -> list[OutboxEntry]: ...
+
+
+class AppStore(Protocol):
+    def insert_app(self, app: App) -> None: ...
+
+    def get_app(self, app_id: str) -> App | None: ...
+
+    def get_app_by_name(self, name: str) -> App | None: ...
+
+    def list_apps(self) -> list[App]: ...
+
+    def update_settings(self, app_id: str, settings: AppSettings, now: datetime) -> None: ...
+
+    def insert_key(self, key: ApiKeyRecord) -> None: ...
+
+    def revoke_key(self, app_id: str | None, key_id: str, now: datetime) -> bool:
+        """Revoke a live key (of `app_id`, when given); False if there is none."""
+        ...
+
+    def find_key(self, key_id: str) -> tuple[str, App] | None:
+        """The secret hash of a live key and its app."""
+        ...
+
+
+class Observer(Protocol):
+    """Hears what happened, for metrics (and later webhooks); never decides anything."""
+
+    def verification_status(self, verification: Verification) -> None: ...
+
+    def check_outcome(self, outcome: str) -> None: ...
+
+    def message_status(self, status: DeliveryStatus) -> None: ...

@@ -1,0 +1,241 @@
+"""Start, re-send, check, cancel and read verifications."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from otpgate.domain.codes import CodeHasher, generate_code
+from otpgate.domain.errors import (
+    IdempotencyConflict,
+    NotFound,
+    NotPending,
+    RateLimited,
+    ValidationFailed,
+)
+from otpgate.domain.phone import PhoneNumber, parse_number
+from otpgate.domain.policy import (
+    MAX_TTL_SECONDS,
+    enforce_destination_policy,
+    enforce_sender_policy,
+)
+from otpgate.domain.templates import render_template, validate_sender, validate_template
+from otpgate.domain.verification import (
+    CheckOutcome,
+    CheckResult,
+    DeliveryStatus,
+    Status,
+    Verification,
+)
+from otpgate.service.ids import new_id
+from otpgate.service.ports import (
+    App,
+    Clock,
+    IdempotentAnswer,
+    ListQuery,
+    Observer,
+    QueuedMessage,
+    RandomSource,
+    VerificationStore,
+    VerificationWriter,
+)
+from otpgate.service.sealing import Sealer
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+MAX_SUBMITTED_CODE_LENGTH = 64
+_OUTCOMES = {
+    Status.APPROVED: CheckOutcome.APPROVED,
+    Status.PENDING: CheckOutcome.WRONG_CODE,
+    Status.LOCKED: CheckOutcome.LOCKED,
+    Status.EXPIRED: CheckOutcome.EXPIRED,
+}
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """What a caller asks for; None means "the app's setting"."""
+
+    to: str
+    country: str | None = None
+    channel: str = "sms"
+    template: str | None = None
+    sender: str | None = None
+    code_length: int | None = None
+    ttl_seconds: int | None = None
+    locale: str | None = None
+    external_id: str | None = None
+    reference: str | None = None
+    idempotency_key: str | None = None
+
+    def fingerprint(self) -> str:
+        fields = asdict(self)
+        fields.pop("idempotency_key")
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class StartResult:
+    verification: Verification
+    created: bool  # False: an earlier pending verification was re-sent
+
+
+class VerificationService:
+    def __init__(self, store: VerificationStore, clock: Clock, random: RandomSource,
+                 hasher: CodeHasher, sealer: Sealer, observer: Observer,
+                 default_sender: str | None, on_message_queued: Callable[[], None]) -> None:
+        self._store = store
+        self._clock = clock
+        self._random = random
+        self._hasher = hasher
+        self._sealer = sealer
+        self._observer = observer
+        self._default_sender = default_sender
+        self._on_message_queued = on_message_queued
+
+    def start(self, app: App, request: StartRequest) -> StartResult:
+        """Create a verification and queue its message, or re-send the pending one."""
+        number = parse_number(request.to, request.country)
+        settings = app.settings
+        enforce_destination_policy(settings, number)
+        sender = request.sender or settings.sender or self._default_sender
+        if request.sender is not None:
+            validate_sender(request.sender)
+        enforce_sender_policy(settings, sender)
+        template = settings.template if request.template is None else validate_template(
+            request.template)
+        ttl = settings.ttl_seconds if request.ttl_seconds is None else request.ttl_seconds
+        if not 1 <= ttl <= MAX_TTL_SECONDS:
+            raise ValidationFailed(f"ttl_seconds must be from 1 to {MAX_TTL_SECONDS}",
+                                   field="ttl_seconds")
+        fingerprint = request.fingerprint()
+        now = self._clock.now()
+        with self._store.writing() as writer:
+            if request.idempotency_key is not None:
+                earlier = writer.find_idempotent(app.id, request.idempotency_key,
+                                                 now - IDEMPOTENCY_WINDOW)
+                if earlier is not None:
+                    if earlier.fingerprint != fingerprint:
+                        raise IdempotencyConflict(
+                            "this idempotency_key was used with a different request")
+                    return StartResult(earlier.verification, earlier.created)
+            result = self._start_or_resend(writer, app, request, number, sender, template, ttl,
+                                           now)
+            if request.idempotency_key is not None:
+                writer.remember_idempotent(
+                    app.id, request.idempotency_key,
+                    IdempotentAnswer(fingerprint, result.created, result.verification), now)
+        self._on_message_queued()
+        if result.created:
+            self._observer.verification_status(result.verification)
+        return result
+
+    def _start_or_resend(self, writer: VerificationWriter, app: App, request: StartRequest,
+                         number: PhoneNumber, sender: str | None, template: str, ttl: int,
+                         now: datetime) -> StartResult:
+        pending = writer.find_pending(app.id, number.e164)
+        if pending is not None and pending.verification.status_at(now) is Status.PENDING:
+            verification = pending.verification
+            self._enforce_resend_limits(app, verification, now)
+            assert pending.code_sealed is not None, "a pending verification keeps its code"
+            code = self._sealer.open(pending.code_sealed, verification.id)
+            minutes = math.ceil((verification.expires_at - now).total_seconds() / 60)
+            self._enqueue(writer, app, verification, sender, template, code, minutes, now)
+            return StartResult(writer.record_resend(verification.id, now), created=False)
+        if pending is not None:
+            writer.expire(pending.verification.id, now)
+        settings = app.settings
+        code_length = settings.code_length if request.code_length is None else request.code_length
+        code = generate_code(code_length, settings.code_alphabet, self._random.choice)
+        verification = Verification(
+            id=new_id("ver", now, self._random), app_id=app.id, to=number.e164,
+            channel=request.channel, status=Status.PENDING, country=number.country,
+            line_type=number.line_type.value, attempts=0, max_attempts=settings.max_attempts,
+            sends=1, delivery_status=DeliveryStatus.QUEUED, external_id=request.external_id,
+            reference=request.reference, created_at=now,
+            expires_at=now + timedelta(seconds=ttl), approved_at=None, last_sent_at=now,
+        )
+        writer.insert(verification, self._hasher.hash(verification.id, code),
+                      self._sealer.seal(code, verification.id))
+        self._enqueue(writer, app, verification, sender, template, code, math.ceil(ttl / 60), now)
+        return StartResult(verification, created=True)
+
+    def _enforce_resend_limits(self, app: App, verification: Verification,
+                               now: datetime) -> None:
+        if verification.sends >= app.settings.max_sends:
+            retry = (verification.expires_at - now).total_seconds()
+            raise RateLimited("this verification was sent the most times allowed",
+                              retry_after=math.ceil(retry), field="to")
+        ready_at = verification.last_sent_at + timedelta(
+            seconds=app.settings.resend_cooldown_seconds)
+        if now < ready_at:
+            raise RateLimited("a code was sent to this number moments ago",
+                              retry_after=math.ceil((ready_at - now).total_seconds()),
+                              field="to")
+
+    def _enqueue(self, writer: VerificationWriter, app: App, verification: Verification,
+                 sender: str | None, template: str, code: str, minutes: int,
+                 now: datetime) -> None:
+        body = render_template(template, {"code": code, "minutes": str(minutes),
+                                          "app": app.name})
+        message_id = new_id("msg", now, self._random)
+        writer.enqueue(QueuedMessage(
+            id=message_id, app_id=app.id, verification_id=verification.id, to=verification.to,
+            sender=sender, body_sealed=self._sealer.seal(body, message_id), attempts=0,
+            created_at=now,
+        ))
+
+    def check(self, app: App, verification_id: str, code: str) -> CheckResult:
+        """Count one attempt; a wrong code is an outcome, a final verification a refusal."""
+        _require_code(code)
+        now = self._clock.now()
+        code_hash = self._hasher.hash(verification_id, code)
+        updated = self._store.check(app.id, verification_id, code_hash, now)
+        if updated is None:
+            current = self.get(app, verification_id)
+            raise NotPending(f"the verification is {current.status}", status=current.status)
+        result = CheckResult(updated, _OUTCOMES[updated.status])
+        self._observer.check_outcome(result.outcome)
+        if updated.status is not Status.PENDING:
+            self._observer.verification_status(updated)
+        return result
+
+    def check_by_number(self, app: App, to: str, country: str | None, code: str) -> CheckResult:
+        _require_code(code)
+        number = parse_number(to, country)
+        verification_id = self._store.pending_id_for(app.id, number.e164)
+        if verification_id is None:
+            raise NotFound("no pending verification for this number", field="to")
+        return self.check(app, verification_id, code)
+
+    def cancel(self, app: App, verification_id: str) -> Verification:
+        now = self._clock.now()
+        canceled = self._store.cancel(app.id, verification_id, now)
+        if canceled is None:
+            current = self.get(app, verification_id)
+            raise NotPending(f"the verification is {current.status}", status=current.status)
+        self._observer.verification_status(canceled)
+        return canceled
+
+    def get(self, app: App, verification_id: str) -> Verification:
+        verification = self._store.get(app.id, verification_id)
+        if verification is None:
+            raise NotFound("no such verification")
+        return verification.seen_at(self._clock.now())
+
+    def list(self, app: App, query: ListQuery) -> list[Verification]:
+        now = self._clock.now()
+        return [v.seen_at(now) for v in self._store.list(app.id, query, now)]
+
+
+def _require_code(code: str) -> None:
+    """An empty code is not an attempt; neither is text no keyboard would send as a code."""
+    if not code.strip():
+        raise ValidationFailed("the code is empty", field="code")
+    if len(code) > MAX_SUBMITTED_CODE_LENGTH or not (code.isascii() and code.isprintable()):
+        raise ValidationFailed(
+            f"a code is at most {MAX_SUBMITTED_CODE_LENGTH} printable ASCII characters",
+            field="code")

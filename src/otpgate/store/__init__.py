@@ -1,0 +1,1 @@
+"""SQLAlchemy Core adapters for the service ports; every dialect difference lives here."""

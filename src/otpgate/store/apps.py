@@ -1,0 +1,86 @@
+"""Apps and API keys on SQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Row
+
+from otpgate.domain.policy import AppSettings, apply_settings
+from otpgate.service.ports import ApiKeyRecord, App
+from otpgate.store.engine import Database
+from otpgate.store.tables import api_keys, apps
+
+a = apps.c
+k = api_keys.c
+_APP_FIELDS = (a.id, a.name, a.settings, a.webhook_secret, a.created_at)
+
+
+@lru_cache(maxsize=1024)
+def _settings(text: str) -> AppSettings:
+    # re-applying stored settings fills in settings added by later versions with defaults;
+    # cached because every authenticated request reads its app's settings
+    return apply_settings(AppSettings(), json.loads(text))
+
+
+def _app(row: Row[Any]) -> App:
+    return App(id=row.id, name=row.name, settings=_settings(row.settings),
+               webhook_secret=row.webhook_secret, created_at=row.created_at)
+
+
+class SqlAppStore:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def insert_app(self, app: App) -> None:
+        with self._database.write() as connection:
+            connection.execute(insert(apps).values(
+                id=app.id, name=app.name, settings=json.dumps(app.settings.to_mapping()),
+                webhook_secret=app.webhook_secret, created_at=app.created_at,
+                updated_at=app.created_at))
+
+    def get_app(self, app_id: str) -> App | None:
+        return self._one(select(*_APP_FIELDS).where(a.id == app_id))
+
+    def get_app_by_name(self, name: str) -> App | None:
+        return self._one(select(*_APP_FIELDS).where(a.name == name))
+
+    def list_apps(self) -> list[App]:
+        with self._database.read() as connection:
+            return [_app(row) for row in connection.execute(select(*_APP_FIELDS)
+                                                            .order_by(a.created_at))]
+
+    def update_settings(self, app_id: str, settings: AppSettings, now: datetime) -> None:
+        with self._database.write() as connection:
+            connection.execute(update(apps).where(a.id == app_id).values(
+                settings=json.dumps(settings.to_mapping()), updated_at=now))
+
+    def insert_key(self, key: ApiKeyRecord) -> None:
+        with self._database.write() as connection:
+            connection.execute(insert(api_keys).values(
+                key_id=key.key_id, app_id=key.app_id, secret_hash=key.secret_hash,
+                created_at=key.created_at))
+
+    def revoke_key(self, app_id: str | None, key_id: str, now: datetime) -> bool:
+        statement = update(api_keys).where(k.key_id == key_id, k.revoked_at.is_(None))
+        if app_id is not None:
+            statement = statement.where(k.app_id == app_id)
+        with self._database.write() as connection:
+            result = connection.execute(statement.values(revoked_at=now))
+        return bool(result.rowcount)
+
+    def find_key(self, key_id: str) -> tuple[str, App] | None:
+        statement = (select(k.secret_hash, *_APP_FIELDS).join(apps, a.id == k.app_id)
+                     .where(k.key_id == key_id, k.revoked_at.is_(None)))
+        with self._database.read() as connection:
+            row = connection.execute(statement).first()
+        return None if row is None else (row.secret_hash, _app(row))
+
+    def _one(self, statement: Any) -> App | None:
+        with self._database.read() as connection:
+            row = connection.execute(statement).first()
+        return None if row is None else _app(row)

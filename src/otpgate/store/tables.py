@@ -1,0 +1,149 @@
+"""The schema: every table, with a naming convention so migrations name constraints alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+apps = Table(
+    "apps", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("settings", Text, nullable=False),
+    Column("webhook_secret", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("key_id", String(40), primary_key=True),
+    Column("app_id", String(40), ForeignKey("apps.id"), nullable=False, index=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)
+
+verifications = Table(
+    "verifications", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), ForeignKey("apps.id"), nullable=False),
+    Column("to_number", String(20), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("country", String(2)),
+    Column("line_type", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("sends", Integer, nullable=False),
+    Column("delivery_status", String(16), nullable=False),
+    Column("external_id", String(128)),
+    Column("reference", String(128)),
+    Column("code_hash", String(64), nullable=False),
+    # the code, sealed, only while pending: a re-send must carry the same code
+    Column("code_sealed", LargeBinary),
+    Column("last_message_id", String(40)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("approved_at", UtcDateTime),
+    Column("last_sent_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_verifications_app_id_id", "app_id", "id"),
+    Index("ix_verifications_app_id_to_number_id", "app_id", "to_number", "id"),
+    # at most one pending verification per app and number, whatever the concurrency
+    Index("uq_verifications_pending_number", "app_id", "to_number", unique=True,
+          sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    Index("ix_verifications_pending_expiry", "expires_at",
+          sqlite_where=text("code_sealed IS NOT NULL"),
+          postgresql_where=text("code_sealed IS NOT NULL")),
+)
+
+messages = Table(
+    "messages", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), ForeignKey("apps.id"), nullable=False),
+    Column("verification_id", String(40), ForeignKey("verifications.id"), nullable=False,
+           index=True),
+    Column("to_number", String(20), nullable=False),
+    Column("sender", String(16)),
+    # the rendered text holds the code: sealed, and erased once the provider has it
+    Column("body_sealed", LargeBinary),
+    Column("status", String(16), nullable=False),
+    Column("provider", String(20)),
+    Column("provider_message_id", String(128)),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", String(500)),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("lease_until", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_messages_due", "next_attempt_at",
+          sqlite_where=text("status IN ('queued', 'sending')"),
+          postgresql_where=text("status IN ('queued', 'sending')")),
+)
+
+dev_outbox = Table(
+    "dev_outbox", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("message_id", String(40), nullable=False, unique=True),
+    Column("app_id", String(40), nullable=False),
+    Column("verification_id", String(40), nullable=False),
+    Column("to_number", String(20), nullable=False),
+    Column("sender", String(16)),
+    Column("body_sealed", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_dev_outbox_app_id_seq", "app_id", "seq"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("app_id", String(40), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created", Boolean, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
