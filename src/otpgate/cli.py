@@ -31,8 +31,12 @@ from otpgate.runtime import (
 from otpgate.server import create_app
 from otpgate.service.verifications import StartRequest
 
-cli = typer.Typer(help="otpgate: phone verification by SMS one-time codes.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+cli = typer.Typer(
+    help="otpgate: phone verification by SMS one-time codes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 apps_cli = typer.Typer(help="Apps (integrations).", no_args_is_help=True)
 keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
 cli.add_typer(apps_cli, name="apps")
@@ -89,8 +93,7 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8080,
     workers: Annotated[int, typer.Option(min=1, help="server processes")] = 1,
-    no_worker: Annotated[bool, typer.Option("--no-worker", help="do not deliver messages")
-                         ] = False,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="do not deliver messages")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run the API server (and message delivery, unless --no-worker)."""
@@ -99,12 +102,16 @@ def serve(
         _announce(runtime, first_key, as_json)
     settings = settings_from(config)
     configure_logging(settings.log_level, settings.log_format)
-    options: dict[str, Any] = {"host": host, "port": port, "access_log": False,
-                               "log_level": settings.log_level, "server_header": False}
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "access_log": False,
+        "log_level": settings.log_level,
+        "server_header": False,
+    }
     if workers > 1:
         os.environ["OTPGATE_SERVE_DELIVERS"] = "0" if no_worker else "1"
-        uvicorn.run("otpgate.server:app_from_environment", factory=True, workers=workers,
-                    **options)
+        uvicorn.run("otpgate.server:app_from_environment", factory=True, workers=workers, **options)
         return
     try:
         runtime = build_runtime(settings)
@@ -118,8 +125,11 @@ def _announce(runtime: Runtime, first_key: Any, as_json: bool) -> None:
     token = runtime.secrets.admin_token if runtime.secrets.admin_token_generated else None
     if first_key is None and token is None:
         return
-    data = {"app": DEFAULT_APP_NAME, "api_key": first_key.api_key if first_key else None,
-            "admin_token": token}
+    data = {
+        "app": DEFAULT_APP_NAME,
+        "api_key": first_key.api_key if first_key else None,
+        "admin_token": token,
+    }
     lines = ["otpgate: first start; these are shown once, keep them:"]
     if first_key is not None:
         lines.append(f"  API key of app '{DEFAULT_APP_NAME}':  {first_key.api_key}")
@@ -152,7 +162,9 @@ def migrate_command(config: ConfigOption = None, as_json: JsonOption = False) ->
 
 @apps_cli.command("create")
 def apps_create(
-    name: str, config: ConfigOption = None, as_json: JsonOption = False,
+    name: str,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
     settings: Annotated[str, typer.Option(help="settings as a JSON object")] = "{}",
 ) -> None:
     """Create an app."""
@@ -162,8 +174,11 @@ def apps_create(
         fail(f"--settings is not JSON: {exc}", 2)
     with opened(config) as runtime:
         app = runtime.apps.create_app(name, changes)
-        emit(as_json, {"id": app.id, "name": app.name, "settings": app.settings.to_mapping()},
-             f"{app.id}  {app.name}")
+        emit(
+            as_json,
+            {"id": app.id, "name": app.name, "settings": app.settings.to_mapping()},
+            f"{app.id}  {app.name}",
+        )
 
 
 @apps_cli.command("list")
@@ -171,19 +186,28 @@ def apps_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """List apps."""
     with opened(config) as runtime:
         found = runtime.apps.list_apps()
-        emit(as_json, {"apps": [{"id": app.id, "name": app.name} for app in found]},
-             lambda: "\n".join(f"{app.id}  {app.name}" for app in found))
+        emit(
+            as_json,
+            {"apps": [{"id": app.id, "name": app.name} for app in found]},
+            lambda: "\n".join(f"{app.id}  {app.name}" for app in found),
+        )
 
 
 @keys_cli.command("create")
 def keys_create(app: str, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Create an API key for APP (name or id); the secret is shown once."""
     with opened(config) as runtime:
-        owner = runtime.apps.find_app_by_name(app) if not app.startswith("app_") else \
-            runtime.apps.get_app(app)
+        owner = (
+            runtime.apps.find_app_by_name(app)
+            if not app.startswith("app_")
+            else runtime.apps.get_app(app)
+        )
         key = runtime.apps.create_key(owner.id)
-        emit(as_json, {"key_id": key.key_id, "secret": key.secret, "api_key": key.api_key},
-             key.api_key)
+        emit(
+            as_json,
+            {"key_id": key.key_id, "secret": key.secret, "api_key": key.api_key},
+            key.api_key,
+        )
 
 
 @keys_cli.command("revoke")
@@ -196,7 +220,9 @@ def keys_revoke(key_id: str, config: ConfigOption = None, as_json: JsonOption = 
 
 @cli.command()
 def send(
-    number: str, config: ConfigOption = None, as_json: JsonOption = False,
+    number: str,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
     app: AppOption = DEFAULT_APP_NAME,
     country: Annotated[str | None, typer.Option(help="for a national number")] = None,
 ) -> None:
@@ -212,21 +238,31 @@ def send(
 
 
 @cli.command()
-def check(verification_id: str, code: str, config: ConfigOption = None,
-          as_json: JsonOption = False, app: AppOption = DEFAULT_APP_NAME) -> None:
+def check(
+    verification_id: str,
+    code: str,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    app: AppOption = DEFAULT_APP_NAME,
+) -> None:
     """Check CODE against a verification."""
     with opened(config) as runtime:
         owner = runtime.apps.find_app_by_name(app)
         out = check_out(runtime.verifications.check(owner, verification_id, code))
-        emit(as_json, out, f"{out['status']}  valid={str(out['valid']).lower()}  "
-                           f"attempts_left={out['attempts_left']}")
+        emit(
+            as_json,
+            out,
+            f"{out['status']}  valid={str(out['valid']).lower()}  "
+            f"attempts_left={out['attempts_left']}",
+        )
         if not out["valid"]:
             raise typer.Exit(1)
 
 
 @cli.command()
 def outbox(
-    config: ConfigOption = None, as_json: JsonOption = False,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
     follow: Annotated[bool, typer.Option("--follow", help="keep printing new messages")] = False,
     limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
 ) -> None:
@@ -240,9 +276,14 @@ def outbox(
                 if message.id in seen:
                     continue
                 seen.add(message.id)
-                data = {"id": message.id, "to": message.to, "sender": message.sender,
-                        "body": message.body, "verification_id": message.verification_id,
-                        "created_at": timestamp(message.created_at)}
+                data = {
+                    "id": message.id,
+                    "to": message.to,
+                    "sender": message.sender,
+                    "body": message.body,
+                    "verification_id": message.verification_id,
+                    "created_at": timestamp(message.created_at),
+                }
                 emit(as_json, data, f"{data['created_at']}  {message.to}  {message.body}")
             if not follow:
                 return
@@ -251,18 +292,29 @@ def outbox(
 
 
 @cli.command()
-def lookup(number: str, as_json: JsonOption = False,
-           country: Annotated[str | None, typer.Option()] = None) -> None:
+def lookup(
+    number: str, as_json: JsonOption = False, country: Annotated[str | None, typer.Option()] = None
+) -> None:
     """Parse NUMBER: validity, country and line type. Sends nothing."""
     try:
-        found = lookup_number(number, normalize_country(country) if country else None,
-                              field="number")
+        found = lookup_number(
+            number, normalize_country(country) if country else None, field="number"
+        )
     except OtpgateError as exc:
         fail(f"{exc.code}: {exc.detail}")
-    out = {"number": found.e164, "valid": found.valid, "country": found.country,
-           "line_type": found.line_type.value, "national_format": found.national_format}
-    emit(as_json, out, f"{out['number']}  valid={str(out['valid']).lower()}  "
-                       f"{out['country']}  {out['line_type']}  {out['national_format']}")
+    out = {
+        "number": found.e164,
+        "valid": found.valid,
+        "country": found.country,
+        "line_type": found.line_type.value,
+        "national_format": found.national_format,
+    }
+    emit(
+        as_json,
+        out,
+        f"{out['number']}  valid={str(out['valid']).lower()}  "
+        f"{out['country']}  {out['line_type']}  {out['national_format']}",
+    )
 
 
 def main() -> None:

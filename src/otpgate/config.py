@@ -19,8 +19,9 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OTPGATE_", env_file=".env", extra="ignore",
-                                      frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="OTPGATE_", env_file=".env", extra="ignore", frozen=True
+    )
 
     data_dir: Path = Path("./otpgate-data")
     database_url: str | None = None
@@ -47,8 +48,9 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("sqlite:", "postgresql:",
-                                                       "postgresql+psycopg:")):
+        if value is not None and not value.startswith(
+            ("sqlite:", "postgresql:", "postgresql+psycopg:")
+        ):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
 
@@ -63,17 +65,23 @@ class Settings(BaseSettings):
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Read settings once; the environment wins over the TOML file."""
-    path = config_file or (Path(os.environ[CONFIG_FILE_VARIABLE])
-                           if os.environ.get(CONFIG_FILE_VARIABLE) else None)
+    path = config_file or (
+        Path(os.environ[CONFIG_FILE_VARIABLE]) if os.environ.get(CONFIG_FILE_VARIABLE) else None
+    )
     from_file: dict[str, Any] = {}
     if path is not None:
         try:
-            from_file = {key.lower().removeprefix("otpgate_"): value
-                         for key, value in tomllib.loads(path.read_text()).items()}
+            from_file = {
+                key.lower().removeprefix("otpgate_"): value
+                for key, value in tomllib.loads(path.read_text()).items()
+            }
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"--config {path}: {exc}") from None
-        from_file = {key: value for key, value in from_file.items()
-                     if f"OTPGATE_{key.upper()}" not in os.environ}
+        from_file = {
+            key: value
+            for key, value in from_file.items()
+            if f"OTPGATE_{key.upper()}" not in os.environ
+        }
     try:
         return Settings(**{**from_file, **overrides})
     except ValidationError as exc:

@@ -15,12 +15,14 @@ class Secrets:
     admin_token_generated: bool  # True only on the start that created it: print it then
 
 
-def load_or_create_secrets(data_dir: Path, secret_key: str | None,
-                           admin_token: str | None) -> Secrets:
+def load_or_create_secrets(
+    data_dir: Path, secret_key: str | None, admin_token: str | None
+) -> Secrets:
     data_dir.mkdir(parents=True, exist_ok=True)
     key, _ = (secret_key, False) if secret_key else _read_or_create(data_dir / "secret_key")
-    token, created = ((admin_token, False) if admin_token
-                      else _read_or_create(data_dir / "admin_token"))
+    token, created = (
+        (admin_token, False) if admin_token else _read_or_create(data_dir / "admin_token")
+    )
     return Secrets(secret_key=key, admin_token=token, admin_token_generated=created)
 
 

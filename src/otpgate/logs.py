@@ -12,8 +12,9 @@ import structlog
 from otpgate.domain.phone import mask_number
 
 PHONE_FIELDS = frozenset({"to", "phone", "number", "phone_number", "to_phone_number"})
-SECRET_FIELDS = frozenset({"code", "body", "secret", "api_key", "password", "token",
-                           "authorization", "validation_code"})
+SECRET_FIELDS = frozenset(
+    {"code", "body", "secret", "api_key", "password", "token", "authorization", "validation_code"}
+)
 
 
 def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -28,8 +29,11 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
 
 def configure_logging(level: str = "info", log_format: str = "console") -> None:
     numeric_level = logging.getLevelName(level.upper())
-    renderer: Any = (structlog.processors.JSONRenderer() if log_format == "json"
-                     else structlog.dev.ConsoleRenderer(colors=False))
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if log_format == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -43,5 +47,9 @@ def configure_logging(level: str = "info", log_format: str = "console") -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=numeric_level, stream=sys.stderr,
-                        format="%(asctime)s [%(levelname)s] %(name)s: %(message)s", force=True)
+    logging.basicConfig(
+        level=numeric_level,
+        stream=sys.stderr,
+        format="%(asctime)s [%(levelname)s] %(name)s: %(message)s",
+        force=True,
+    )

@@ -17,6 +17,7 @@ from otpgate.domain.codes import CodeHasher
 from otpgate.domain.templates import validate_sender
 from otpgate.metrics import Metrics
 from otpgate.service.apps import AppService, NewApiKey
+from otpgate.service.opt_ins import OptInService
 from otpgate.service.outbox import DevOutboxReader
 from otpgate.service.ports import App, Clock, RandomSource
 from otpgate.service.sealing import Sealer, derive_key
@@ -25,6 +26,7 @@ from otpgate.store.apps import SqlAppStore
 from otpgate.store.engine import Database, open_database
 from otpgate.store.messages import SqlDevOutbox, SqlMessageQueue
 from otpgate.store.migrate import upgrade
+from otpgate.store.opt_ins import SqlOptInStore
 from otpgate.store.verifications import SqlVerificationStore
 
 DEFAULT_APP_NAME = "default"
@@ -52,6 +54,7 @@ class Runtime:
     metrics: Metrics
     apps: AppService
     verifications: VerificationService
+    opt_ins: OptInService
     outbox: DevOutboxReader | None  # None unless the provider is the developer outbox
     worker: DeliveryWorker
 
@@ -67,32 +70,42 @@ class Runtime:
         self.database.dispose()
 
 
-def build_runtime(settings: Settings, *, clock: Clock | None = None,
-                  random: RandomSource | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings, *, clock: Clock | None = None, random: RandomSource | None = None
+) -> Runtime:
     """The one object graph that `serve`, `worker`, the CLI and the tests share."""
     clock = clock or SystemClock()
     random = random or SystemRandom()
     if settings.default_sender is not None:
         validate_sender(settings.default_sender, field="OTPGATE_DEFAULT_SENDER")
-    generated = load_or_create_secrets(settings.data_dir, settings.secret_key,
-                                       settings.admin_token)
-    database = open_database(settings.resolved_database_url,
-                             pool_size=settings.database_pool_size)
+    generated = load_or_create_secrets(settings.data_dir, settings.secret_key, settings.admin_token)
+    database = open_database(settings.resolved_database_url, pool_size=settings.database_pool_size)
     sealer = Sealer(derive_key(generated.secret_key, "sealing"))
     dev_outbox = SqlDevOutbox(database)
     senders = [_sender(name, dev_outbox, sealer, clock) for name in settings.providers]
     metrics = Metrics()
     worker = DeliveryWorker(SqlMessageQueue(database), senders, sealer, clock, metrics)
     verifications = VerificationService(
-        SqlVerificationStore(database), clock, random,
-        CodeHasher(derive_key(generated.secret_key, "code-hash")), sealer, metrics,
-        settings.default_sender, on_message_queued=worker.wake,
+        SqlVerificationStore(database),
+        clock,
+        random,
+        CodeHasher(derive_key(generated.secret_key, "code-hash")),
+        sealer,
+        metrics,
+        settings.default_sender,
+        on_message_queued=worker.wake,
     )
     return Runtime(
-        settings=settings, secrets=generated, database=database, clock=clock, metrics=metrics,
-        apps=AppService(SqlAppStore(database), clock, random,
-                        derive_key(generated.secret_key, "api-key-hash")),
+        settings=settings,
+        secrets=generated,
+        database=database,
+        clock=clock,
+        metrics=metrics,
+        apps=AppService(
+            SqlAppStore(database), clock, random, derive_key(generated.secret_key, "api-key-hash")
+        ),
         verifications=verifications,
+        opt_ins=OptInService(SqlOptInStore(database), verifications, clock, random),
         outbox=DevOutboxReader(dev_outbox, sealer) if settings.providers == ["outbox"] else None,
         worker=worker,
     )

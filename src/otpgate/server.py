@@ -39,13 +39,17 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
             if task is not None:
                 await task
 
-    app = FastAPI(title="otpgate", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan, default_response_class=JSONResponse,
-                  responses={400: {"description": "problem+json"}})
+    app = FastAPI(
+        title="otpgate",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=JSONResponse,
+        responses={400: {"description": "problem+json"}},
+    )
     app.state.runtime = runtime
     register_problem_handlers(app)
-    for router in (verifications.router, lookups.router, outbox.router, apps.router,
-                   ops.router):
+    for router in (verifications.router, lookups.router, outbox.router, apps.router, ops.router):
         app.include_router(router)
     app.add_middleware(RequestGuard, metrics=runtime.metrics)
     return app

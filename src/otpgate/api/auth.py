@@ -57,8 +57,9 @@ def authenticate_app(runtime: Runtime, credentials: Credentials) -> App:
 
 def authorize_admin(runtime: Runtime, credentials: Credentials) -> None:
     token = credentials.bearer or ""
-    if hmac.compare_digest(token.encode(errors="surrogatepass"),
-                           runtime.secrets.admin_token.encode()):
+    if hmac.compare_digest(
+        token.encode(errors="surrogatepass"), runtime.secrets.admin_token.encode()
+    ):
         return
     runtime.apps.authenticate(credentials.key_id, credentials.secret)  # 401 unless an app key
     raise Forbidden("this route needs the admin token, not an app key")

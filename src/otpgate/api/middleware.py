@@ -31,8 +31,9 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        headers = {key.decode("latin-1"): value.decode("latin-1")
-                   for key, value in scope["headers"]}
+        headers = {
+            key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
+        }
         request_id = headers.get("x-request-id", "")[:64] or secrets.token_hex(8)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status_holder = {"status": 500}
@@ -40,8 +41,10 @@ class RequestGuard:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
-                message["headers"] = [*message.get("headers", []),
-                                      (b"x-request-id", request_id.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
             await send(message)
 
         try:
@@ -56,8 +59,9 @@ class RequestGuard:
             self._observe(scope, status_holder["status"], time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("request_id")
 
-    async def _read_body(self, scope: Scope, headers: dict[str, str],
-                         receive: Receive) -> tuple[Any, Receive]:
+    async def _read_body(
+        self, scope: Scope, headers: dict[str, str], receive: Receive
+    ) -> tuple[Any, Receive]:
         """Read the whole body (at most 64 KiB) so handlers never see more, then replay it."""
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
@@ -72,14 +76,20 @@ class RequestGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY_BYTES:
-                return (http_problem(413, f"the body is larger than {MAX_BODY_BYTES} bytes"),
-                        receive)
+                return (
+                    http_problem(413, f"the body is larger than {MAX_BODY_BYTES} bytes"),
+                    receive,
+                )
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if (body and content_type and scope["path"].startswith(self.json_prefix)
-                and not (content_type in _JSON_TYPES or content_type.endswith("+json"))):
+        if (
+            body
+            and content_type
+            and scope["path"].startswith(self.json_prefix)
+            and not (content_type in _JSON_TYPES or content_type.endswith("+json"))
+        ):
             return http_problem(415, "send the body as application/json"), receive
         replayed = False
 
@@ -96,5 +106,10 @@ class RequestGuard:
         route = scope.get("route")
         path = getattr(route, "path", "unmatched")
         self.metrics.request_seconds.labels(scope["method"], path, str(status)).observe(seconds)
-        log.info("request", method=scope["method"], route=path, status=status,
-                 ms=round(seconds * 1000, 2))
+        log.info(
+            "request",
+            method=scope["method"],
+            route=path,
+            status=status,
+            ms=round(seconds * 1000, 2),
+        )

@@ -47,17 +47,29 @@ def status_for(error: errors.OtpgateError) -> int:
     return 400
 
 
-def problem(status: int, code: str, title: str, detail: str, *, field: str | None = None,
-            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"type": f"/docs/errors#{code}", "title": title, "status": status,
-                            "code": code, "detail": detail}
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/docs/errors#{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
     if field is not None:
         body["field"] = field
     body.update(extra)
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": WWW_AUTHENTICATE}
-    return JSONResponse(body, status_code=status, headers=headers,
-                        media_type=PROBLEM_CONTENT_TYPE)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
 
 
 def problem_for(error: errors.OtpgateError) -> JSONResponse:
@@ -68,8 +80,15 @@ def problem_for(error: errors.OtpgateError) -> JSONResponse:
     if isinstance(error, errors.RateLimited):
         headers = {"Retry-After": str(error.retry_after)}
         extra["retry_after"] = error.retry_after
-    return problem(status_for(error), error.code, error.title, error.detail, field=error.field,
-                   headers=headers, **extra)
+    return problem(
+        status_for(error),
+        error.code,
+        error.title,
+        error.detail,
+        field=error.field,
+        headers=headers,
+        **extra,
+    )
 
 
 def http_problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -81,11 +100,20 @@ def validation_problem(exc: RequestValidationError) -> JSONResponse:
     error = exc.errors()[0]
     location = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
     if error.get("type") == "json_invalid":
-        return problem(400, "validation_error", "Malformed JSON",
-                       f"the body is not valid JSON: {error.get('msg', '')}")
+        return problem(
+            400,
+            "validation_error",
+            "Malformed JSON",
+            f"the body is not valid JSON: {error.get('msg', '')}",
+        )
     field = ".".join(location[1:] if location[:1] in (["query"], ["path"]) else location)
-    return problem(400, "validation_error", "Invalid request",
-                   f"{field or 'body'}: {error.get('msg', 'invalid')}", field=field or None)
+    return problem(
+        400,
+        "validation_error",
+        "Invalid request",
+        f"{field or 'body'}: {error.get('msg', 'invalid')}",
+        field=field or None,
+    )
 
 
 def register_problem_handlers(app: FastAPI) -> None:

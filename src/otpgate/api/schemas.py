@@ -31,13 +31,15 @@ class StartVerification(Body):
     to: Annotated[Text, Field(min_length=1, max_length=64, examples=["+447123123456"])]
     channel: Literal["sms"] = "sms"
     country: Annotated[Text | None, Field(min_length=2, max_length=3, examples=["GB"])] = None
-    template: Annotated[Text | None, Field(max_length=2000,
-                                           examples=["Your {app} code is {code}"])] = None
+    template: Annotated[
+        Text | None, Field(max_length=2000, examples=["Your {app} code is {code}"])
+    ] = None
     sender: Annotated[Text | None, Field(max_length=32, examples=["MAYFLOWER"])] = None
     code_length: Annotated[int | None, Field(ge=4, le=10)] = None
     ttl_seconds: Annotated[int | None, Field(ge=1, le=86400)] = None
-    locale: Annotated[str | None, Field(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$",
-                                        max_length=35)] = None
+    locale: Annotated[
+        str | None, Field(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", max_length=35)
+    ] = None
     external_id: Annotated[Text | None, Field(max_length=128)] = None
     reference: Annotated[Text | None, Field(max_length=128)] = None
     idempotency_key: Annotated[Text | None, Field(min_length=1, max_length=255)] = None
@@ -147,12 +149,18 @@ def timestamp(value: datetime | None) -> str | None:
 
 def verification_out(verification: Verification) -> dict[str, Any]:
     return {
-        "id": verification.id, "to": verification.to, "channel": verification.channel,
-        "status": verification.status.value, "country": verification.country,
-        "line_type": verification.line_type, "attempts": verification.attempts,
-        "max_attempts": verification.max_attempts, "sends": verification.sends,
+        "id": verification.id,
+        "to": verification.to,
+        "channel": verification.channel,
+        "status": verification.status.value,
+        "country": verification.country,
+        "line_type": verification.line_type,
+        "attempts": verification.attempts,
+        "max_attempts": verification.max_attempts,
+        "sends": verification.sends,
         "delivery_status": verification.delivery_status.value,
-        "external_id": verification.external_id, "reference": verification.reference,
+        "external_id": verification.external_id,
+        "reference": verification.reference,
         "created_at": timestamp(verification.created_at),
         "expires_at": timestamp(verification.expires_at),
         "approved_at": timestamp(verification.approved_at),
@@ -160,5 +168,9 @@ def verification_out(verification: Verification) -> dict[str, Any]:
 
 
 def check_out(result: CheckResult) -> dict[str, Any]:
-    return {"id": result.verification.id, "status": result.verification.status.value,
-            "valid": result.valid, "attempts_left": result.verification.attempts_left}
+    return {
+        "id": result.verification.id,
+        "status": result.verification.status.value,
+        "valid": result.valid,
+        "attempts_left": result.verification.attempts_left,
+    }

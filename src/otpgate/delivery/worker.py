@@ -27,8 +27,17 @@ EXPIRED_CODE_SWEEP_SECONDS = 5.0
 
 
 class DeliveryWorker:
-    def __init__(self, queue: MessageQueue, senders: Sequence[SmsSender], sealer: Sealer,
-                 clock: Clock, observer: Observer, *, batch_size: int = 64, poll_seconds: float = 0.25) -> None:
+    def __init__(
+        self,
+        queue: MessageQueue,
+        senders: Sequence[SmsSender],
+        sealer: Sealer,
+        clock: Clock,
+        observer: Observer,
+        *,
+        batch_size: int = 64,
+        poll_seconds: float = 0.25,
+    ) -> None:
         self._queue = queue
         self._senders = list(senders)
         self._sealer = sealer
@@ -67,23 +76,28 @@ class DeliveryWorker:
     async def _sleep_until_woken(self, stop: asyncio.Event) -> None:
         assert self._wake is not None
         waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
-        _, pending = await asyncio.wait(waiters, timeout=self._poll_seconds,
-                                        return_when=asyncio.FIRST_COMPLETED)
+        _, pending = await asyncio.wait(
+            waiters, timeout=self._poll_seconds, return_when=asyncio.FIRST_COMPLETED
+        )
         for waiter in pending:
             waiter.cancel()
         self._wake.clear()
 
     async def deliver_due(self) -> int:
         """Deliver one batch of due messages; returns how many were claimed."""
-        batch = await asyncio.to_thread(self._queue.claim, self._batch_size, self._clock.now(),
-                                        LEASE_SECONDS)
+        batch = await asyncio.to_thread(
+            self._queue.claim, self._batch_size, self._clock.now(), LEASE_SECONDS
+        )
         await asyncio.gather(*(self._deliver(message) for message in batch))
         return len(batch)
 
     async def _deliver(self, message: QueuedMessage) -> None:
         sms = OutgoingSms(
-            message_id=message.id, app_id=message.app_id,
-            verification_id=message.verification_id, to=message.to, sender=message.sender,
+            message_id=message.id,
+            app_id=message.app_id,
+            verification_id=message.verification_id,
+            to=message.to,
+            sender=message.sender,
             body=self._sealer.open(message.body_sealed, message.id),
         )
         errors = []
@@ -94,15 +108,26 @@ class DeliveryWorker:
                 errors.append(f"{sender.name}: {exc}")
                 continue
             except PermanentSendError as exc:
-                log.warning("message_refused", message_id=message.id, provider=sender.name,
-                            error=str(exc))
+                log.warning(
+                    "message_refused", message_id=message.id, provider=sender.name, error=str(exc)
+                )
                 await self._fail(message, sender.name, str(exc))
                 return
-            await asyncio.to_thread(self._queue.mark_done, message.id, receipt.status,
-                                    sender.name, receipt.provider_message_id, self._clock.now())
+            await asyncio.to_thread(
+                self._queue.mark_done,
+                message.id,
+                receipt.status,
+                sender.name,
+                receipt.provider_message_id,
+                self._clock.now(),
+            )
             self._observer.message_status(receipt.status)
-            log.info("message_sent", message_id=message.id, provider=sender.name,
-                     status=receipt.status.value)
+            log.info(
+                "message_sent",
+                message_id=message.id,
+                provider=sender.name,
+                status=receipt.status.value,
+            )
             return
         await self._retry_or_give_up(message, "; ".join(errors))
 
@@ -113,14 +138,16 @@ class DeliveryWorker:
             await self._fail(message, self._senders[-1].name, error)
             return
         # exponential backoff with full jitter, so a provider outage is not hit in lockstep
-        delay = random.uniform(0, min(300.0, 2.0 ** message.attempts))
+        delay = random.uniform(0, min(300.0, 2.0**message.attempts))
         log.info("message_retry", message_id=message.id, error=error, delay_seconds=delay)
-        await asyncio.to_thread(self._queue.retry_later, message.id, error,
-                                now + timedelta(seconds=delay))
+        await asyncio.to_thread(
+            self._queue.retry_later, message.id, error, now + timedelta(seconds=delay)
+        )
 
     async def _fail(self, message: QueuedMessage, provider: str, error: str) -> None:
-        undeliverable = await asyncio.to_thread(self._queue.mark_failed, message.id, provider,
-                                                error, self._clock.now())
+        undeliverable = await asyncio.to_thread(
+            self._queue.mark_failed, message.id, provider, error, self._clock.now()
+        )
         self._observer.message_status(DeliveryStatus.FAILED)
         if undeliverable is not None:
             self._observer.verification_status(undeliverable)

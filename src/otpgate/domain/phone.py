@@ -63,8 +63,9 @@ def normalize_country(value: str, *, field: str = "country") -> str:
         return code
     if len(code) == 3 and code in countries_by_alpha3:
         return str(countries_by_alpha3[code].alpha2)
-    raise CountryInvalid(f"{value!r} is not an ISO 3166-1 alpha-2 or alpha-3 country code",
-                         field=field)
+    raise CountryInvalid(
+        f"{value!r} is not an ISO 3166-1 alpha-2 or alpha-3 country code", field=field
+    )
 
 
 def lookup_number(raw: str, country: str | None = None, *, field: str = "to") -> PhoneNumber:
@@ -74,8 +75,7 @@ def lookup_number(raw: str, country: str | None = None, *, field: str = "to") ->
     Raises PhoneNumberInvalid when the text cannot be a phone number at all.
     """
     if not isinstance(raw, str) or not _TYPED_NUMBER.fullmatch(raw.strip()):
-        raise PhoneNumberInvalid("not a phone number: use E.164 such as +447123123456",
-                                 field=field)
+        raise PhoneNumberInvalid("not a phone number: use E.164 such as +447123123456", field=field)
     text = raw.strip()
     if not text.startswith("+") and country is None:
         raise PhoneNumberInvalid(
@@ -89,8 +89,11 @@ def lookup_number(raw: str, country: str | None = None, *, field: str = "to") ->
     if not phonenumbers.is_possible_number(parsed):
         raise PhoneNumberInvalid("not a possible phone number for its country", field=field)
     valid = phonenumbers.is_valid_number(parsed)
-    region = (phonenumbers.region_code_for_number(parsed) if valid
-              else phonenumbers.region_code_for_country_code(parsed.country_code))
+    region = (
+        phonenumbers.region_code_for_number(parsed)
+        if valid
+        else phonenumbers.region_code_for_country_code(parsed.country_code)
+    )
     line_type = phonenumbers.number_type(parsed) if valid else PhoneNumberType.UNKNOWN
     return PhoneNumber(
         e164=phonenumbers.format_number(parsed, PhoneNumberFormat.E164),

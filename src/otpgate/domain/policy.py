@@ -48,23 +48,28 @@ def _integer(low: int, high: int) -> Callable[[str, object], int]:
     def parse(name: str, value: object) -> int:
         # bool is an int in Python; `true` is not a length
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise SettingInvalid(f"{name} must be an integer from {low} to {high}",
-                                 field=f"settings.{name}")
+            raise SettingInvalid(
+                f"{name} must be an integer from {low} to {high}", field=f"settings.{name}"
+            )
         return value
+
     return parse
 
 
 def _string_list(item: Callable[[str, str], str]) -> Callable[[str, object], tuple[str, ...]]:
     def parse(name: str, value: object) -> tuple[str, ...]:
         if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
-            raise SettingInvalid(f"{name} must be a list of at most {MAX_LIST_ITEMS} strings",
-                                 field=f"settings.{name}")
+            raise SettingInvalid(
+                f"{name} must be a list of at most {MAX_LIST_ITEMS} strings",
+                field=f"settings.{name}",
+            )
         items = []
         for element in value:
             if not isinstance(element, str):
                 raise SettingInvalid(f"{name} must hold only strings", field=f"settings.{name}")
             items.append(item(name, element))
         return tuple(dict.fromkeys(items))
+
     return parse
 
 
@@ -91,8 +96,7 @@ def _optional(parse: Callable[[str, object], Any]) -> Callable[[str, object], An
 
 def _alphabet(name: str, value: object) -> CodeAlphabet:
     if value not in {alphabet.value for alphabet in CodeAlphabet}:
-        raise SettingInvalid(f"{name} must be 'digits' or 'alphanumeric'",
-                             field=f"settings.{name}")
+        raise SettingInvalid(f"{name} must be 'digits' or 'alphanumeric'", field=f"settings.{name}")
     return CodeAlphabet(str(value))
 
 
@@ -111,10 +115,16 @@ def _callback_url(name: str, value: object) -> str:
 
 def _campaign(name: str, value: object) -> Mapping[str, str]:
     keyword = value.get("opt_in_keyword") if isinstance(value, dict) else None
-    if (not isinstance(value, dict) or set(value) != {"opt_in_keyword"}
-            or not isinstance(keyword, str) or not 1 <= len(keyword.strip()) <= 20):
-        raise SettingInvalid(f'{name} must be null or {{"opt_in_keyword": "<1 to 20 chars>"}}',
-                             field=f"settings.{name}")
+    if (
+        not isinstance(value, dict)
+        or set(value) != {"opt_in_keyword"}
+        or not isinstance(keyword, str)
+        or not 1 <= len(keyword.strip()) <= 20
+    ):
+        raise SettingInvalid(
+            f'{name} must be null or {{"opt_in_keyword": "<1 to 20 chars>"}}',
+            field=f"settings.{name}",
+        )
     return {"opt_in_keyword": keyword.strip()}
 
 
@@ -153,17 +163,47 @@ def enforce_destination_policy(settings: AppSettings, number: PhoneNumber) -> No
     """Refuse a number the app may not send to, by country and by line type."""
     country = number.country or ""
     if settings.allowed_countries and country not in settings.allowed_countries:
-        raise CountryBlocked(f"this app does not send to {country or 'this country'}",
-                             field="to")
+        raise CountryBlocked(f"this app does not send to {country or 'this country'}", field="to")
     if country in settings.blocked_countries:
         raise CountryBlocked(f"this app does not send to {country}", field="to")
     # landline_or_mobile is its own type: blocking landline must not block US mobiles
     if number.line_type in settings.blocked_line_types:
-        raise LineTypeBlocked(f"this app does not send to {number.line_type} numbers",
-                              field="to")
+        raise LineTypeBlocked(f"this app does not send to {number.line_type} numbers", field="to")
 
 
 def enforce_sender_policy(settings: AppSettings, sender: str | None) -> None:
     if sender is not None and settings.approved_senders and sender not in settings.approved_senders:
-        raise SenderInvalid("the sender is not among the app's approved senders",
-                            reason="not_approved")
+        raise SenderInvalid(
+            "the sender is not among the app's approved senders", reason="not_approved"
+        )
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """Per-request limits a caller adds on top of its app's settings; they never widen them."""
+
+    allowed_countries: tuple[str, ...] = ()
+    blocked_countries: tuple[str, ...] = ()
+    blocked_line_types: tuple[LineType, ...] = ()
+
+
+def narrow(settings: AppSettings, narrowing: Narrowing) -> AppSettings:
+    allowed = settings.allowed_countries
+    if narrowing.allowed_countries:
+        allowed = (
+            tuple(c for c in allowed if c in narrowing.allowed_countries)
+            if allowed
+            else narrowing.allowed_countries
+        )
+        # an empty intersection must still block everything, not fall back to "any country"
+        allowed = allowed or ("--",)
+    return dataclasses.replace(
+        settings,
+        allowed_countries=allowed,
+        blocked_countries=tuple(
+            dict.fromkeys(settings.blocked_countries + narrowing.blocked_countries)
+        ),
+        blocked_line_types=tuple(
+            dict.fromkeys(settings.blocked_line_types + narrowing.blocked_line_types)
+        ),
+    )

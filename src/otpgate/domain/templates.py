@@ -23,8 +23,9 @@ def validate_template(template: str, *, field: str = "template") -> str:
     if not isinstance(template, str) or not template.strip():
         raise TemplateInvalid("the template is empty", field=field)
     if len(template) > MAX_TEMPLATE_LENGTH:
-        raise TemplateInvalid(f"the template is longer than {MAX_TEMPLATE_LENGTH} characters",
-                              field=field)
+        raise TemplateInvalid(
+            f"the template is longer than {MAX_TEMPLATE_LENGTH} characters", field=field
+        )
     if _CONTROL.search(template):
         raise TemplateInvalid("the template contains control characters", field=field)
     if CODE_PLACEHOLDER not in template:
@@ -43,21 +44,26 @@ def validate_sender(sender: str, *, field: str = "sender") -> str:
     if _NUMERIC_SENDER.fullmatch(sender):
         digits = sender.lstrip("+")
         if len(digits) > 15:
-            raise SenderInvalid("a numeric sender has at most 15 digits",
-                                reason="numeric_too_long", field=field)
+            raise SenderInvalid(
+                "a numeric sender has at most 15 digits", reason="numeric_too_long", field=field
+            )
         if len(digits) < 2:
-            raise SenderInvalid("a sender has at least 2 characters", reason="too_short",
-                                field=field)
+            raise SenderInvalid(
+                "a sender has at least 2 characters", reason="too_short", field=field
+            )
         return sender
     if not _TEXT_SENDER.fullmatch(sender):
-        raise SenderInvalid("a text sender may hold only letters, digits, space and . _ -",
-                            reason="characters", field=field)
+        raise SenderInvalid(
+            "a text sender may hold only letters, digits, space and . _ -",
+            reason="characters",
+            field=field,
+        )
     if len(sender) > 11:
-        raise SenderInvalid("a text sender has at most 11 characters", reason="text_too_long",
-                            field=field)
+        raise SenderInvalid(
+            "a text sender has at most 11 characters", reason="text_too_long", field=field
+        )
     if len(sender) < 2:
-        raise SenderInvalid("a sender has at least 2 characters", reason="too_short",
-                            field=field)
+        raise SenderInvalid("a sender has at least 2 characters", reason="too_short", field=field)
     return sender
 
 

@@ -79,4 +79,3 @@ class CheckResult:
     @property
     def valid(self) -> bool:
         return self.outcome is CheckOutcome.APPROVED
-

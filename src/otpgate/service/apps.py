@@ -27,8 +27,9 @@ class NewApiKey:
 
 
 class AppService:
-    def __init__(self, store: AppStore, clock: Clock, random: RandomSource,
-                 key_hashing_key: bytes) -> None:
+    def __init__(
+        self, store: AppStore, clock: Clock, random: RandomSource, key_hashing_key: bytes
+    ) -> None:
         self._store = store
         self._clock = clock
         self._random = random
@@ -42,9 +43,11 @@ class AppService:
             raise Conflict(f"an app named {name!r} exists", field="name")
         now = self._clock.now()
         app = App(
-            id=new_id("app", now, self._random), name=name,
+            id=new_id("app", now, self._random),
+            name=name,
             settings=apply_settings(AppSettings(), settings or {}),
-            webhook_secret=self._token(32), created_at=now,
+            webhook_secret=self._token(32),
+            created_at=now,
         )
         self._store.insert_app(app)
         return app
@@ -74,8 +77,7 @@ class AppService:
         app = self.get_app(app_id)
         now = self._clock.now()
         key = NewApiKey(key_id=new_id("key", now, self._random), secret=self._token(32))
-        self._store.insert_key(ApiKeyRecord(key.key_id, app.id, self._hash_secret(key.secret),
-                                            now))
+        self._store.insert_key(ApiKeyRecord(key.key_id, app.id, self._hash_secret(key.secret), now))
         return key
 
     def revoke_key(self, app_id: str | None, key_id: str) -> None:
@@ -98,16 +100,22 @@ class AppService:
 
     def _hash_secret(self, secret: str) -> str:
         # API secrets are 256-bit random tokens, so a keyed hash is as strong as a slow one
-        return hmac.new(self._key_hashing_key, secret.encode(errors="surrogatepass"),
-                        hashlib.sha256).hexdigest()
+        return hmac.new(
+            self._key_hashing_key, secret.encode(errors="surrogatepass"), hashlib.sha256
+        ).hexdigest()
 
     def _token(self, count: int) -> str:
         return base64.urlsafe_b64encode(self._random.token_bytes(count)).decode().rstrip("=")
 
 
 def _validate_name(name: str) -> str:
-    if (not isinstance(name, str) or not name.strip() or len(name) > MAX_APP_NAME_LENGTH
-            or not name.isprintable()):
-        raise SettingInvalid(f"an app name is 1 to {MAX_APP_NAME_LENGTH} printable characters",
-                             field="name")
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or len(name) > MAX_APP_NAME_LENGTH
+        or not name.isprintable()
+    ):
+        raise SettingInvalid(
+            f"an app name is 1 to {MAX_APP_NAME_LENGTH} printable characters", field="name"
+        )
     return name.strip()

@@ -26,8 +26,13 @@ class DevOutboxReader:
 
     def read(self, app_id: str | None, to: str | None, limit: int) -> list[OutboxMessage]:
         return [
-            OutboxMessage(id=entry.id, to=entry.to, sender=entry.sender,
-                          body=self._sealer.open(entry.body_sealed, entry.id),
-                          verification_id=entry.verification_id, created_at=entry.created_at)
+            OutboxMessage(
+                id=entry.id,
+                to=entry.to,
+                sender=entry.sender,
+                body=self._sealer.open(entry.body_sealed, entry.id),
+                verification_id=entry.verification_id,
+                created_at=entry.created_at,
+            )
             for entry in self._outbox.read(app_id, to, limit)
         ]

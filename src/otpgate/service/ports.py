@@ -85,11 +85,13 @@ class ListQuery:
 class VerificationWriter(Protocol):
     """The statements of one write transaction that starts or re-sends a verification."""
 
-    def find_idempotent(self, app_id: str, key: str, since: datetime) -> IdempotentAnswer | None:
-        ...
+    def find_idempotent(
+        self, app_id: str, key: str, since: datetime
+    ) -> IdempotentAnswer | None: ...
 
-    def remember_idempotent(self, app_id: str, key: str, answer: IdempotentAnswer,
-                            now: datetime) -> None: ...
+    def remember_idempotent(
+        self, app_id: str, key: str, answer: IdempotentAnswer, now: datetime
+    ) -> None: ...
 
     def find_pending(self, app_id: str, to: str) -> PendingVerification | None: ...
 
@@ -101,6 +103,10 @@ class VerificationWriter(Protocol):
 
     def enqueue(self, message: QueuedMessage) -> None: ...
 
+    def add_alias(
+        self, app_id: str, alias_hash: str, verification_id: str, now: datetime
+    ) -> None: ...
+
 
 class VerificationStore(Protocol):
     def writing(self) -> AbstractContextManager[VerificationWriter]: ...
@@ -111,12 +117,17 @@ class VerificationStore(Protocol):
 
     def pending_id_for(self, app_id: str, to: str) -> str | None: ...
 
-    def check(self, app_id: str, verification_id: str, code_hash: str,
-              now: datetime) -> Verification | None:
+    def check(
+        self, app_id: str, verification_id: str, code_hash: str, now: datetime
+    ) -> Verification | None:
         """Count one attempt atomically; None when the verification is unknown or not pending."""
         ...
 
     def cancel(self, app_id: str, verification_id: str, now: datetime) -> Verification | None: ...
+
+    def find_alias(self, alias_hash: str) -> tuple[str, str] | None:
+        """(app id, verification id) of a vendor's name for a verification."""
+        ...
 
 
 class MessageQueue(Protocol):
@@ -124,11 +135,18 @@ class MessageQueue(Protocol):
 
     def claim(self, limit: int, now: datetime, lease_seconds: int) -> list[QueuedMessage]: ...
 
-    def mark_done(self, message_id: str, status: DeliveryStatus, provider: str,
-                  provider_message_id: str | None, now: datetime) -> None: ...
+    def mark_done(
+        self,
+        message_id: str,
+        status: DeliveryStatus,
+        provider: str,
+        provider_message_id: str | None,
+        now: datetime,
+    ) -> None: ...
 
-    def mark_failed(self, message_id: str, provider: str, error: str,
-                    now: datetime) -> Verification | None:
+    def mark_failed(
+        self, message_id: str, provider: str, error: str, now: datetime
+    ) -> Verification | None:
         """A permanent failure: the message is failed and, if it was the newest message of a
         pending verification, that verification is undeliverable (and returned)."""
         ...
@@ -174,3 +192,28 @@ class Observer(Protocol):
     def check_outcome(self, outcome: str) -> None: ...
 
     def message_status(self, status: DeliveryStatus) -> None: ...
+
+
+@dataclass(frozen=True)
+class OptIn:
+    id: str
+    app_id: str
+    external_id: str
+    to: str
+    verified_at: datetime
+    source: str
+
+
+class OptInStore(Protocol):
+    def record(self, opt_in: OptIn) -> None:
+        """Insert, or refresh `verified_at` of the same (app, external id, number, source)."""
+        ...
+
+    def list(
+        self,
+        app_id: str,
+        external_id: str | None,
+        to: str | None,
+        limit: int,
+        before_id: str | None,
+    ) -> list[OptIn]: ...

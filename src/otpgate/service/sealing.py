@@ -29,8 +29,9 @@ class Sealer:
 
     def open(self, sealed: bytes, bound_to: str) -> str:
         try:
-            plaintext = self._aead.decrypt(sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:],
-                                           bound_to.encode())
+            plaintext = self._aead.decrypt(
+                sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], bound_to.encode()
+            )
         except InvalidTag:
             raise ValueError("sealed text does not open with this key") from None
         return plaintext.decode()

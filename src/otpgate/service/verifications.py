@@ -20,8 +20,10 @@ from otpgate.domain.errors import (
 from otpgate.domain.phone import PhoneNumber, parse_number
 from otpgate.domain.policy import (
     MAX_TTL_SECONDS,
+    Narrowing,
     enforce_destination_policy,
     enforce_sender_policy,
+    narrow,
 )
 from otpgate.domain.templates import render_template, validate_sender, validate_template
 from otpgate.domain.verification import (
@@ -56,6 +58,16 @@ _OUTCOMES = {
 
 
 @dataclass(frozen=True)
+class VendorAlias:
+    vendor: str
+    value: str
+
+    def hashed(self) -> str:
+        # stored hashed: some aliases (IDResponse tokens) are the only credential a call needs
+        return hashlib.sha256(f"{self.vendor}\x00{self.value}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
 class StartRequest:
     """What a caller asks for; None means "the app's setting"."""
 
@@ -70,6 +82,9 @@ class StartRequest:
     external_id: str | None = None
     reference: str | None = None
     idempotency_key: str | None = None
+    # a compatibility API's own name for the verification (a GUID, a continuation token)
+    alias: VendorAlias | None = None
+    narrowing: Narrowing | None = None
 
     def fingerprint(self) -> str:
         fields = asdict(self)
@@ -84,9 +99,17 @@ class StartResult:
 
 
 class VerificationService:
-    def __init__(self, store: VerificationStore, clock: Clock, random: RandomSource,
-                 hasher: CodeHasher, sealer: Sealer, observer: Observer,
-                 default_sender: str | None, on_message_queued: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        store: VerificationStore,
+        clock: Clock,
+        random: RandomSource,
+        hasher: CodeHasher,
+        sealer: Sealer,
+        observer: Observer,
+        default_sender: str | None,
+        on_message_queued: Callable[[], None],
+    ) -> None:
         self._store = store
         self._clock = clock
         self._random = random
@@ -100,42 +123,60 @@ class VerificationService:
         """Create a verification and queue its message, or re-send the pending one."""
         number = parse_number(request.to, request.country)
         settings = app.settings
+        if request.narrowing is not None:
+            settings = narrow(settings, request.narrowing)
         enforce_destination_policy(settings, number)
         sender = request.sender or settings.sender or self._default_sender
         if request.sender is not None:
             validate_sender(request.sender)
         enforce_sender_policy(settings, sender)
-        template = settings.template if request.template is None else validate_template(
-            request.template)
+        template = (
+            settings.template if request.template is None else validate_template(request.template)
+        )
         ttl = settings.ttl_seconds if request.ttl_seconds is None else request.ttl_seconds
         if not 1 <= ttl <= MAX_TTL_SECONDS:
-            raise ValidationFailed(f"ttl_seconds must be from 1 to {MAX_TTL_SECONDS}",
-                                   field="ttl_seconds")
+            raise ValidationFailed(
+                f"ttl_seconds must be from 1 to {MAX_TTL_SECONDS}", field="ttl_seconds"
+            )
         fingerprint = request.fingerprint()
         now = self._clock.now()
         with self._store.writing() as writer:
             if request.idempotency_key is not None:
-                earlier = writer.find_idempotent(app.id, request.idempotency_key,
-                                                 now - IDEMPOTENCY_WINDOW)
+                earlier = writer.find_idempotent(
+                    app.id, request.idempotency_key, now - IDEMPOTENCY_WINDOW
+                )
                 if earlier is not None:
                     if earlier.fingerprint != fingerprint:
                         raise IdempotencyConflict(
-                            "this idempotency_key was used with a different request")
+                            "this idempotency_key was used with a different request"
+                        )
                     return StartResult(earlier.verification, earlier.created)
-            result = self._start_or_resend(writer, app, request, number, sender, template, ttl,
-                                           now)
+            result = self._start_or_resend(writer, app, request, number, sender, template, ttl, now)
+            if request.alias is not None:
+                writer.add_alias(app.id, request.alias.hashed(), result.verification.id, now)
             if request.idempotency_key is not None:
                 writer.remember_idempotent(
-                    app.id, request.idempotency_key,
-                    IdempotentAnswer(fingerprint, result.created, result.verification), now)
+                    app.id,
+                    request.idempotency_key,
+                    IdempotentAnswer(fingerprint, result.created, result.verification),
+                    now,
+                )
         self._on_message_queued()
         if result.created:
             self._observer.verification_status(result.verification)
         return result
 
-    def _start_or_resend(self, writer: VerificationWriter, app: App, request: StartRequest,
-                         number: PhoneNumber, sender: str | None, template: str, ttl: int,
-                         now: datetime) -> StartResult:
+    def _start_or_resend(
+        self,
+        writer: VerificationWriter,
+        app: App,
+        request: StartRequest,
+        number: PhoneNumber,
+        sender: str | None,
+        template: str,
+        ttl: int,
+        now: datetime,
+    ) -> StartResult:
         pending = writer.find_pending(app.id, number.e164)
         if pending is not None and pending.verification.status_at(now) is Status.PENDING:
             verification = pending.verification
@@ -151,42 +192,75 @@ class VerificationService:
         code_length = settings.code_length if request.code_length is None else request.code_length
         code = generate_code(code_length, settings.code_alphabet, self._random.choice)
         verification = Verification(
-            id=new_id("ver", now, self._random), app_id=app.id, to=number.e164,
-            channel=request.channel, status=Status.PENDING, country=number.country,
-            line_type=number.line_type.value, attempts=0, max_attempts=settings.max_attempts,
-            sends=1, delivery_status=DeliveryStatus.QUEUED, external_id=request.external_id,
-            reference=request.reference, created_at=now,
-            expires_at=now + timedelta(seconds=ttl), approved_at=None, last_sent_at=now,
+            id=new_id("ver", now, self._random),
+            app_id=app.id,
+            to=number.e164,
+            channel=request.channel,
+            status=Status.PENDING,
+            country=number.country,
+            line_type=number.line_type.value,
+            attempts=0,
+            max_attempts=settings.max_attempts,
+            sends=1,
+            delivery_status=DeliveryStatus.QUEUED,
+            external_id=request.external_id,
+            reference=request.reference,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+            approved_at=None,
+            last_sent_at=now,
         )
-        writer.insert(verification, self._hasher.hash(verification.id, code),
-                      self._sealer.seal(code, verification.id))
+        writer.insert(
+            verification,
+            self._hasher.hash(verification.id, code),
+            self._sealer.seal(code, verification.id),
+        )
         self._enqueue(writer, app, verification, sender, template, code, math.ceil(ttl / 60), now)
         return StartResult(verification, created=True)
 
-    def _enforce_resend_limits(self, app: App, verification: Verification,
-                               now: datetime) -> None:
+    def _enforce_resend_limits(self, app: App, verification: Verification, now: datetime) -> None:
         if verification.sends >= app.settings.max_sends:
             retry = (verification.expires_at - now).total_seconds()
-            raise RateLimited("this verification was sent the most times allowed",
-                              retry_after=math.ceil(retry), field="to")
+            raise RateLimited(
+                "this verification was sent the most times allowed",
+                retry_after=math.ceil(retry),
+                field="to",
+            )
         ready_at = verification.last_sent_at + timedelta(
-            seconds=app.settings.resend_cooldown_seconds)
+            seconds=app.settings.resend_cooldown_seconds
+        )
         if now < ready_at:
-            raise RateLimited("a code was sent to this number moments ago",
-                              retry_after=math.ceil((ready_at - now).total_seconds()),
-                              field="to")
+            raise RateLimited(
+                "a code was sent to this number moments ago",
+                retry_after=math.ceil((ready_at - now).total_seconds()),
+                field="to",
+            )
 
-    def _enqueue(self, writer: VerificationWriter, app: App, verification: Verification,
-                 sender: str | None, template: str, code: str, minutes: int,
-                 now: datetime) -> None:
-        body = render_template(template, {"code": code, "minutes": str(minutes),
-                                          "app": app.name})
+    def _enqueue(
+        self,
+        writer: VerificationWriter,
+        app: App,
+        verification: Verification,
+        sender: str | None,
+        template: str,
+        code: str,
+        minutes: int,
+        now: datetime,
+    ) -> None:
+        body = render_template(template, {"code": code, "minutes": str(minutes), "app": app.name})
         message_id = new_id("msg", now, self._random)
-        writer.enqueue(QueuedMessage(
-            id=message_id, app_id=app.id, verification_id=verification.id, to=verification.to,
-            sender=sender, body_sealed=self._sealer.seal(body, message_id), attempts=0,
-            created_at=now,
-        ))
+        writer.enqueue(
+            QueuedMessage(
+                id=message_id,
+                app_id=app.id,
+                verification_id=verification.id,
+                to=verification.to,
+                sender=sender,
+                body_sealed=self._sealer.seal(body, message_id),
+                attempts=0,
+                created_at=now,
+            )
+        )
 
     def check(self, app: App, verification_id: str, code: str) -> CheckResult:
         """Count one attempt; a wrong code is an outcome, a final verification a refusal."""
@@ -203,13 +277,24 @@ class VerificationService:
             self._observer.verification_status(updated)
         return result
 
-    def check_by_number(self, app: App, to: str, country: str | None, code: str) -> CheckResult:
+    def check_by_number(
+        self, app: App, to: str, country: str | None, code: str, *, external_id: str | None = None
+    ) -> CheckResult:
+        """Check against the app's pending verification for a number (and external id)."""
         _require_code(code)
         number = parse_number(to, country)
         verification_id = self._store.pending_id_for(app.id, number.e164)
+        if verification_id is not None and external_id is not None:
+            pending = self._store.get(app.id, verification_id)
+            if pending is None or pending.external_id != external_id:
+                verification_id = None
         if verification_id is None:
             raise NotFound("no pending verification for this number", field="to")
         return self.check(app, verification_id, code)
+
+    def find_alias(self, alias: VendorAlias) -> tuple[str, str] | None:
+        """The (app id, verification id) a vendor's name stands for."""
+        return self._store.find_alias(alias.hashed())
 
     def cancel(self, app: App, verification_id: str) -> Verification:
         now = self._clock.now()
@@ -238,4 +323,5 @@ def _require_code(code: str) -> None:
     if len(code) > MAX_SUBMITTED_CODE_LENGTH or not (code.isascii() and code.isprintable()):
         raise ValidationFailed(
             f"a code is at most {MAX_SUBMITTED_CODE_LENGTH} printable ASCII characters",
-            field="code")
+            field="code",
+        )

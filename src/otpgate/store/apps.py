@@ -28,8 +28,13 @@ def _settings(text: str) -> AppSettings:
 
 
 def _app(row: Row[Any]) -> App:
-    return App(id=row.id, name=row.name, settings=_settings(row.settings),
-               webhook_secret=row.webhook_secret, created_at=row.created_at)
+    return App(
+        id=row.id,
+        name=row.name,
+        settings=_settings(row.settings),
+        webhook_secret=row.webhook_secret,
+        created_at=row.created_at,
+    )
 
 
 class SqlAppStore:
@@ -38,10 +43,16 @@ class SqlAppStore:
 
     def insert_app(self, app: App) -> None:
         with self._database.write() as connection:
-            connection.execute(insert(apps).values(
-                id=app.id, name=app.name, settings=json.dumps(app.settings.to_mapping()),
-                webhook_secret=app.webhook_secret, created_at=app.created_at,
-                updated_at=app.created_at))
+            connection.execute(
+                insert(apps).values(
+                    id=app.id,
+                    name=app.name,
+                    settings=json.dumps(app.settings.to_mapping()),
+                    webhook_secret=app.webhook_secret,
+                    created_at=app.created_at,
+                    updated_at=app.created_at,
+                )
+            )
 
     def get_app(self, app_id: str) -> App | None:
         return self._one(select(*_APP_FIELDS).where(a.id == app_id))
@@ -51,19 +62,28 @@ class SqlAppStore:
 
     def list_apps(self) -> list[App]:
         with self._database.read() as connection:
-            return [_app(row) for row in connection.execute(select(*_APP_FIELDS)
-                                                            .order_by(a.created_at))]
+            return [
+                _app(row) for row in connection.execute(select(*_APP_FIELDS).order_by(a.created_at))
+            ]
 
     def update_settings(self, app_id: str, settings: AppSettings, now: datetime) -> None:
         with self._database.write() as connection:
-            connection.execute(update(apps).where(a.id == app_id).values(
-                settings=json.dumps(settings.to_mapping()), updated_at=now))
+            connection.execute(
+                update(apps)
+                .where(a.id == app_id)
+                .values(settings=json.dumps(settings.to_mapping()), updated_at=now)
+            )
 
     def insert_key(self, key: ApiKeyRecord) -> None:
         with self._database.write() as connection:
-            connection.execute(insert(api_keys).values(
-                key_id=key.key_id, app_id=key.app_id, secret_hash=key.secret_hash,
-                created_at=key.created_at))
+            connection.execute(
+                insert(api_keys).values(
+                    key_id=key.key_id,
+                    app_id=key.app_id,
+                    secret_hash=key.secret_hash,
+                    created_at=key.created_at,
+                )
+            )
 
     def revoke_key(self, app_id: str | None, key_id: str, now: datetime) -> bool:
         statement = update(api_keys).where(k.key_id == key_id, k.revoked_at.is_(None))
@@ -74,8 +94,11 @@ class SqlAppStore:
         return bool(result.rowcount)
 
     def find_key(self, key_id: str) -> tuple[str, App] | None:
-        statement = (select(k.secret_hash, *_APP_FIELDS).join(apps, a.id == k.app_id)
-                     .where(k.key_id == key_id, k.revoked_at.is_(None)))
+        statement = (
+            select(k.secret_hash, *_APP_FIELDS)
+            .join(apps, a.id == k.app_id)
+            .where(k.key_id == key_id, k.revoked_at.is_(None))
+        )
         with self._database.read() as connection:
             row = connection.execute(statement).first()
         return None if row is None else (row.secret_hash, _app(row))

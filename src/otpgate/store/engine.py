@@ -51,14 +51,19 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return Database(create_engine(parsed, pool_size=pool_size, max_overflow=pool_size,
-                                      pool_pre_ping=True))
+        return Database(
+            create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        )
     raise ValueError(f"unsupported database {parsed.get_backend_name()!r}")
 
 
 def _sqlite_engine(url: str, pool_size: int) -> Engine:
-    engine = create_engine(url, pool_size=pool_size, max_overflow=4 * pool_size,
-                           connect_args={"check_same_thread": False})
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=4 * pool_size,
+        connect_args={"check_same_thread": False},
+    )
 
     @event.listens_for(engine, "connect")
     def configure(dbapi_connection: Any, _record: Any) -> None:

@@ -22,13 +22,15 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -47,7 +49,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 apps = Table(
-    "apps", metadata,
+    "apps",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("name", String(64), nullable=False, unique=True),
     Column("settings", Text, nullable=False),
@@ -57,7 +60,8 @@ apps = Table(
 )
 
 api_keys = Table(
-    "api_keys", metadata,
+    "api_keys",
+    metadata,
     Column("key_id", String(40), primary_key=True),
     Column("app_id", String(40), ForeignKey("apps.id"), nullable=False, index=True),
     Column("secret_hash", String(64), nullable=False),
@@ -66,7 +70,8 @@ api_keys = Table(
 )
 
 verifications = Table(
-    "verifications", metadata,
+    "verifications",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("app_id", String(40), ForeignKey("apps.id"), nullable=False),
     Column("to_number", String(20), nullable=False),
@@ -92,19 +97,30 @@ verifications = Table(
     Index("ix_verifications_app_id_id", "app_id", "id"),
     Index("ix_verifications_app_id_to_number_id", "app_id", "to_number", "id"),
     # at most one pending verification per app and number, whatever the concurrency
-    Index("uq_verifications_pending_number", "app_id", "to_number", unique=True,
-          sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
-    Index("ix_verifications_pending_expiry", "expires_at",
-          sqlite_where=text("code_sealed IS NOT NULL"),
-          postgresql_where=text("code_sealed IS NOT NULL")),
+    Index(
+        "uq_verifications_pending_number",
+        "app_id",
+        "to_number",
+        unique=True,
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_verifications_pending_expiry",
+        "expires_at",
+        sqlite_where=text("code_sealed IS NOT NULL"),
+        postgresql_where=text("code_sealed IS NOT NULL"),
+    ),
 )
 
 messages = Table(
-    "messages", metadata,
+    "messages",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("app_id", String(40), ForeignKey("apps.id"), nullable=False),
-    Column("verification_id", String(40), ForeignKey("verifications.id"), nullable=False,
-           index=True),
+    Column(
+        "verification_id", String(40), ForeignKey("verifications.id"), nullable=False, index=True
+    ),
     Column("to_number", String(20), nullable=False),
     Column("sender", String(16)),
     # the rendered text holds the code: sealed, and erased once the provider has it
@@ -119,15 +135,20 @@ messages = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
-    Index("ix_messages_due", "next_attempt_at",
-          sqlite_where=text("status IN ('queued', 'sending')"),
-          postgresql_where=text("status IN ('queued', 'sending')")),
+    Index(
+        "ix_messages_due",
+        "next_attempt_at",
+        sqlite_where=text("status IN ('queued', 'sending')"),
+        postgresql_where=text("status IN ('queued', 'sending')"),
+    ),
 )
 
 dev_outbox = Table(
-    "dev_outbox", metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    "dev_outbox",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("message_id", String(40), nullable=False, unique=True),
     Column("app_id", String(40), nullable=False),
     Column("verification_id", String(40), nullable=False),
@@ -139,11 +160,42 @@ dev_outbox = Table(
 )
 
 idempotency_keys = Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     Column("app_id", String(40), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
     Column("created", Boolean, nullable=False),
     Column("answer", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# a compatibility API's own name for a verification (dotdigital GUID, IDResponse token), hashed
+verification_aliases = Table(
+    "verification_aliases",
+    metadata,
+    Column("alias_hash", String(64), primary_key=True),
+    Column("app_id", String(40), nullable=False),
+    Column("verification_id", String(40), ForeignKey("verifications.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+opt_ins = Table(
+    "opt_ins",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), ForeignKey("apps.id"), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("to_number", String(20), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("verified_at", UtcDateTime, nullable=False),
+    Index(
+        "uq_opt_ins_app_id_external_id_to_number_source",
+        "app_id",
+        "external_id",
+        "to_number",
+        "source",
+        unique=True,
+    ),
+    Index("ix_opt_ins_app_id_id", "app_id", "id"),
 )

@@ -20,30 +20,64 @@ from otpgate.service.ports import (
     QueuedMessage,
 )
 from otpgate.store.engine import Database
-from otpgate.store.tables import UtcDateTime, idempotency_keys, messages, verifications
+from otpgate.store.tables import (
+    UtcDateTime,
+    idempotency_keys,
+    messages,
+    verification_aliases,
+    verifications,
+)
 
 v = verifications.c
-VERIFICATION_FIELDS = (v.id, v.app_id, v.to_number, v.channel, v.status, v.country, v.line_type, v.attempts,
-           v.max_attempts, v.sends, v.delivery_status, v.external_id, v.reference, v.created_at,
-           v.expires_at, v.approved_at, v.last_sent_at)
+VERIFICATION_FIELDS = (
+    v.id,
+    v.app_id,
+    v.to_number,
+    v.channel,
+    v.status,
+    v.country,
+    v.line_type,
+    v.attempts,
+    v.max_attempts,
+    v.sends,
+    v.delivery_status,
+    v.external_id,
+    v.reference,
+    v.created_at,
+    v.expires_at,
+    v.approved_at,
+    v.last_sent_at,
+)
 
 
 def verification_from_row(row: Row[Any]) -> Verification:
     m = row._mapping
     return Verification(
-        id=m["id"], app_id=m["app_id"], to=m["to_number"], channel=m["channel"],
-        status=Status(m["status"]), country=m["country"], line_type=m["line_type"],
-        attempts=m["attempts"], max_attempts=m["max_attempts"], sends=m["sends"],
-        delivery_status=DeliveryStatus(m["delivery_status"]), external_id=m["external_id"],
-        reference=m["reference"], created_at=m["created_at"], expires_at=m["expires_at"],
-        approved_at=m["approved_at"], last_sent_at=m["last_sent_at"],
+        id=m["id"],
+        app_id=m["app_id"],
+        to=m["to_number"],
+        channel=m["channel"],
+        status=Status(m["status"]),
+        country=m["country"],
+        line_type=m["line_type"],
+        attempts=m["attempts"],
+        max_attempts=m["max_attempts"],
+        sends=m["sends"],
+        delivery_status=DeliveryStatus(m["delivery_status"]),
+        external_id=m["external_id"],
+        reference=m["reference"],
+        created_at=m["created_at"],
+        expires_at=m["expires_at"],
+        approved_at=m["approved_at"],
+        last_sent_at=m["last_sent_at"],
     )
 
 
 def _answer_to_text(answer: IdempotentAnswer) -> str:
     fields = asdict(answer.verification)
-    return json.dumps({k: val.isoformat() if isinstance(val, datetime) else val
-                       for k, val in fields.items()})
+    return json.dumps(
+        {k: val.isoformat() if isinstance(val, datetime) else val for k, val in fields.items()}
+    )
 
 
 def _answer_from_text(text: str) -> Verification:
@@ -63,27 +97,38 @@ class SqlVerificationWriter:
     def find_idempotent(self, app_id: str, key: str, since: datetime) -> IdempotentAnswer | None:
         k = idempotency_keys.c
         row = self._connection.execute(
-            select(k.fingerprint, k.created, k.answer, k.created_at)
-            .where(k.app_id == app_id, k.key == key)
+            select(k.fingerprint, k.created, k.answer, k.created_at).where(
+                k.app_id == app_id, k.key == key
+            )
         ).first()
         if row is None:
             return None
         if row.created_at < since:
             self._connection.execute(
-                delete(idempotency_keys).where(k.app_id == app_id, k.key == key))
+                delete(idempotency_keys).where(k.app_id == app_id, k.key == key)
+            )
             return None
         return IdempotentAnswer(row.fingerprint, row.created, _answer_from_text(row.answer))
 
-    def remember_idempotent(self, app_id: str, key: str, answer: IdempotentAnswer,
-                            now: datetime) -> None:
-        self._connection.execute(insert(idempotency_keys).values(
-            app_id=app_id, key=key, fingerprint=answer.fingerprint, created=answer.created,
-            answer=_answer_to_text(answer), created_at=now))
+    def remember_idempotent(
+        self, app_id: str, key: str, answer: IdempotentAnswer, now: datetime
+    ) -> None:
+        self._connection.execute(
+            insert(idempotency_keys).values(
+                app_id=app_id,
+                key=key,
+                fingerprint=answer.fingerprint,
+                created=answer.created,
+                answer=_answer_to_text(answer),
+                created_at=now,
+            )
+        )
 
     def find_pending(self, app_id: str, to: str) -> PendingVerification | None:
         row = self._connection.execute(
-            select(*VERIFICATION_FIELDS, v.code_sealed)
-            .where(v.app_id == app_id, v.to_number == to, v.status == Status.PENDING)
+            select(*VERIFICATION_FIELDS, v.code_sealed).where(
+                v.app_id == app_id, v.to_number == to, v.status == Status.PENDING
+            )
         ).first()
         if row is None:
             return None
@@ -91,41 +136,82 @@ class SqlVerificationWriter:
 
     def expire(self, verification_id: str, now: datetime) -> None:
         self._connection.execute(
-            update(verifications).where(v.id == verification_id, v.status == Status.PENDING)
-            .values(status=Status.EXPIRED, code_sealed=None, updated_at=now))
+            update(verifications)
+            .where(v.id == verification_id, v.status == Status.PENDING)
+            .values(status=Status.EXPIRED, code_sealed=None, updated_at=now)
+        )
 
     def insert(self, verification: Verification, code_hash: str, code_sealed: bytes) -> None:
-        self._connection.execute(insert(verifications).values(
-            id=verification.id, app_id=verification.app_id, to_number=verification.to,
-            channel=verification.channel, status=verification.status,
-            country=verification.country, line_type=verification.line_type,
-            attempts=verification.attempts, max_attempts=verification.max_attempts,
-            sends=verification.sends, delivery_status=verification.delivery_status,
-            external_id=verification.external_id, reference=verification.reference,
-            code_hash=code_hash, code_sealed=code_sealed, created_at=verification.created_at,
-            expires_at=verification.expires_at, approved_at=None,
-            last_sent_at=verification.last_sent_at, updated_at=verification.created_at,
-        ))
+        self._connection.execute(
+            insert(verifications).values(
+                id=verification.id,
+                app_id=verification.app_id,
+                to_number=verification.to,
+                channel=verification.channel,
+                status=verification.status,
+                country=verification.country,
+                line_type=verification.line_type,
+                attempts=verification.attempts,
+                max_attempts=verification.max_attempts,
+                sends=verification.sends,
+                delivery_status=verification.delivery_status,
+                external_id=verification.external_id,
+                reference=verification.reference,
+                code_hash=code_hash,
+                code_sealed=code_sealed,
+                created_at=verification.created_at,
+                expires_at=verification.expires_at,
+                approved_at=None,
+                last_sent_at=verification.last_sent_at,
+                updated_at=verification.created_at,
+            )
+        )
 
     def record_resend(self, verification_id: str, now: datetime) -> Verification:
         row = self._connection.execute(
-            update(verifications).where(v.id == verification_id)
-            .values(sends=v.sends + 1, last_sent_at=now, delivery_status=DeliveryStatus.QUEUED,
-                    updated_at=now)
+            update(verifications)
+            .where(v.id == verification_id)
+            .values(
+                sends=v.sends + 1,
+                last_sent_at=now,
+                delivery_status=DeliveryStatus.QUEUED,
+                updated_at=now,
+            )
             .returning(*VERIFICATION_FIELDS)
         ).one()
         return verification_from_row(row)
 
     def enqueue(self, message: QueuedMessage) -> None:
-        self._connection.execute(insert(messages).values(
-            id=message.id, app_id=message.app_id, verification_id=message.verification_id,
-            to_number=message.to, sender=message.sender, body_sealed=message.body_sealed,
-            status=DeliveryStatus.QUEUED, attempts=0, next_attempt_at=message.created_at,
-            created_at=message.created_at, updated_at=message.created_at,
-        ))
         self._connection.execute(
-            update(verifications).where(v.id == message.verification_id)
-            .values(last_message_id=message.id))
+            insert(messages).values(
+                id=message.id,
+                app_id=message.app_id,
+                verification_id=message.verification_id,
+                to_number=message.to,
+                sender=message.sender,
+                body_sealed=message.body_sealed,
+                status=DeliveryStatus.QUEUED,
+                attempts=0,
+                next_attempt_at=message.created_at,
+                created_at=message.created_at,
+                updated_at=message.created_at,
+            )
+        )
+        self._connection.execute(
+            update(verifications)
+            .where(v.id == message.verification_id)
+            .values(last_message_id=message.id)
+        )
+
+    def add_alias(self, app_id: str, alias_hash: str, verification_id: str, now: datetime) -> None:
+        self._connection.execute(
+            insert(verification_aliases).values(
+                alias_hash=alias_hash,
+                app_id=app_id,
+                verification_id=verification_id,
+                created_at=now,
+            )
+        )
 
 
 class SqlVerificationStore:
@@ -140,7 +226,8 @@ class SqlVerificationStore:
     def get(self, app_id: str, verification_id: str) -> Verification | None:
         with self._database.read() as connection:
             row = connection.execute(
-                select(*VERIFICATION_FIELDS).where(v.id == verification_id, v.app_id == app_id)).first()
+                select(*VERIFICATION_FIELDS).where(v.id == verification_id, v.app_id == app_id)
+            ).first()
         return None if row is None else verification_from_row(row)
 
     def list(self, app_id: str, query: ListQuery, now: datetime) -> list[Verification]:
@@ -152,9 +239,12 @@ class SqlVerificationStore:
         if query.status == Status.PENDING:
             statement = statement.where(v.status == Status.PENDING, v.expires_at > now)
         elif query.status == Status.EXPIRED:
-            statement = statement.where(or_(
-                v.status == Status.EXPIRED,
-                and_(v.status == Status.PENDING, v.expires_at <= now)))
+            statement = statement.where(
+                or_(
+                    v.status == Status.EXPIRED,
+                    and_(v.status == Status.PENDING, v.expires_at <= now),
+                )
+            )
         elif query.status is not None:
             statement = statement.where(v.status == query.status)
         statement = statement.order_by(v.id.desc()).limit(query.limit)
@@ -164,19 +254,26 @@ class SqlVerificationStore:
     def pending_id_for(self, app_id: str, to: str) -> str | None:
         with self._database.read() as connection:
             return connection.execute(
-                select(v.id).where(v.app_id == app_id, v.to_number == to,
-                                   v.status == Status.PENDING)).scalar()
+                select(v.id).where(
+                    v.app_id == app_id, v.to_number == to, v.status == Status.PENDING
+                )
+            ).scalar()
 
-    def check(self, app_id: str, verification_id: str, code_hash: str,
-              now: datetime) -> Verification | None:
+    def check(
+        self, app_id: str, verification_id: str, code_hash: str, now: datetime
+    ) -> Verification | None:
         # One statement: the row lock (or SQLite's write lock) makes two concurrent checks
         # see each other's attempt, so no interleaving passes max_attempts or approves twice.
         # Every SET expression reads the row as it was before this UPDATE.
         expired = v.expires_at <= now
         matches = v.code_hash == code_hash
         last_try = v.attempts + 1 >= v.max_attempts
-        new_status = case((expired, Status.EXPIRED.value), (matches, Status.APPROVED.value),
-                          (last_try, Status.LOCKED.value), else_=Status.PENDING.value)
+        new_status = case(
+            (expired, Status.EXPIRED.value),
+            (matches, Status.APPROVED.value),
+            (last_try, Status.LOCKED.value),
+            else_=Status.PENDING.value,
+        )
         still_pending = and_(~expired, ~matches, ~last_try)
         statement = (
             update(verifications)
@@ -184,8 +281,9 @@ class SqlVerificationStore:
             .values(
                 status=new_status,
                 attempts=case((expired, v.attempts), else_=v.attempts + 1),
-                approved_at=case((and_(~expired, matches), literal(now, UtcDateTime())),
-                                 else_=None),
+                approved_at=case(
+                    (and_(~expired, matches), literal(now, UtcDateTime())), else_=None
+                ),
                 code_sealed=case((still_pending, v.code_sealed), else_=None),
                 updated_at=now,
             )
@@ -198,11 +296,23 @@ class SqlVerificationStore:
     def cancel(self, app_id: str, verification_id: str, now: datetime) -> Verification | None:
         statement = (
             update(verifications)
-            .where(v.id == verification_id, v.app_id == app_id, v.status == Status.PENDING,
-                   v.expires_at > now)
+            .where(
+                v.id == verification_id,
+                v.app_id == app_id,
+                v.status == Status.PENDING,
+                v.expires_at > now,
+            )
             .values(status=Status.CANCELED, code_sealed=None, updated_at=now)
             .returning(*VERIFICATION_FIELDS)
         )
         with self._database.write() as connection:
             row = connection.execute(statement).first()
         return None if row is None else verification_from_row(row)
+
+    def find_alias(self, alias_hash: str) -> tuple[str, str] | None:
+        a = verification_aliases.c
+        with self._database.read() as connection:
+            row = connection.execute(
+                select(a.app_id, a.verification_id).where(a.alias_hash == alias_hash)
+            ).first()
+        return None if row is None else (row.app_id, row.verification_id)

@@ -16,8 +16,12 @@ AppId = Annotated[str, Path(max_length=64)]
 
 
 def app_out(app: App) -> dict[str, Any]:
-    return {"id": app.id, "name": app.name, "settings": app.settings.to_mapping(),
-            "created_at": timestamp(app.created_at)}
+    return {
+        "id": app.id,
+        "name": app.name,
+        "settings": app.settings.to_mapping(),
+        "created_at": timestamp(app.created_at),
+    }
 
 
 @router.post("/apps", status_code=201, response_model=AppOut)
@@ -39,23 +43,27 @@ def get_app(app_id: AppId, runtime: RuntimeDep, credentials: CredentialsDep) -> 
 
 
 @router.patch("/apps/{app_id}", response_model=AppOut)
-def update_app(app_id: AppId, body: AppChanges, runtime: RuntimeDep,
-               credentials: CredentialsDep) -> dict[str, Any]:
+def update_app(
+    app_id: AppId, body: AppChanges, runtime: RuntimeDep, credentials: CredentialsDep
+) -> dict[str, Any]:
     authorize_admin(runtime, credentials)
     return app_out(runtime.apps.update_settings(app_id, body.settings))
 
 
 @router.post("/apps/{app_id}/keys", status_code=201, response_model=NewKeyOut)
-def create_key(app_id: AppId, runtime: RuntimeDep, credentials: CredentialsDep
-               ) -> dict[str, Any]:
+def create_key(app_id: AppId, runtime: RuntimeDep, credentials: CredentialsDep) -> dict[str, Any]:
     authorize_admin(runtime, credentials)
     key = runtime.apps.create_key(app_id)
     return {"key_id": key.key_id, "secret": key.secret, "api_key": key.api_key}
 
 
 @router.delete("/apps/{app_id}/keys/{key_id}", status_code=204, response_class=Response)
-def revoke_key(app_id: AppId, key_id: Annotated[str, Path(max_length=64)],
-               runtime: RuntimeDep, credentials: CredentialsDep) -> Response:
+def revoke_key(
+    app_id: AppId,
+    key_id: Annotated[str, Path(max_length=64)],
+    runtime: RuntimeDep,
+    credentials: CredentialsDep,
+) -> Response:
     authorize_admin(runtime, credentials)
     runtime.apps.revoke_key(app_id, key_id)
     return Response(status_code=204)

@@ -18,7 +18,8 @@ from otpgate.api.schemas import (
     verification_out,
 )
 from otpgate.domain.phone import normalize_country, parse_number
-from otpgate.domain.verification import Status
+from otpgate.domain.errors import NotPending
+from otpgate.domain.verification import CheckOutcome, CheckResult, Status
 from otpgate.service.ports import ListQuery
 from otpgate.service.verifications import StartRequest
 
@@ -27,33 +28,51 @@ router = APIRouter(prefix="/v1", tags=["verifications"])
 VerificationId = Annotated[str, Path(max_length=64)]
 
 
-@router.post("/verifications", status_code=201, response_model=VerificationOut,
-             responses={200: {"model": VerificationOut,
-                              "description": "the pending verification was re-sent"}})
-def start_verification(body: StartVerification, response: Response, runtime: RuntimeDep,
-                       credentials: CredentialsDep) -> dict[str, Any]:
+@router.post(
+    "/verifications",
+    status_code=201,
+    response_model=VerificationOut,
+    responses={
+        200: {"model": VerificationOut, "description": "the pending verification was re-sent"}
+    },
+)
+def start_verification(
+    body: StartVerification, response: Response, runtime: RuntimeDep, credentials: CredentialsDep
+) -> dict[str, Any]:
     app = authenticate_app(runtime, credentials)
     country = normalize_country(body.country) if body.country is not None else None
-    result = runtime.verifications.start(app, StartRequest(
-        to=body.to, country=country, channel=body.channel, template=body.template,
-        sender=body.sender, code_length=body.code_length, ttl_seconds=body.ttl_seconds,
-        locale=body.locale, external_id=body.external_id, reference=body.reference,
-        idempotency_key=body.idempotency_key,
-    ))
+    result = runtime.verifications.start(
+        app,
+        StartRequest(
+            to=body.to,
+            country=country,
+            channel=body.channel,
+            template=body.template,
+            sender=body.sender,
+            code_length=body.code_length,
+            ttl_seconds=body.ttl_seconds,
+            locale=body.locale,
+            external_id=body.external_id,
+            reference=body.reference,
+            idempotency_key=body.idempotency_key,
+        ),
+    )
     response.status_code = 201 if result.created else 200
     return verification_out(result.verification)
 
 
 @router.get("/verifications/{verification_id}", response_model=VerificationOut)
-def get_verification(verification_id: VerificationId, runtime: RuntimeDep,
-                     credentials: CredentialsDep) -> dict[str, Any]:
+def get_verification(
+    verification_id: VerificationId, runtime: RuntimeDep, credentials: CredentialsDep
+) -> dict[str, Any]:
     app = authenticate_app(runtime, credentials)
     return verification_out(runtime.verifications.get(app, verification_id))
 
 
 @router.get("/verifications", response_model=VerificationPage)
 def list_verifications(
-    runtime: RuntimeDep, credentials: CredentialsDep,
+    runtime: RuntimeDep,
+    credentials: CredentialsDep,
     to: Annotated[str | None, Query(max_length=64)] = None,
     status: Status | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -61,31 +80,45 @@ def list_verifications(
 ) -> dict[str, Any]:
     app = authenticate_app(runtime, credentials)
     number = parse_number(to).e164 if to is not None else None
-    found = runtime.verifications.list(app, ListQuery(to=number, status=status, limit=limit,
-                                                      before_id=cursor))
-    return {"verifications": [verification_out(v) for v in found],
-            "next_cursor": found[-1].id if len(found) == limit else None}
+    found = runtime.verifications.list(
+        app, ListQuery(to=number, status=status, limit=limit, before_id=cursor)
+    )
+    return {
+        "verifications": [verification_out(v) for v in found],
+        "next_cursor": found[-1].id if len(found) == limit else None,
+    }
 
 
 @router.post("/verifications/{verification_id}/check", response_model=CheckOut)
-def check_verification(verification_id: VerificationId, body: CheckCode, runtime: RuntimeDep,
-                       credentials: CredentialsDep) -> dict[str, Any]:
+def check_verification(
+    verification_id: VerificationId,
+    body: CheckCode,
+    runtime: RuntimeDep,
+    credentials: CredentialsDep,
+) -> dict[str, Any]:
     app = authenticate_app(runtime, credentials)
-    return check_out(runtime.verifications.check(app, verification_id, body.code))
+    return _answer(runtime.verifications.check(app, verification_id, body.code))
 
 
 @router.post("/verification-checks", response_model=CheckOut)
-def check_by_number(body: CheckCodeByNumber, runtime: RuntimeDep,
-                    credentials: CredentialsDep) -> dict[str, Any]:
+def check_by_number(
+    body: CheckCodeByNumber, runtime: RuntimeDep, credentials: CredentialsDep
+) -> dict[str, Any]:
     app = authenticate_app(runtime, credentials)
     country = normalize_country(body.country) if body.country is not None else None
-    return check_out(runtime.verifications.check_by_number(app, body.to, country, body.code))
+    return _answer(runtime.verifications.check_by_number(app, body.to, country, body.code))
 
 
 @router.post("/verifications/{verification_id}/cancel", response_model=VerificationOut)
-def cancel_verification(verification_id: VerificationId, runtime: RuntimeDep,
-                        credentials: CredentialsDep) -> dict[str, Any]:
+def cancel_verification(
+    verification_id: VerificationId, runtime: RuntimeDep, credentials: CredentialsDep
+) -> dict[str, Any]:
     app = authenticate_app(runtime, credentials)
     return verification_out(runtime.verifications.cancel(app, verification_id))
 
 
+def _answer(result: CheckResult) -> dict[str, Any]:
+    # the native API reports a code checked after expiry like any other final state
+    if result.outcome is CheckOutcome.EXPIRED:
+        raise NotPending("the verification is expired", status=Status.EXPIRED)
+    return check_out(result)

@@ -20,9 +20,13 @@ class OutboxSender:
 
     async def send(self, sms: OutgoingSms) -> SendReceipt:
         entry = OutboxEntry(
-            id=sms.message_id, app_id=sms.app_id, to=sms.to, sender=sms.sender,
+            id=sms.message_id,
+            app_id=sms.app_id,
+            to=sms.to,
+            sender=sms.sender,
             body_sealed=self._sealer.seal(sms.body, sms.message_id),
-            verification_id=sms.verification_id, created_at=self._clock.now(),
+            verification_id=sms.verification_id,
+            created_at=self._clock.now(),
         )
         await asyncio.to_thread(self._outbox.deposit, entry)
         return SendReceipt(provider_message_id=sms.message_id, status=DeliveryStatus.DELIVERED)

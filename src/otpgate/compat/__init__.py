@@ -1,0 +1,1 @@
+"""Compatibility APIs: each vendor's paths, fields and error shapes over the same service."""

@@ -1,0 +1,45 @@
+"""Opt-in records: a number proven by a code and consented for a customer (SessionM's flow)."""
+
+from __future__ import annotations
+
+from otpgate.domain.verification import CheckResult
+from otpgate.service.ids import new_id
+from otpgate.service.ports import App, Clock, ListQuery, OptIn, OptInStore, RandomSource
+from otpgate.service.verifications import VerificationService
+
+
+class OptInService:
+    def __init__(
+        self,
+        store: OptInStore,
+        verifications: VerificationService,
+        clock: Clock,
+        random: RandomSource,
+    ) -> None:
+        self._store = store
+        self._verifications = verifications
+        self._clock = clock
+        self._random = random
+
+    def confirm(
+        self, app: App, external_id: str, to: str, code: str, *, source: str
+    ) -> CheckResult:
+        """Check the code of the pending verification for (external id, number); a right code
+        records the number as verified and opted in for that external id."""
+        result = self._verifications.check_by_number(app, to, None, code, external_id=external_id)
+        if result.valid:
+            now = self._clock.now()
+            self._store.record(
+                OptIn(
+                    id=new_id("opt", now, self._random),
+                    app_id=app.id,
+                    external_id=external_id,
+                    to=result.verification.to,
+                    verified_at=now,
+                    source=source,
+                )
+            )
+        return result
+
+    def list(self, app: App, external_id: str | None, query: ListQuery) -> list[OptIn]:
+        return self._store.list(app.id, external_id, query.to, query.limit, query.before_id)

@@ -1,0 +1,118 @@
+"""Fixtures shared by every test: a real runtime on a fresh database, the real ASGI app, and
+(in e2e/) a real `otpgate serve` process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from otpgate.config import Settings
+from otpgate.runtime import Runtime, build_runtime, migrate
+from otpgate.server import create_app
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnop"
+
+
+@dataclass
+class FakeClock:
+    """A clock the test moves; nothing sleeps to make a code expire."""
+
+    current: datetime = field(default_factory=lambda: datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+
+@dataclass
+class AppHandle:
+    id: str
+    name: str
+    key_id: str
+    secret: str
+    api_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN, secret_key=SECRET_KEY,
+                    _env_file=None)
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: FakeClock) -> Iterator[Runtime]:
+    built = build_runtime(settings, clock=clock)
+    migrate(built)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def make_app(client: TestClient, admin_headers: dict[str, str]) -> Any:
+    """Create an app (with settings) and a key for it, through the admin API."""
+    counter = iter(range(1_000_000))
+
+    def make(settings: dict[str, Any] | None = None, name: str | None = None) -> AppHandle:
+        name = name or f"app-{next(counter)}"
+        created = client.post("/v1/apps", json={"name": name, "settings": settings or {}},
+                              headers=admin_headers)
+        assert created.status_code == 201, created.text
+        app_id = created.json()["id"]
+        key = client.post(f"/v1/apps/{app_id}/keys", headers=admin_headers)
+        assert key.status_code == 201, key.text
+        body = key.json()
+        return AppHandle(app_id, name, body["key_id"], body["secret"], body["api_key"])
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Any) -> AppHandle:
+    return make_app()
+
+
+def read_code(client: Any, headers: dict[str, str], to: str, *, timeout: float = 2.0) -> str:
+    """The code in the newest outbox message to `to`, as a person would read it on the phone."""
+    import re
+
+    deadline = time.monotonic() + timeout
+    while True:
+        messages = client.get("/v1/dev/outbox", params={"to": to, "limit": 1},
+                              headers=headers).json()["messages"]
+        if messages:
+            found = re.search(r"\b[0-9a-z]{4,10}\b(?=[^0-9a-z]*$)", messages[0]["body"])
+            assert found, messages[0]["body"]
+            return found.group(0)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no outbox message for {to} within {timeout}s")
+        time.sleep(0.01)
