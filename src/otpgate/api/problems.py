@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -54,7 +55,7 @@ def problem(
     detail: str,
     *,
     field: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
@@ -91,7 +92,9 @@ def problem_for(error: errors.OtpgateError) -> JSONResponse:
     )
 
 
-def http_problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def http_problem(
+    status: int, detail: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     code, title = HTTP_PROBLEMS.get(status, ("http_error", "HTTP error"))
     return problem(status, code, title, detail, headers=headers)
 

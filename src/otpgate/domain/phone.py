@@ -92,7 +92,7 @@ def lookup_number(raw: str, country: str | None = None, *, field: str = "to") ->
     region = (
         phonenumbers.region_code_for_number(parsed)
         if valid
-        else phonenumbers.region_code_for_country_code(parsed.country_code)
+        else phonenumbers.region_code_for_country_code(parsed.country_code or 0)
     )
     line_type = phonenumbers.number_type(parsed) if valid else PhoneNumberType.UNKNOWN
     return PhoneNumber(
