@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
@@ -27,7 +27,7 @@ def _settings(text: str) -> AppSettings:
     return apply_settings(AppSettings(), json.loads(text))
 
 
-def _app(row: Row[Any, Unpack[tuple[Any, ...]]]) -> App:
+def _app(row: Row[Any, *tuple[Any, ...]]) -> App:
     return App(
         id=row.id,
         name=row.name,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Connection, and_, case, delete, insert, literal, or_, select, update
 from sqlalchemy.engine import Row
@@ -50,7 +50,7 @@ VERIFICATION_FIELDS = (
 )
 
 
-def verification_from_row(row: Row[Any, Unpack[tuple[Any, ...]]]) -> Verification:
+def verification_from_row(row: Row[Any, *tuple[Any, ...]]) -> Verification:
     m = row._mapping
     return Verification(
         id=m["id"],

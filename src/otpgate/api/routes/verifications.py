@@ -17,8 +17,8 @@ from otpgate.api.schemas import (
     check_out,
     verification_out,
 )
-from otpgate.domain.phone import normalize_country, parse_number
 from otpgate.domain.errors import NotPending
+from otpgate.domain.phone import normalize_country, parse_number
 from otpgate.domain.verification import CheckOutcome, CheckResult, Status
 from otpgate.service.ports import ListQuery
 from otpgate.service.verifications import StartRequest
