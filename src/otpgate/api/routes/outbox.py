@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from otpgate.api.auth import CredentialsDep, RuntimeDep, authenticate_app
+from otpgate.api.query import query_number
 from otpgate.api.schemas import OutboxOut, timestamp
 from otpgate.domain.errors import NotFound
 from otpgate.domain.phone import parse_number
@@ -24,7 +25,7 @@ def read_outbox(
     app = authenticate_app(runtime, credentials)
     if runtime.outbox is None:
         raise NotFound("the developer outbox exists only with the outbox SMS provider")
-    number = parse_number(to).e164 if to is not None else None
+    number = parse_number(query_number(to)).e164 if to is not None else None
     return {
         "messages": [
             {

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from otpgate.api.auth import CredentialsDep, RuntimeDep, authenticate_app
+from otpgate.api.query import query_number
 from otpgate.api.schemas import (
     CheckCode,
     CheckCodeByNumber,
@@ -79,7 +80,7 @@ def list_verifications(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     app = authenticate_app(runtime, credentials)
-    number = parse_number(to).e164 if to is not None else None
+    number = parse_number(query_number(to)).e164 if to is not None else None
     found = runtime.verifications.list(
         app, ListQuery(to=number, status=status, limit=limit, before_id=cursor)
     )
