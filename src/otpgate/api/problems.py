@@ -42,10 +42,7 @@ HTTP_PROBLEMS = {
 
 
 def status_for(error: errors.OtpgateError) -> int:
-    for error_class, status in STATUS_BY_ERROR:
-        if isinstance(error, error_class):
-            return status
-    return 400
+    return status_for_class(type(error))
 
 
 def problem(
@@ -135,3 +132,31 @@ def register_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.OtpgateError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+
+
+def error_catalogue() -> list[tuple[str, int, str]]:
+    """(code, status, title) of every problem the native API answers, for /docs/errors."""
+    rows = {
+        error_class.code: (error_class.code, status, error_class.title)
+        for error_class, status in STATUS_BY_ERROR
+    }
+    for subclass in _all_subclasses(errors.OtpgateError):
+        rows.setdefault(subclass.code, (subclass.code, status_for_class(subclass), subclass.title))
+    for status, (code, title) in HTTP_PROBLEMS.items():
+        rows.setdefault(code, (code, status, title))
+    return sorted(rows.values(), key=lambda row: (row[1], row[0]))
+
+
+def status_for_class(error_class: type[errors.OtpgateError]) -> int:
+    for known, status in STATUS_BY_ERROR:
+        if issubclass(error_class, known):
+            return status
+    return 400
+
+
+def _all_subclasses(cls: type[errors.OtpgateError]) -> list[type[errors.OtpgateError]]:
+    found = []
+    for subclass in cls.__subclasses__():
+        found.append(subclass)
+        found.extend(_all_subclasses(subclass))
+    return found

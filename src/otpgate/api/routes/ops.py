@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from fastapi import APIRouter, Response
+from fastapi.responses import HTMLResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from otpgate.api.auth import RuntimeDep
-from otpgate.api.problems import problem
+from otpgate.api.problems import error_catalogue, problem
 
 router = APIRouter(tags=["operations"])
 
@@ -26,3 +29,17 @@ def readyz(runtime: RuntimeDep) -> Response | dict[str, str]:
 @router.get("/metrics", response_class=Response)
 def metrics(runtime: RuntimeDep) -> Response:
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/docs/errors", response_class=HTMLResponse, include_in_schema=False)
+async def error_codes() -> HTMLResponse:
+    """The page every problem's `type` points at, one anchor per code."""
+    rows = "".join(
+        f'<tr id="{escape(code)}"><td><code>{escape(code)}</code></td><td>{status}</td>'
+        f"<td>{escape(title)}</td></tr>"
+        for code, status, title in error_catalogue()
+    )
+    return HTMLResponse(
+        "<!doctype html><title>otpgate errors</title><h1>otpgate error codes</h1>"
+        f"<table><tr><th>code</th><th>status</th><th>title</th></tr>{rows}</table>"
+    )
