@@ -82,7 +82,7 @@ def build_runtime(
     database = open_database(settings.resolved_database_url, pool_size=settings.database_pool_size)
     sealer = Sealer(derive_key(generated.secret_key, "sealing"))
     dev_outbox = SqlDevOutbox(database)
-    senders = [_sender(name, dev_outbox, sealer, clock) for name in settings.providers]
+    senders = [_sender(name) for name in settings.providers]
     metrics = Metrics()
     worker = DeliveryWorker(SqlMessageQueue(database), senders, sealer, clock, metrics)
     verifications = VerificationService(
@@ -111,9 +111,9 @@ def build_runtime(
     )
 
 
-def _sender(name: str, dev_outbox: SqlDevOutbox, sealer: Sealer, clock: Clock) -> SmsSender:
+def _sender(name: str) -> SmsSender:
     if name == "outbox":
-        return OutboxSender(dev_outbox, sealer, clock)
+        return OutboxSender()
     raise ConfigError(f"OTPGATE_SMS_PROVIDER: the {name} provider is not available in this version")
 
 

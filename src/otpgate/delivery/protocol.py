@@ -23,6 +23,7 @@ class SendReceipt:
     provider_message_id: str | None
     # the outbox knows at once that its message arrived; real networks report it later
     status: DeliveryStatus = DeliveryStatus.SENT
+    keep_body: bool = False  # only the developer outbox, which shows texts back
 
 
 class TransientSendError(Exception):

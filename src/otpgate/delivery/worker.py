@@ -1,4 +1,4 @@
-"""Drains the message queue: lease due messages, hand each to a provider, record the result."""
+"""Drains the message queue: lease due messages, hand each to a provider, record the results."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from otpgate.delivery.protocol import (
     TransientSendError,
 )
 from otpgate.domain.verification import DeliveryStatus
-from otpgate.service.ports import Clock, MessageQueue, Observer, QueuedMessage
+from otpgate.service.ports import Clock, DeliveryResult, MessageQueue, Observer, QueuedMessage
 from otpgate.service.sealing import Sealer
 
 log = structlog.get_logger("otpgate.delivery")
@@ -84,14 +84,23 @@ class DeliveryWorker:
         self._wake.clear()
 
     async def deliver_due(self) -> int:
-        """Deliver one batch of due messages; returns how many were claimed."""
+        """Deliver one batch of due messages, recording all results in one transaction;
+        returns how many were claimed."""
         batch = await asyncio.to_thread(
             self._queue.claim, self._batch_size, self._clock.now(), LEASE_SECONDS
         )
-        await asyncio.gather(*(self._deliver(message) for message in batch))
+        if not batch:
+            return 0
+        results = await asyncio.gather(*(self._deliver(message) for message in batch))
+        undeliverable = await asyncio.to_thread(self._queue.finish, results, self._clock.now())
+        for result in results:
+            if result.status is not DeliveryStatus.QUEUED:
+                self._observer.message_status(result.status)
+        for verification in undeliverable:
+            self._observer.verification_status(verification)
         return len(batch)
 
-    async def _deliver(self, message: QueuedMessage) -> None:
+    async def _deliver(self, message: QueuedMessage) -> DeliveryResult:
         sms = OutgoingSms(
             message_id=message.id,
             app_id=message.app_id,
@@ -111,43 +120,36 @@ class DeliveryWorker:
                 log.warning(
                     "message_refused", message_id=message.id, provider=sender.name, error=str(exc)
                 )
-                await self._fail(message, sender.name, str(exc))
-                return
-            await asyncio.to_thread(
-                self._queue.mark_done,
-                message.id,
-                receipt.status,
-                sender.name,
-                receipt.provider_message_id,
-                self._clock.now(),
-            )
-            self._observer.message_status(receipt.status)
+                return DeliveryResult(
+                    message.id, DeliveryStatus.FAILED, provider=sender.name, error=str(exc)
+                )
             log.info(
                 "message_sent",
                 message_id=message.id,
                 provider=sender.name,
                 status=receipt.status.value,
             )
-            return
-        await self._retry_or_give_up(message, "; ".join(errors))
+            return DeliveryResult(
+                message.id,
+                receipt.status,
+                provider=sender.name,
+                provider_message_id=receipt.provider_message_id,
+                keep_body=receipt.keep_body,
+            )
+        return self._retry_or_give_up(message, "; ".join(errors))
 
-    async def _retry_or_give_up(self, message: QueuedMessage, error: str) -> None:
-        now = self._clock.now()
+    def _retry_or_give_up(self, message: QueuedMessage, error: str) -> DeliveryResult:
         if message.attempts >= MAX_DELIVERY_ATTEMPTS:
             log.warning("message_given_up", message_id=message.id, error=error)
-            await self._fail(message, self._senders[-1].name, error)
-            return
+            return DeliveryResult(
+                message.id, DeliveryStatus.FAILED, provider=self._senders[-1].name, error=error
+            )
         # exponential backoff with full jitter, so a provider outage is not hit in lockstep
         delay = random.uniform(0, min(300.0, 2.0**message.attempts))
         log.info("message_retry", message_id=message.id, error=error, delay_seconds=delay)
-        await asyncio.to_thread(
-            self._queue.retry_later, message.id, error, now + timedelta(seconds=delay)
+        return DeliveryResult(
+            message.id,
+            DeliveryStatus.QUEUED,
+            error=error,
+            retry_at=self._clock.now() + timedelta(seconds=delay),
         )
-
-    async def _fail(self, message: QueuedMessage, provider: str, error: str) -> None:
-        undeliverable = await asyncio.to_thread(
-            self._queue.mark_failed, message.id, provider, error, self._clock.now()
-        )
-        self._observer.message_status(DeliveryStatus.FAILED)
-        if undeliverable is not None:
-            self._observer.verification_status(undeliverable)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -130,35 +131,34 @@ class VerificationStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What became of one claimed message."""
+
+    message_id: str
+    # SENT or DELIVERED: handed over; FAILED: for good; QUEUED: try again at `retry_at`
+    status: DeliveryStatus
+    provider: str | None = None
+    provider_message_id: str | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+    keep_body: bool = False  # the developer outbox keeps the text to show it back
+
+
 class MessageQueue(Protocol):
     """The delivery worker's view of queued messages."""
 
     def claim(self, limit: int, now: datetime, lease_seconds: int) -> list[QueuedMessage]: ...
 
-    def mark_done(
-        self,
-        message_id: str,
-        status: DeliveryStatus,
-        provider: str,
-        provider_message_id: str | None,
-        now: datetime,
-    ) -> None: ...
-
-    def mark_failed(
-        self, message_id: str, provider: str, error: str, now: datetime
-    ) -> Verification | None:
-        """A permanent failure: the message is failed and, if it was the newest message of a
-        pending verification, that verification is undeliverable (and returned)."""
+    def finish(self, results: Sequence[DeliveryResult], now: datetime) -> list[Verification]:
+        """Record a batch of results in one transaction; returns the verifications that
+        became undeliverable because their newest message failed for good."""
         ...
-
-    def retry_later(self, message_id: str, error: str, at: datetime) -> None: ...
 
     def erase_expired_codes(self, now: datetime) -> int: ...
 
 
 class DevOutbox(Protocol):
-    def deposit(self, entry: OutboxEntry) -> None: ...
-
     def read(self, app_id: str | None, to: str | None, limit: int) -> list[OutboxEntry]: ...
 
 

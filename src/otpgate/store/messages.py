@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,9 +10,9 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Row
 
 from otpgate.domain.verification import DeliveryStatus, Status, Verification
-from otpgate.service.ports import OutboxEntry, QueuedMessage
+from otpgate.service.ports import DeliveryResult, OutboxEntry, QueuedMessage
 from otpgate.store.engine import Database
-from otpgate.store.tables import dev_outbox, messages, verifications
+from otpgate.store.tables import messages, verifications
 from otpgate.store.verifications import VERIFICATION_FIELDS, verification_from_row
 
 m = messages.c
@@ -68,77 +69,34 @@ class SqlMessageQueue:
                 )
         return sorted((_queued(row) for row in rows), key=lambda message: message.created_at)
 
-    def mark_done(
-        self,
-        message_id: str,
-        status: DeliveryStatus,
-        provider: str,
-        provider_message_id: str | None,
-        now: datetime,
-    ) -> None:
+    def finish(self, results: Sequence[DeliveryResult], now: datetime) -> list[Verification]:
+        undeliverable: list[Verification] = []
         with self._database.write() as connection:
-            connection.execute(
-                update(messages)
-                .where(m.id == message_id)
-                .values(
-                    status=status,
-                    provider=provider,
-                    provider_message_id=provider_message_id,
-                    body_sealed=None,
-                    lease_until=None,
-                    sent_at=now,
-                    last_error=None,
-                    updated_at=now,
+            for result in results:
+                connection.execute(
+                    update(messages)
+                    .where(m.id == result.message_id)
+                    .values(**_changes(result, now))
                 )
-            )
-            connection.execute(
-                update(verifications)
-                .where(v.last_message_id == message_id)
-                .values(delivery_status=status)
-            )
-
-    def mark_failed(
-        self, message_id: str, provider: str, error: str, now: datetime
-    ) -> Verification | None:
-        with self._database.write() as connection:
-            connection.execute(
-                update(messages)
-                .where(m.id == message_id)
-                .values(
-                    status=DeliveryStatus.FAILED,
-                    provider=provider,
-                    body_sealed=None,
-                    lease_until=None,
-                    last_error=error[:500],
-                    updated_at=now,
+            # a verification's delivery status is its newest message's
+            for status in {r.status for r in results} - {DeliveryStatus.QUEUED}:
+                ids = [r.message_id for r in results if r.status is status]
+                connection.execute(
+                    update(verifications)
+                    .where(v.last_message_id.in_(ids))
+                    .values(delivery_status=status)
                 )
-            )
-            connection.execute(
-                update(verifications)
-                .where(v.last_message_id == message_id)
-                .values(delivery_status=DeliveryStatus.FAILED)
-            )
-            row = connection.execute(
-                update(verifications)
-                .where(v.last_message_id == message_id, v.status == Status.PENDING)
-                .values(status=Status.UNDELIVERABLE, code_sealed=None, updated_at=now)
-                .returning(*VERIFICATION_FIELDS)
-            ).first()
-        return None if row is None else verification_from_row(row)
-
-    def retry_later(self, message_id: str, error: str, at: datetime) -> None:
-        with self._database.write() as connection:
-            connection.execute(
-                update(messages)
-                .where(m.id == message_id)
-                .values(
-                    status=DeliveryStatus.QUEUED,
-                    next_attempt_at=at,
-                    lease_until=None,
-                    last_error=error[:500],
-                    updated_at=at,
-                )
-            )
+            failed = [r.message_id for r in results if r.status is DeliveryStatus.FAILED]
+            if failed:
+                # the newest message failed for good: the person cannot get the code
+                rows = connection.execute(
+                    update(verifications)
+                    .where(v.last_message_id.in_(failed), v.status == Status.PENDING)
+                    .values(status=Status.UNDELIVERABLE, code_sealed=None, updated_at=now)
+                    .returning(*VERIFICATION_FIELDS)
+                ).all()
+                undeliverable = [verification_from_row(row) for row in rows]
+        return undeliverable
 
     def erase_expired_codes(self, now: datetime) -> int:
         """Drop the sealed code of verifications past expiry; their status stays for a check
@@ -150,6 +108,34 @@ class SqlMessageQueue:
                 .values(code_sealed=None)
             )
         return int(result.rowcount)
+
+
+def _changes(result: DeliveryResult, now: datetime) -> dict[str, Any]:
+    if result.status is DeliveryStatus.QUEUED:
+        return {
+            "status": DeliveryStatus.QUEUED,
+            "next_attempt_at": result.retry_at,
+            "lease_until": None,
+            "last_error": _clip(result.error),
+            "updated_at": now,
+        }
+    changes: dict[str, Any] = {
+        "status": result.status,
+        "provider": result.provider,
+        "provider_message_id": result.provider_message_id,
+        "lease_until": None,
+        "last_error": _clip(result.error),
+        "updated_at": now,
+    }
+    if result.status is not DeliveryStatus.FAILED:
+        changes["sent_at"] = now
+    if not result.keep_body:
+        changes["body_sealed"] = None  # the text holds the code: gone once handed over
+    return changes
+
+
+def _clip(error: str | None) -> str | None:
+    return None if error is None else error[:500]
 
 
 def _queued(row: Row[Any]) -> QueuedMessage:
@@ -166,56 +152,34 @@ def _queued(row: Row[Any]) -> QueuedMessage:
 
 
 class SqlDevOutbox:
+    """The developer outbox is the messages the `outbox` provider kept, newest first."""
+
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def deposit(self, entry: OutboxEntry) -> None:
-        # a message re-delivered after a lost lease lands once
-        statement = (
-            self._database.insert(dev_outbox)
-            .values(
-                message_id=entry.id,
-                app_id=entry.app_id,
-                verification_id=entry.verification_id,
-                to_number=entry.to,
-                sender=entry.sender,
-                body_sealed=entry.body_sealed,
-                created_at=entry.created_at,
-            )
-            .on_conflict_do_nothing(index_elements=["message_id"])
-        )
-        with self._database.write() as connection:
-            connection.execute(statement)
-
     def read(self, app_id: str | None, to: str | None, limit: int) -> list[OutboxEntry]:
-        o = dev_outbox.c
         statement = (
             select(
-                o.message_id,
-                o.app_id,
-                o.verification_id,
-                o.to_number,
-                o.sender,
-                o.body_sealed,
-                o.created_at,
+                m.id, m.app_id, m.verification_id, m.to_number, m.sender, m.body_sealed, m.sent_at
             )
-            .order_by(o.seq.desc())
+            .where(m.provider == "outbox", m.body_sealed.is_not(None))
+            .order_by(m.sent_at.desc(), m.id.desc())
             .limit(limit)
         )
         if app_id is not None:
-            statement = statement.where(o.app_id == app_id)
+            statement = statement.where(m.app_id == app_id)
         if to is not None:
-            statement = statement.where(o.to_number == to)
+            statement = statement.where(m.to_number == to)
         with self._database.read() as connection:
             return [
                 OutboxEntry(
-                    id=row.message_id,
+                    id=row.id,
                     app_id=row.app_id,
                     to=row.to_number,
                     sender=row.sender,
                     body_sealed=row.body_sealed,
                     verification_id=row.verification_id,
-                    created_at=row.created_at,
+                    created_at=row.sent_at,
                 )
                 for row in connection.execute(statement)
             ]

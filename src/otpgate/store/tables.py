@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -123,7 +122,8 @@ messages = Table(
     ),
     Column("to_number", String(20), nullable=False),
     Column("sender", String(16)),
-    # the rendered text holds the code: sealed, and erased once the provider has it
+    # the rendered text holds the code: sealed, and erased once the provider has it (the
+    # developer outbox keeps it, to show it back)
     Column("body_sealed", LargeBinary),
     Column("status", String(16), nullable=False),
     Column("provider", String(20)),
@@ -141,22 +141,6 @@ messages = Table(
         sqlite_where=text("status IN ('queued', 'sending')"),
         postgresql_where=text("status IN ('queued', 'sending')"),
     ),
-)
-
-dev_outbox = Table(
-    "dev_outbox",
-    metadata,
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("message_id", String(40), nullable=False, unique=True),
-    Column("app_id", String(40), nullable=False),
-    Column("verification_id", String(40), nullable=False),
-    Column("to_number", String(20), nullable=False),
-    Column("sender", String(16)),
-    Column("body_sealed", LargeBinary, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Index("ix_dev_outbox_app_id_seq", "app_id", "seq"),
 )
 
 idempotency_keys = Table(

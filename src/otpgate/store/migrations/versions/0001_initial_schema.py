@@ -28,27 +28,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_apps_name")),
     )
     op.create_table(
-        "dev_outbox",
-        sa.Column(
-            "seq",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("message_id", sa.String(length=40), nullable=False),
-        sa.Column("app_id", sa.String(length=40), nullable=False),
-        sa.Column("verification_id", sa.String(length=40), nullable=False),
-        sa.Column("to_number", sa.String(length=20), nullable=False),
-        sa.Column("sender", sa.String(length=16), nullable=True),
-        sa.Column("body_sealed", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_dev_outbox")),
-        sa.UniqueConstraint("message_id", name=op.f("uq_dev_outbox_message_id")),
-    )
-    with op.batch_alter_table("dev_outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_dev_outbox_app_id_seq", ["app_id", "seq"], unique=False)
-
-    op.create_table(
         "idempotency_keys",
         sa.Column("app_id", sa.String(length=40), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
@@ -70,6 +49,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_keys_app_id"), ["app_id"], unique=False)
+
+    op.create_table(
+        "opt_ins",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("app_id", sa.String(length=40), nullable=False),
+        sa.Column("external_id", sa.String(length=128), nullable=False),
+        sa.Column("to_number", sa.String(length=20), nullable=False),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("verified_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["app_id"], ["apps.id"], name=op.f("fk_opt_ins_app_id_apps")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_opt_ins")),
+    )
+    with op.batch_alter_table("opt_ins", schema=None) as batch_op:
+        batch_op.create_index("ix_opt_ins_app_id_id", ["app_id", "id"], unique=False)
+        batch_op.create_index(
+            "uq_opt_ins_app_id_external_id_to_number_source",
+            ["app_id", "external_id", "to_number", "source"],
+            unique=True,
+        )
 
     op.create_table(
         "verifications",
@@ -155,9 +153,24 @@ def upgrade() -> None:
             batch_op.f("ix_messages_verification_id"), ["verification_id"], unique=False
         )
 
+    op.create_table(
+        "verification_aliases",
+        sa.Column("alias_hash", sa.String(length=64), nullable=False),
+        sa.Column("app_id", sa.String(length=40), nullable=False),
+        sa.Column("verification_id", sa.String(length=40), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["verification_id"],
+            ["verifications.id"],
+            name=op.f("fk_verification_aliases_verification_id_verifications"),
+        ),
+        sa.PrimaryKeyConstraint("alias_hash", name=op.f("pk_verification_aliases")),
+    )
+
 
 def downgrade() -> None:
 
+    op.drop_table("verification_aliases")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_verification_id"))
         batch_op.drop_index(
@@ -182,13 +195,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_verifications_app_id_id")
 
     op.drop_table("verifications")
+    with op.batch_alter_table("opt_ins", schema=None) as batch_op:
+        batch_op.drop_index("uq_opt_ins_app_id_external_id_to_number_source")
+        batch_op.drop_index("ix_opt_ins_app_id_id")
+
+    op.drop_table("opt_ins")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_keys_app_id"))
 
     op.drop_table("api_keys")
     op.drop_table("idempotency_keys")
-    with op.batch_alter_table("dev_outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_dev_outbox_app_id_seq")
-
-    op.drop_table("dev_outbox")
     op.drop_table("apps")
