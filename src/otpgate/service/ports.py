@@ -98,11 +98,19 @@ class VerificationWriter(Protocol):
 
     def expire(self, verification_id: str, now: datetime) -> None: ...
 
-    def insert(self, verification: Verification, code_hash: str, code_sealed: bytes) -> None: ...
+    def insert(
+        self,
+        verification: Verification,
+        code_hash: str,
+        code_sealed: bytes,
+        message: QueuedMessage,
+    ) -> None:
+        """Store a new verification with its first message, queued."""
+        ...
 
-    def record_resend(self, verification_id: str, now: datetime) -> Verification: ...
-
-    def enqueue(self, message: QueuedMessage) -> None: ...
+    def record_resend(self, verification_id: str, message: QueuedMessage) -> Verification:
+        """Queue another message for a pending verification and count the send."""
+        ...
 
     def add_alias(
         self, app_id: str, alias_hash: str, verification_id: str, now: datetime

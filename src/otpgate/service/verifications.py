@@ -184,8 +184,8 @@ class VerificationService:
             assert pending.code_sealed is not None, "a pending verification keeps its code"
             code = self._sealer.open(pending.code_sealed, verification.id)
             minutes = math.ceil((verification.expires_at - now).total_seconds() / 60)
-            self._enqueue(writer, app, verification, sender, template, code, minutes, now)
-            return StartResult(writer.record_resend(verification.id, now), created=False)
+            message = self._message(app, verification, sender, template, code, minutes, now)
+            return StartResult(writer.record_resend(verification.id, message), created=False)
         if pending is not None:
             writer.expire(pending.verification.id, now)
         settings = app.settings
@@ -210,12 +210,13 @@ class VerificationService:
             approved_at=None,
             last_sent_at=now,
         )
+        message = self._message(app, verification, sender, template, code, math.ceil(ttl / 60), now)
         writer.insert(
             verification,
             self._hasher.hash(verification.id, code),
             self._sealer.seal(code, verification.id),
+            message,
         )
-        self._enqueue(writer, app, verification, sender, template, code, math.ceil(ttl / 60), now)
         return StartResult(verification, created=True)
 
     def _enforce_resend_limits(self, app: App, verification: Verification, now: datetime) -> None:
@@ -236,9 +237,8 @@ class VerificationService:
                 field="to",
             )
 
-    def _enqueue(
+    def _message(
         self,
-        writer: VerificationWriter,
         app: App,
         verification: Verification,
         sender: str | None,
@@ -246,20 +246,18 @@ class VerificationService:
         code: str,
         minutes: int,
         now: datetime,
-    ) -> None:
+    ) -> QueuedMessage:
         body = render_template(template, {"code": code, "minutes": str(minutes), "app": app.name})
         message_id = new_id("msg", now, self._random)
-        writer.enqueue(
-            QueuedMessage(
-                id=message_id,
-                app_id=app.id,
-                verification_id=verification.id,
-                to=verification.to,
-                sender=sender,
-                body_sealed=self._sealer.seal(body, message_id),
-                attempts=0,
-                created_at=now,
-            )
+        return QueuedMessage(
+            id=message_id,
+            app_id=app.id,
+            verification_id=verification.id,
+            to=verification.to,
+            sender=sender,
+            body_sealed=self._sealer.seal(body, message_id),
+            attempts=0,
+            created_at=now,
         )
 
     def check(self, app: App, verification_id: str, code: str) -> CheckResult:

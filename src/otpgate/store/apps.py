@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Row
 
 from otpgate.domain.policy import AppSettings, apply_settings
@@ -18,6 +18,12 @@ from otpgate.store.tables import api_keys, apps
 a = apps.c
 k = api_keys.c
 _APP_FIELDS = (a.id, a.name, a.settings, a.webhook_secret, a.created_at)
+# every authenticated request runs this: built once
+_FIND_KEY = (
+    select(k.secret_hash, *_APP_FIELDS)
+    .join(apps, a.id == k.app_id)
+    .where(k.key_id == bindparam("key_id"), k.revoked_at.is_(None))
+)
 
 
 @lru_cache(maxsize=1024)
@@ -94,13 +100,8 @@ class SqlAppStore:
         return bool(result.rowcount)
 
     def find_key(self, key_id: str) -> tuple[str, App] | None:
-        statement = (
-            select(k.secret_hash, *_APP_FIELDS)
-            .join(apps, a.id == k.app_id)
-            .where(k.key_id == key_id, k.revoked_at.is_(None))
-        )
         with self._database.read() as connection:
-            row = connection.execute(statement).first()
+            row = connection.execute(_FIND_KEY, {"key_id": key_id}).first()
         return None if row is None else (row.secret_hash, _app(row))
 
     def _one(self, statement: Any) -> App | None:

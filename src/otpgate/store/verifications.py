@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, insert, literal, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, insert, or_, select, update
 from sqlalchemy.engine import Row
 
 from otpgate.domain.verification import DeliveryStatus, Status, Verification
@@ -73,6 +73,84 @@ def verification_from_row(row: Row[Any, *tuple[Any, ...]]) -> Verification:
     )
 
 
+def _message_row(message: QueuedMessage) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "app_id": message.app_id,
+        "verification_id": message.verification_id,
+        "to_number": message.to,
+        "sender": message.sender,
+        "body_sealed": message.body_sealed,
+        "status": DeliveryStatus.QUEUED.value,
+        "attempts": 0,
+        "next_attempt_at": message.created_at,
+        "created_at": message.created_at,
+        "updated_at": message.created_at,
+    }
+
+
+# The hot statements are built once: building a statement costs more than running it.
+_INSERT_VERIFICATION = insert(verifications)
+_INSERT_MESSAGE = insert(messages)
+_GET = select(*VERIFICATION_FIELDS).where(v.id == bindparam("id"), v.app_id == bindparam("app_id"))
+_FIND_PENDING = select(*VERIFICATION_FIELDS, v.code_sealed).where(
+    v.app_id == bindparam("app_id"),
+    v.to_number == bindparam("to"),
+    v.status == Status.PENDING.value,
+)
+_RECORD_RESEND = (
+    update(verifications)
+    .where(v.id == bindparam("verification_id"))
+    .values(
+        sends=v.sends + 1,
+        last_sent_at=bindparam("now", type_=UtcDateTime()),
+        delivery_status=DeliveryStatus.QUEUED.value,
+        last_message_id=bindparam("message_id"),
+        updated_at=bindparam("now", type_=UtcDateTime()),
+    )
+    .returning(*VERIFICATION_FIELDS)
+)
+
+
+def _check_statement() -> Any:
+    """The atomic check: one conditional UPDATE … RETURNING.
+
+    The row lock (or SQLite's write lock) makes two concurrent checks see each other's attempt,
+    so no interleaving passes max_attempts or approves twice. Every SET expression reads the
+    row as it was before this UPDATE.
+    """
+    now = bindparam("now", type_=UtcDateTime())
+    expired = v.expires_at <= now
+    matches = v.code_hash == bindparam("submitted_hash")
+    last_try = v.attempts + 1 >= v.max_attempts
+    new_status = case(
+        (expired, Status.EXPIRED.value),
+        (matches, Status.APPROVED.value),
+        (last_try, Status.LOCKED.value),
+        else_=Status.PENDING.value,
+    )
+    still_pending = and_(~expired, ~matches, ~last_try)
+    return (
+        update(verifications)
+        .where(
+            v.id == bindparam("verification_id"),
+            v.app_id == bindparam("owner_id"),
+            v.status == Status.PENDING.value,
+        )
+        .values(
+            status=new_status,
+            attempts=case((expired, v.attempts), else_=v.attempts + 1),
+            approved_at=case((and_(~expired, matches), now), else_=None),
+            code_sealed=case((still_pending, v.code_sealed), else_=None),
+            updated_at=now,
+        )
+        .returning(*VERIFICATION_FIELDS)
+    )
+
+
+_CHECK = _check_statement()
+
+
 def _answer_to_text(answer: IdempotentAnswer) -> str:
     fields = asdict(answer.verification)
     return json.dumps(
@@ -125,11 +203,7 @@ class SqlVerificationWriter:
         )
 
     def find_pending(self, app_id: str, to: str) -> PendingVerification | None:
-        row = self._connection.execute(
-            select(*VERIFICATION_FIELDS, v.code_sealed).where(
-                v.app_id == app_id, v.to_number == to, v.status == Status.PENDING
-            )
-        ).first()
+        row = self._connection.execute(_FIND_PENDING, {"app_id": app_id, "to": to}).first()
         if row is None:
             return None
         return PendingVerification(verification_from_row(row), row.code_sealed)
@@ -141,67 +215,52 @@ class SqlVerificationWriter:
             .values(status=Status.EXPIRED, code_sealed=None, updated_at=now)
         )
 
-    def insert(self, verification: Verification, code_hash: str, code_sealed: bytes) -> None:
+    def insert(
+        self,
+        verification: Verification,
+        code_hash: str,
+        code_sealed: bytes,
+        message: QueuedMessage,
+    ) -> None:
         self._connection.execute(
-            insert(verifications).values(
-                id=verification.id,
-                app_id=verification.app_id,
-                to_number=verification.to,
-                channel=verification.channel,
-                status=verification.status,
-                country=verification.country,
-                line_type=verification.line_type,
-                attempts=verification.attempts,
-                max_attempts=verification.max_attempts,
-                sends=verification.sends,
-                delivery_status=verification.delivery_status,
-                external_id=verification.external_id,
-                reference=verification.reference,
-                code_hash=code_hash,
-                code_sealed=code_sealed,
-                created_at=verification.created_at,
-                expires_at=verification.expires_at,
-                approved_at=None,
-                last_sent_at=verification.last_sent_at,
-                updated_at=verification.created_at,
-            )
+            _INSERT_VERIFICATION,
+            {
+                "id": verification.id,
+                "app_id": verification.app_id,
+                "to_number": verification.to,
+                "channel": verification.channel,
+                "status": verification.status.value,
+                "country": verification.country,
+                "line_type": verification.line_type,
+                "attempts": verification.attempts,
+                "max_attempts": verification.max_attempts,
+                "sends": verification.sends,
+                "delivery_status": verification.delivery_status.value,
+                "external_id": verification.external_id,
+                "reference": verification.reference,
+                "code_hash": code_hash,
+                "code_sealed": code_sealed,
+                "last_message_id": message.id,
+                "created_at": verification.created_at,
+                "expires_at": verification.expires_at,
+                "approved_at": None,
+                "last_sent_at": verification.last_sent_at,
+                "updated_at": verification.created_at,
+            },
         )
+        self._connection.execute(_INSERT_MESSAGE, _message_row(message))
 
-    def record_resend(self, verification_id: str, now: datetime) -> Verification:
+    def record_resend(self, verification_id: str, message: QueuedMessage) -> Verification:
+        self._connection.execute(_INSERT_MESSAGE, _message_row(message))
         row = self._connection.execute(
-            update(verifications)
-            .where(v.id == verification_id)
-            .values(
-                sends=v.sends + 1,
-                last_sent_at=now,
-                delivery_status=DeliveryStatus.QUEUED,
-                updated_at=now,
-            )
-            .returning(*VERIFICATION_FIELDS)
+            _RECORD_RESEND,
+            {
+                "verification_id": verification_id,
+                "now": message.created_at,
+                "message_id": message.id,
+            },
         ).one()
         return verification_from_row(row)
-
-    def enqueue(self, message: QueuedMessage) -> None:
-        self._connection.execute(
-            insert(messages).values(
-                id=message.id,
-                app_id=message.app_id,
-                verification_id=message.verification_id,
-                to_number=message.to,
-                sender=message.sender,
-                body_sealed=message.body_sealed,
-                status=DeliveryStatus.QUEUED,
-                attempts=0,
-                next_attempt_at=message.created_at,
-                created_at=message.created_at,
-                updated_at=message.created_at,
-            )
-        )
-        self._connection.execute(
-            update(verifications)
-            .where(v.id == message.verification_id)
-            .values(last_message_id=message.id)
-        )
 
     def add_alias(self, app_id: str, alias_hash: str, verification_id: str, now: datetime) -> None:
         self._connection.execute(
@@ -225,9 +284,7 @@ class SqlVerificationStore:
 
     def get(self, app_id: str, verification_id: str) -> Verification | None:
         with self._database.read() as connection:
-            row = connection.execute(
-                select(*VERIFICATION_FIELDS).where(v.id == verification_id, v.app_id == app_id)
-            ).first()
+            row = connection.execute(_GET, {"id": verification_id, "app_id": app_id}).first()
         return None if row is None else verification_from_row(row)
 
     def list(self, app_id: str, query: ListQuery, now: datetime) -> list[Verification]:
@@ -262,35 +319,14 @@ class SqlVerificationStore:
     def check(
         self, app_id: str, verification_id: str, code_hash: str, now: datetime
     ) -> Verification | None:
-        # One statement: the row lock (or SQLite's write lock) makes two concurrent checks
-        # see each other's attempt, so no interleaving passes max_attempts or approves twice.
-        # Every SET expression reads the row as it was before this UPDATE.
-        expired = v.expires_at <= now
-        matches = v.code_hash == code_hash
-        last_try = v.attempts + 1 >= v.max_attempts
-        new_status = case(
-            (expired, Status.EXPIRED.value),
-            (matches, Status.APPROVED.value),
-            (last_try, Status.LOCKED.value),
-            else_=Status.PENDING.value,
-        )
-        still_pending = and_(~expired, ~matches, ~last_try)
-        statement = (
-            update(verifications)
-            .where(v.id == verification_id, v.app_id == app_id, v.status == Status.PENDING)
-            .values(
-                status=new_status,
-                attempts=case((expired, v.attempts), else_=v.attempts + 1),
-                approved_at=case(
-                    (and_(~expired, matches), literal(now, UtcDateTime())), else_=None
-                ),
-                code_sealed=case((still_pending, v.code_sealed), else_=None),
-                updated_at=now,
-            )
-            .returning(*VERIFICATION_FIELDS)
-        )
+        params = {
+            "verification_id": verification_id,
+            "owner_id": app_id,
+            "submitted_hash": code_hash,
+            "now": now,
+        }
         with self._database.write() as connection:
-            row = connection.execute(statement).first()
+            row = connection.execute(_CHECK, params).first()
         return None if row is None else verification_from_row(row)
 
     def cancel(self, app_id: str, verification_id: str, now: datetime) -> Verification | None:
