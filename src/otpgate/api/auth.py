@@ -29,7 +29,7 @@ class Credentials:
     bearer: str | None  # the raw Bearer token, which may be the admin token
 
 
-def runtime_of(request: Request) -> Runtime:
+async def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 

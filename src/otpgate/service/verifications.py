@@ -138,7 +138,6 @@ class VerificationService:
             raise ValidationFailed(
                 f"ttl_seconds must be from 1 to {MAX_TTL_SECONDS}", field="ttl_seconds"
             )
-        fingerprint = request.fingerprint()
         now = self._clock.now()
         with self._store.writing() as writer:
             if request.idempotency_key is not None:
@@ -146,7 +145,7 @@ class VerificationService:
                     app.id, request.idempotency_key, now - IDEMPOTENCY_WINDOW
                 )
                 if earlier is not None:
-                    if earlier.fingerprint != fingerprint:
+                    if earlier.fingerprint != request.fingerprint():
                         raise IdempotencyConflict(
                             "this idempotency_key was used with a different request"
                         )
@@ -158,7 +157,7 @@ class VerificationService:
                 writer.remember_idempotent(
                     app.id,
                     request.idempotency_key,
-                    IdempotentAnswer(fingerprint, result.created, result.verification),
+                    IdempotentAnswer(request.fingerprint(), result.created, result.verification),
                     now,
                 )
         self._on_message_queued()
