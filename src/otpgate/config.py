@@ -36,6 +36,61 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     serve_delivers: bool = True  # `serve --no-worker` sets it false for its worker processes
 
+    # delivery (docs/delivery.md): backoff base, and the per-provider circuit breaker
+    delivery_retry_base_seconds: float = Field(1.0, gt=0, le=60)
+    circuit_failure_threshold: int = Field(5, ge=1, le=1000)
+    circuit_reset_seconds: float = Field(30.0, gt=0, le=3600)
+
+    # provider `http` (docs/providers/http.md)
+    http_url: str | None = None
+    http_method: Literal["GET", "POST", "PUT"] = "POST"
+    http_body: str | None = None
+    http_body_format: Literal["json", "form"] = "json"
+    http_headers: dict[str, str] = Field(default_factory=dict)
+    http_accepted_statuses: str = "2xx"
+    http_message_id_path: str | None = None
+    http_status_map: dict[str, str] = Field(
+        # Kannel's dlr-url %d: 1 delivered, 2 not delivered, 4 queued at the SMSC,
+        # 8 accepted by the SMSC, 16 refused by the SMSC
+        default_factory=lambda: {
+            "1": "delivered",
+            "2": "undelivered",
+            "4": "sent",
+            "8": "sent",
+            "16": "undelivered",
+        }
+    )
+    http_receipt_id_field: str = "id"
+    http_receipt_status_field: str = "status"
+    http_receipt_token: str | None = Field(None, min_length=16)
+    http_timeout_seconds: float = Field(10.0, gt=0, le=120)
+
+    # provider `twilio` (docs/providers/twilio.md)
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_base_url: str = "https://api.twilio.com"
+
+    # provider `vonage` (docs/providers/vonage.md)
+    vonage_api_key: str | None = None
+    vonage_api_secret: str | None = None
+    vonage_signature_secret: str | None = None
+    vonage_signature_method: Literal["md5hash", "md5", "sha1", "sha256", "sha512"] = "md5hash"
+    vonage_base_url: str = "https://rest.nexmo.com"
+
+    # provider `smpp` (docs/providers/smpp.md)
+    smpp_host: str | None = None
+    smpp_port: int = Field(2775, ge=1, le=65535)
+    smpp_system_id: str | None = None
+    smpp_password: str | None = None
+    smpp_system_type: str = ""
+    smpp_tls: bool = False
+    smpp_throughput: float = Field(0.0, ge=0)  # messages per second; 0 = no cap
+    smpp_window: int = Field(32, ge=1, le=1000)  # submit_sm awaiting their resp
+    smpp_enquire_link_seconds: float = Field(30.0, gt=0, le=3600)
+    smpp_timeout_seconds: float = Field(10.0, gt=0, le=120)
+
     @field_validator("sms_provider")
     @classmethod
     def _known_providers(cls, value: str) -> str:

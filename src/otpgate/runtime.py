@@ -10,13 +10,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from otpgate.config import ConfigError, Settings
 from otpgate.datadir import Secrets, load_or_create_secrets
-from otpgate.delivery.protocol import SmsSender
+from otpgate.delivery.circuit import CircuitBreaker
+from otpgate.delivery.protocol import ReceiptReader, ReceiptSink, SmsSender
+from otpgate.delivery.receipts import ReceiptInbox
+from otpgate.delivery.senders import http as http_provider
 from otpgate.delivery.senders.outbox import OutboxSender
 from otpgate.delivery.worker import DeliveryWorker
 from otpgate.domain.codes import CodeHasher
 from otpgate.domain.templates import validate_sender
 from otpgate.metrics import Metrics
 from otpgate.service.apps import AppService, NewApiKey
+from otpgate.service.deliveries import DeliveryTracker
 from otpgate.service.opt_ins import OptInService
 from otpgate.service.outbox import DevOutboxReader
 from otpgate.service.ports import App, Clock, RandomSource
@@ -27,6 +31,7 @@ from otpgate.store.engine import Database, open_database
 from otpgate.store.messages import SqlDevOutbox, SqlMessageQueue
 from otpgate.store.migrate import upgrade
 from otpgate.store.opt_ins import SqlOptInStore
+from otpgate.store.receipts import SqlDeliveryLog
 from otpgate.store.verifications import SqlVerificationStore
 
 DEFAULT_APP_NAME = "default"
@@ -57,6 +62,8 @@ class Runtime:
     opt_ins: OptInService
     outbox: DevOutboxReader | None  # None unless the provider is the developer outbox
     worker: DeliveryWorker
+    deliveries: DeliveryTracker
+    receipts: ReceiptInbox
 
     def database_ready(self) -> bool:
         try:
@@ -82,11 +89,27 @@ def build_runtime(
     database = open_database(settings.resolved_database_url, pool_size=settings.database_pool_size)
     sealer = Sealer(derive_key(generated.secret_key, "sealing"))
     dev_outbox = SqlDevOutbox(database)
-    senders = [_sender(name) for name in settings.providers]
     metrics = Metrics()
-    worker = DeliveryWorker(SqlMessageQueue(database), senders, sealer, clock, metrics)
+    verification_store = SqlVerificationStore(database)
+    delivery_log = SqlDeliveryLog(database)
+    deliveries = DeliveryTracker(delivery_log, verification_store, clock, metrics)
+    receipts = ReceiptInbox(_receipt_readers(settings), deliveries)
+    senders = [_sender(name, settings, receipts.sink) for name in settings.providers]
+    worker = DeliveryWorker(
+        SqlMessageQueue(database),
+        senders,
+        sealer,
+        clock,
+        metrics,
+        retry_base_seconds=settings.delivery_retry_base_seconds,
+        breakers={
+            name: CircuitBreaker(settings.circuit_failure_threshold, settings.circuit_reset_seconds)
+            for name in settings.providers
+        },
+        on_sweep=delivery_log.reconcile,
+    )
     verifications = VerificationService(
-        SqlVerificationStore(database),
+        verification_store,
         clock,
         random,
         CodeHasher(derive_key(generated.secret_key, "code-hash")),
@@ -108,13 +131,80 @@ def build_runtime(
         opt_ins=OptInService(SqlOptInStore(database), verifications, clock, random),
         outbox=DevOutboxReader(dev_outbox, sealer) if settings.providers == ["outbox"] else None,
         worker=worker,
+        deliveries=deliveries,
+        receipts=receipts,
     )
 
 
-def _sender(name: str) -> SmsSender:
+def _sender(name: str, settings: Settings, sink: ReceiptSink) -> SmsSender:
     if name == "outbox":
         return OutboxSender()
+    if name == "http":
+        return _http_sender(settings)
     raise ConfigError(f"OTPGATE_SMS_PROVIDER: the {name} provider is not available in this version")
+
+
+def _receipt_readers(settings: Settings) -> dict[str, ReceiptReader]:
+    readers: dict[str, ReceiptReader] = {}
+    if "http" in settings.providers:
+        readers["http"] = _http_receipts(settings)
+    return readers
+
+
+def _required(settings: Settings, *names: str) -> None:
+    for name in names:
+        if not getattr(settings, name):
+            raise ConfigError(f"OTPGATE_{name.upper()}: required by OTPGATE_SMS_PROVIDER")
+
+
+def _receipt_url(settings: Settings, path: str) -> str:
+    return "" if settings.public_url is None else settings.public_url.rstrip("/") + path
+
+
+def _http_sender(settings: Settings) -> SmsSender:
+    _required(settings, "http_url")
+    assert settings.http_url is not None
+    try:
+        accepted = http_provider.parse_accepted(settings.http_accepted_statuses)
+    except ValueError as exc:
+        raise ConfigError(f"OTPGATE_HTTP_ACCEPTED_STATUSES: {exc}") from None
+    # `{receipt_url}` names our message (unless the gateway's own id is used) and the token
+    receipt_url = _receipt_url(settings, http_provider.RECEIPT_PATH)
+    params = []
+    if settings.http_message_id_path is None:
+        params.append(f"{settings.http_receipt_id_field}={{message_id}}")
+    if settings.http_receipt_token:
+        params.append(f"token={settings.http_receipt_token}")
+    if receipt_url and params:
+        receipt_url += "?" + "&".join(params)
+    return http_provider.HttpGatewaySender(
+        http_provider.HttpGatewayConfig(
+            url=settings.http_url,
+            method=settings.http_method,
+            body=settings.http_body,
+            body_format=settings.http_body_format,
+            headers=settings.http_headers,
+            accepted=accepted,
+            message_id_path=settings.http_message_id_path,
+            receipt_url=receipt_url,
+            timeout_seconds=settings.http_timeout_seconds,
+        )
+    )
+
+
+def _http_receipts(settings: Settings) -> ReceiptReader:
+    words = {"sent", "delivered", "undelivered"}
+    wrong = sorted(value for value in settings.http_status_map.values() if value not in words)
+    if wrong:
+        raise ConfigError(
+            f"OTPGATE_HTTP_STATUS_MAP: {wrong[0]!r} is not one of sent, delivered, undelivered"
+        )
+    return http_provider.HttpReceiptReader(
+        settings.http_status_map,
+        id_field=settings.http_receipt_id_field,
+        status_field=settings.http_receipt_status_field,
+        token=settings.http_receipt_token,
+    )
 
 
 def migrate(runtime: Runtime) -> None:

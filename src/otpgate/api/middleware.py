@@ -16,6 +16,8 @@ from otpgate.metrics import Metrics
 MAX_BODY_BYTES = 64 * 1024
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _JSON_TYPES = ("application/json",)
+# providers call back in their own formats (Twilio and Kannel post forms)
+_ANY_BODY_PREFIXES = ("/v1/receipts/",)
 
 log = structlog.get_logger("otpgate.http")
 
@@ -88,6 +90,7 @@ class RequestGuard:
             body
             and content_type
             and scope["path"].startswith(self.json_prefix)
+            and not scope["path"].startswith(_ANY_BODY_PREFIXES)
             and not (content_type in _JSON_TYPES or content_type.endswith("+json"))
         ):
             return http_problem(415, "send the body as application/json"), receive

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from otpgate.domain.verification import DeliveryStatus
+from otpgate.service.ports import ReceiptRequest
 
 
 @dataclass(frozen=True)
@@ -40,3 +42,28 @@ class SmsSender(Protocol):
     async def send(self, sms: OutgoingSms) -> SendReceipt: ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class InboundReceipt:
+    """What a provider reported about a message it accepted: found by the provider's id, or by
+    ours when the provider echoes a client reference back."""
+
+    provider: str
+    status: DeliveryStatus  # SENT, DELIVERED or UNDELIVERED
+    provider_message_id: str | None = None
+    message_id: str | None = None
+    error: str | None = None  # a provider's error code, never its free text
+
+
+class ReceiptReader(Protocol):
+    """Checks that a receipt call really comes from the provider and reads what it reports.
+    Raises `Forbidden` for a bad signature or token, `ValidationFailed` for a malformed call."""
+
+    name: str
+
+    def read(self, request: ReceiptRequest) -> list[InboundReceipt]: ...
+
+
+# Senders that learn of receipts on their own connection (SMPP) hand them here.
+ReceiptSink = Callable[[InboundReceipt], Awaitable[None]]

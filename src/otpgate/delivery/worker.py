@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 
+from otpgate.delivery.circuit import CircuitBreaker
 from otpgate.delivery.protocol import (
     OutgoingSms,
     PermanentSendError,
@@ -37,6 +39,9 @@ class DeliveryWorker:
         *,
         batch_size: int = 64,
         poll_seconds: float = 0.25,
+        retry_base_seconds: float = 1.0,
+        breakers: dict[str, CircuitBreaker] | None = None,
+        on_sweep: Callable[[datetime], Any] | None = None,
     ) -> None:
         self._queue = queue
         self._senders = list(senders)
@@ -45,6 +50,9 @@ class DeliveryWorker:
         self._observer = observer
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
+        self._retry_base_seconds = retry_base_seconds
+        self._breakers = breakers or {}
+        self._on_sweep = on_sweep  # periodic upkeep beside the queue's (receipts that came early)
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -63,6 +71,8 @@ class DeliveryWorker:
                 delivered = await self.deliver_due()
                 if self._loop.time() >= next_sweep:
                     await asyncio.to_thread(self._queue.erase_expired_codes, self._clock.now())
+                    if self._on_sweep is not None:
+                        await asyncio.to_thread(self._on_sweep, self._clock.now())
                     next_sweep = self._loop.time() + EXPIRED_CODE_SWEEP_SECONDS
             except Exception:
                 # a database hiccup must not end delivery; the lease keeps claims safe
@@ -111,18 +121,40 @@ class DeliveryWorker:
         )
         errors = []
         for sender in self._senders:
+            breaker = self._breakers.get(sender.name)
+            if breaker is not None and not breaker.allows():
+                errors.append(f"{sender.name}: circuit open")
+                continue
             try:
                 receipt = await sender.send(sms)
             except TransientSendError as exc:
+                if breaker is not None:
+                    breaker.failed()
                 errors.append(f"{sender.name}: {exc}")
                 continue
             except PermanentSendError as exc:
+                if breaker is not None:
+                    breaker.succeeded()  # the provider answered; the message was the problem
                 log.warning(
                     "message_refused", message_id=message.id, provider=sender.name, error=str(exc)
                 )
                 return DeliveryResult(
                     message.id, DeliveryStatus.FAILED, provider=sender.name, error=str(exc)
                 )
+            except Exception as exc:
+                # a sender's own bug must not strand the batch; its class name, never its text
+                log.error(
+                    "sender_error",
+                    message_id=message.id,
+                    provider=sender.name,
+                    error=type(exc).__name__,
+                )
+                if breaker is not None:
+                    breaker.failed()
+                errors.append(f"{sender.name}: unexpected {type(exc).__name__}")
+                continue
+            if breaker is not None:
+                breaker.succeeded()
             log.info(
                 "message_sent",
                 message_id=message.id,
@@ -145,7 +177,7 @@ class DeliveryWorker:
                 message.id, DeliveryStatus.FAILED, provider=self._senders[-1].name, error=error
             )
         # exponential backoff with full jitter, so a provider outage is not hit in lockstep
-        delay = random.uniform(0, min(300.0, 2.0**message.attempts))
+        delay = random.uniform(0, min(300.0, self._retry_base_seconds * 2.0**message.attempts))
         log.info("message_retry", message_id=message.id, error=error, delay_seconds=delay)
         return DeliveryResult(
             message.id,

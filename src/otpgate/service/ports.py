@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from otpgate.domain.policy import AppSettings
 from otpgate.domain.verification import DeliveryStatus, Verification
@@ -225,3 +225,54 @@ class OptInStore(Protocol):
         limit: int,
         before_id: str | None,
     ) -> list[OptIn]: ...
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    """One message of a verification as its app may see it: never the text."""
+
+    id: str
+    verification_id: str
+    status: DeliveryStatus
+    provider: str | None
+    provider_message_id: str | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ReceiptUpdate:
+    """A provider's report on one message, found by its id or by ours."""
+
+    provider: str
+    status: DeliveryStatus
+    provider_message_id: str | None
+    message_id: str | None
+    error: str | None
+
+
+class DeliveryLog(Protocol):
+    """Messages after they left the queue: receipts, and the list an app may read."""
+
+    def record_receipt(self, update: ReceiptUpdate, now: datetime) -> Verification | None:
+        """Move a message forward (never back); the verification it changed, if any. A receipt
+        for a message not yet recorded as sent is kept and applied when it is."""
+        ...
+
+    def messages_of(self, app_id: str, verification_id: str) -> list[MessageRecord]: ...
+
+
+@dataclass(frozen=True)
+class ReceiptRequest:
+    """An HTTP call a provider made to a receipt route, as read by the edge."""
+
+    method: str
+    url: str  # as the provider addressed it: OTPGATE_PUBLIC_URL + path + query, when set
+    headers: Mapping[str, str]  # names in lower case
+    query: Mapping[str, str]
+    form: Mapping[str, str]
+    json: Any = None
+    body: bytes = b""

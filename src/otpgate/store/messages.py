@@ -12,6 +12,7 @@ from sqlalchemy.engine import Row
 from otpgate.domain.verification import DeliveryStatus, Status, Verification
 from otpgate.service.ports import DeliveryResult, OutboxEntry, QueuedMessage
 from otpgate.store.engine import Database
+from otpgate.store.receipts import apply_early_receipts, early_keys
 from otpgate.store.tables import messages, verifications
 from otpgate.store.verifications import VERIFICATION_FIELDS, verification_from_row
 
@@ -96,6 +97,8 @@ class SqlMessageQueue:
                     .returning(*VERIFICATION_FIELDS)
                 ).all()
                 undeliverable = [verification_from_row(row) for row in rows]
+            # receipts that beat this commit (a fast callback, an SMPP receipt before its resp)
+            apply_early_receipts(connection, early_keys(results), now)
         return undeliverable
 
     def erase_expired_codes(self, now: datetime) -> int:

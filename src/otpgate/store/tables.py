@@ -141,6 +141,20 @@ messages = Table(
         sqlite_where=text("status IN ('queued', 'sending')"),
         postgresql_where=text("status IN ('queued', 'sending')"),
     ),
+    # receipts find their message by the provider's id
+    Index("ix_messages_provider_message_id", "provider_message_id"),
+)
+
+# a receipt that came before its message was recorded as sent (SMPP receipts can beat their
+# submit_sm_resp; HTTP callbacks can beat the worker's commit): applied once the message is
+early_receipts = Table(
+    "early_receipts",
+    metadata,
+    # "<provider>:<provider message id>" or "message:<our message id>"
+    Column("receipt_key", String(180), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("error", String(500)),
+    Column("received_at", UtcDateTime, nullable=False),
 )
 
 idempotency_keys = Table(

@@ -1,0 +1,59 @@
+"""Receipt routes: providers report what became of a message. No app key: each provider's
+own signature (or the gateway's token) is checked by its reader."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Path, Request, Response
+
+from otpgate.api.auth import RuntimeDep
+from otpgate.service.ports import ReceiptRequest
+
+router = APIRouter(prefix="/v1", tags=["delivery receipts"])
+
+Provider = Annotated[str, Path(max_length=20, pattern=r"^[a-z0-9_]+$")]
+
+
+@router.api_route(
+    "/receipts/{provider}",
+    methods=["GET", "POST"],
+    status_code=204,
+    response_class=Response,
+    responses={403: {"description": "bad signature"}, 404: {"description": "unknown provider"}},
+)
+async def receive_receipt(provider: Provider, request: Request, runtime: RuntimeDep) -> Response:
+    body = await request.body()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    form: dict[str, str] = {}
+    document: Any = None
+    if content_type == "application/x-www-form-urlencoded":
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    elif body and (content_type == "application/json" or content_type.endswith("+json")):
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None
+    public_url = runtime.settings.public_url
+    # providers sign the URL they were given, which is the public one behind any proxy
+    url = (
+        public_url.rstrip("/")
+        + request.url.path
+        + (f"?{request.url.query}" if request.url.query else "")
+        if public_url
+        else str(request.url)
+    )
+    receipt_request = ReceiptRequest(
+        method=request.method,
+        url=url,
+        headers={key.lower(): value for key, value in request.headers.items()},
+        query=dict(request.query_params),
+        form=form,
+        json=document,
+        body=body,
+    )
+    await asyncio.to_thread(runtime.receipts.accept, provider, receipt_request)
+    return Response(status_code=204)

@@ -1,0 +1,41 @@
+"""What became of each message: receipts from providers, and the list an app may read."""
+
+from __future__ import annotations
+
+from otpgate.domain.errors import NotFound
+from otpgate.service.ports import (
+    App,
+    Clock,
+    DeliveryLog,
+    MessageRecord,
+    Observer,
+    ReceiptUpdate,
+    VerificationStore,
+)
+
+
+class DeliveryTracker:
+    def __init__(
+        self,
+        log: DeliveryLog,
+        verifications: VerificationStore,
+        clock: Clock,
+        observer: Observer,
+    ) -> None:
+        self._log = log
+        self._verifications = verifications
+        self._clock = clock
+        self._observer = observer
+
+    def record_receipt(self, update: ReceiptUpdate) -> bool:
+        """Apply one provider report; True when it changed the verification's delivery."""
+        changed = self._log.record_receipt(update, self._clock.now())
+        if changed is None:
+            return False
+        self._observer.message_status(update.status)
+        return True
+
+    def messages(self, app: App, verification_id: str) -> list[MessageRecord]:
+        if self._verifications.get(app.id, verification_id) is None:
+            raise NotFound("no such verification", field="verification_id")
+        return self._log.messages_of(app.id, verification_id)
