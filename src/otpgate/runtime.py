@@ -14,6 +14,8 @@ from otpgate.delivery.circuit import CircuitBreaker
 from otpgate.delivery.protocol import ReceiptReader, ReceiptSink, SmsSender
 from otpgate.delivery.receipts import ReceiptInbox
 from otpgate.delivery.senders import http as http_provider
+from otpgate.delivery.senders import twilio as twilio_provider
+from otpgate.delivery.senders import vonage as vonage_provider
 from otpgate.delivery.senders.outbox import OutboxSender
 from otpgate.delivery.worker import DeliveryWorker
 from otpgate.domain.codes import CodeHasher
@@ -141,6 +143,32 @@ def _sender(name: str, settings: Settings, sink: ReceiptSink) -> SmsSender:
         return OutboxSender()
     if name == "http":
         return _http_sender(settings)
+    if name == "twilio":
+        _required(settings, "twilio_account_sid", "twilio_auth_token")
+        if not (settings.twilio_from or settings.twilio_messaging_service_sid):
+            raise ConfigError("OTPGATE_TWILIO_FROM: set it or OTPGATE_TWILIO_MESSAGING_SERVICE_SID")
+        assert settings.twilio_account_sid and settings.twilio_auth_token
+        return twilio_provider.TwilioSender(
+            twilio_provider.TwilioConfig(
+                account_sid=settings.twilio_account_sid,
+                auth_token=settings.twilio_auth_token,
+                sender=settings.twilio_from,
+                messaging_service_sid=settings.twilio_messaging_service_sid,
+                base_url=settings.twilio_base_url,
+                status_callback=_receipt_url(settings, twilio_provider.RECEIPT_PATH) or None,
+            )
+        )
+    if name == "vonage":
+        _required(settings, "vonage_api_key", "vonage_api_secret")
+        assert settings.vonage_api_key and settings.vonage_api_secret
+        return vonage_provider.VonageSender(
+            vonage_provider.VonageConfig(
+                api_key=settings.vonage_api_key,
+                api_secret=settings.vonage_api_secret,
+                base_url=settings.vonage_base_url,
+                callback=_receipt_url(settings, vonage_provider.RECEIPT_PATH) or None,
+            )
+        )
     raise ConfigError(f"OTPGATE_SMS_PROVIDER: the {name} provider is not available in this version")
 
 
@@ -148,6 +176,12 @@ def _receipt_readers(settings: Settings) -> dict[str, ReceiptReader]:
     readers: dict[str, ReceiptReader] = {}
     if "http" in settings.providers:
         readers["http"] = _http_receipts(settings)
+    if "twilio" in settings.providers and settings.twilio_auth_token:
+        readers["twilio"] = twilio_provider.TwilioReceiptReader(settings.twilio_auth_token)
+    if "vonage" in settings.providers:
+        readers["vonage"] = vonage_provider.VonageReceiptReader(
+            settings.vonage_signature_secret, settings.vonage_signature_method
+        )
     return readers
 
 
