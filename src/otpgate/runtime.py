@@ -14,6 +14,7 @@ from otpgate.delivery.circuit import CircuitBreaker
 from otpgate.delivery.protocol import ReceiptReader, ReceiptSink, SmsSender
 from otpgate.delivery.receipts import ReceiptInbox
 from otpgate.delivery.senders import http as http_provider
+from otpgate.delivery.senders import smpp as smpp_provider
 from otpgate.delivery.senders import twilio as twilio_provider
 from otpgate.delivery.senders import vonage as vonage_provider
 from otpgate.delivery.senders.outbox import OutboxSender
@@ -158,6 +159,8 @@ def _sender(name: str, settings: Settings, sink: ReceiptSink) -> SmsSender:
                 status_callback=_receipt_url(settings, twilio_provider.RECEIPT_PATH) or None,
             )
         )
+    if name == "smpp":
+        return _smpp_sender(settings, sink)
     if name == "vonage":
         _required(settings, "vonage_api_key", "vonage_api_secret")
         assert settings.vonage_api_key and settings.vonage_api_secret
@@ -170,6 +173,35 @@ def _sender(name: str, settings: Settings, sink: ReceiptSink) -> SmsSender:
             )
         )
     raise ConfigError(f"OTPGATE_SMS_PROVIDER: the {name} provider is not available in this version")
+
+
+def _smpp_sender(settings: Settings, sink: ReceiptSink) -> SmsSender:
+    _required(settings, "smpp_host", "smpp_system_id")
+    assert settings.smpp_host and settings.smpp_system_id
+    if len(settings.smpp_system_id) > 15:
+        raise ConfigError("OTPGATE_SMPP_SYSTEM_ID: at most 15 characters (SMPP 3.4)")
+    if len(settings.smpp_password or "") > 8:
+        raise ConfigError("OTPGATE_SMPP_PASSWORD: at most 8 characters (SMPP 3.4)")
+    if len(settings.smpp_system_type) > 12:
+        raise ConfigError("OTPGATE_SMPP_SYSTEM_TYPE: at most 12 characters (SMPP 3.4)")
+    if settings.smpp_tls:
+        raise ConfigError(
+            "OTPGATE_SMPP_TLS: the SMPP client has no TLS; reach a TLS SMSC through a tunnel"
+        )
+    return smpp_provider.SmppSender(
+        smpp_provider.SmppConfig(
+            host=settings.smpp_host,
+            port=settings.smpp_port,
+            system_id=settings.smpp_system_id,
+            password=settings.smpp_password or "",
+            system_type=settings.smpp_system_type,
+            throughput=settings.smpp_throughput,
+            window=settings.smpp_window,
+            enquire_link_seconds=settings.smpp_enquire_link_seconds,
+            timeout_seconds=settings.smpp_timeout_seconds,
+        ),
+        sink,
+    )
 
 
 def _receipt_readers(settings: Settings) -> dict[str, ReceiptReader]:
