@@ -19,6 +19,9 @@ class ReceiptInbox:
     def __init__(self, readers: Mapping[str, ReceiptReader], tracker: DeliveryTracker) -> None:
         self._readers = dict(readers)
         self._tracker = tracker
+        self._waiting: list[tuple[InboundReceipt, asyncio.Future[None]]] = []
+        self._flushing = False
+        self._flusher: asyncio.Future[None] | None = None
 
     def accept(self, provider: str, request: ReceiptRequest) -> int:
         """Check and record one receipt call; returns how many receipts it carried."""
@@ -31,15 +34,7 @@ class ReceiptInbox:
         return len(receipts)
 
     def record(self, receipt: InboundReceipt) -> None:
-        changed = self._tracker.record_receipt(
-            ReceiptUpdate(
-                provider=receipt.provider,
-                status=receipt.status,
-                provider_message_id=receipt.provider_message_id,
-                message_id=receipt.message_id,
-                error=receipt.error,
-            )
-        )
+        changed = self._tracker.record_receipt(_update(receipt))
         log.info(
             "receipt",
             provider=receipt.provider,
@@ -50,5 +45,40 @@ class ReceiptInbox:
         )
 
     async def sink(self, receipt: InboundReceipt) -> None:
-        """For senders that receive receipts on their own connection."""
-        await asyncio.to_thread(self.record, receipt)
+        """For senders that receive receipts on their own connection. Receipts that arrive
+        while a batch is being written go together in the next one (a group commit)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((receipt, done))
+        if not self._flushing:
+            self._flushing = True
+            self._flusher = asyncio.ensure_future(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:500], self._waiting[500:]
+                try:
+                    await asyncio.to_thread(self._record_many, [receipt for receipt, _ in batch])
+                except Exception as exc:
+                    for _, done in batch:
+                        done.set_exception(exc)
+                else:
+                    for _, done in batch:
+                        done.set_result(None)
+        finally:
+            self._flushing = False
+
+    def _record_many(self, receipts: list[InboundReceipt]) -> None:
+        changed = self._tracker.record_receipts([_update(receipt) for receipt in receipts])
+        log.info("receipts", provider=receipts[0].provider, count=len(receipts), applied=changed)
+
+
+def _update(receipt: InboundReceipt) -> ReceiptUpdate:
+    return ReceiptUpdate(
+        provider=receipt.provider,
+        status=receipt.status,
+        provider_message_id=receipt.provider_message_id,
+        message_id=receipt.message_id,
+        error=receipt.error,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from otpgate.domain.errors import NotFound
 from otpgate.service.ports import (
     App,
@@ -34,6 +36,13 @@ class DeliveryTracker:
             return False
         self._observer.message_status(update.status)
         return True
+
+    def record_receipts(self, updates: Sequence[ReceiptUpdate]) -> int:
+        """Apply a batch of reports at once; how many changed a verification's delivery."""
+        changed = self._log.record_receipts(updates, self._clock.now())
+        for verification in changed:
+            self._observer.message_status(verification.delivery_status)
+        return len(changed)
 
     def messages(self, app: App, verification_id: str) -> list[MessageRecord]:
         if self._verifications.get(app.id, verification_id) is None:

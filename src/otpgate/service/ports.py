@@ -262,6 +262,12 @@ class DeliveryLog(Protocol):
         for a message not yet recorded as sent is kept and applied when it is."""
         ...
 
+    def record_receipts(
+        self, receipts: Sequence[ReceiptUpdate], now: datetime
+    ) -> list[Verification]:
+        """The same for several receipts, in one transaction."""
+        ...
+
     def messages_of(self, app_id: str, verification_id: str) -> list[MessageRecord]: ...
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,21 +42,21 @@ class SqlDeliveryLog:
         self._database = database
 
     def record_receipt(self, receipt: ReceiptUpdate, now: datetime) -> Verification | None:
-        if receipt.status not in _MOVES_FROM:
-            return None  # "sent" is what the worker records itself
+        changed = self.record_receipts([receipt], now)
+        return changed[0] if changed else None
+
+    def record_receipts(
+        self, receipts: Sequence[ReceiptUpdate], now: datetime
+    ) -> list[Verification]:
+        """Several receipts in one transaction: an SMSC sends them faster than one commit
+        (with its fsync) each could keep up with."""
+        changed: list[Verification] = []
         with self._database.write() as connection:
-            moved = _move(connection, _where(receipt), receipt.status, receipt.error, now)
-            if moved is not None:
-                return moved
-            if _known(connection, receipt):
-                return None  # already further along: a late or repeated receipt
-            key = (
-                message_key(receipt.message_id)
-                if receipt.message_id is not None
-                else receipt_key(receipt.provider, receipt.provider_message_id or "")
-            )
-            _keep_early(connection, key, receipt, now)
-        return None
+            for receipt in receipts:
+                moved = _record(connection, receipt, now)
+                if moved is not None:
+                    changed.append(moved)
+        return changed
 
     def messages_of(self, app_id: str, verification_id: str) -> list[MessageRecord]:
         statement = (
@@ -105,6 +105,21 @@ class SqlDeliveryLog:
                 )
             )
         return changed
+
+
+def _record(connection: Connection, receipt: ReceiptUpdate, now: datetime) -> Verification | None:
+    if receipt.status not in _MOVES_FROM:
+        return None  # "sent" is what the worker records itself
+    moved = _move(connection, _where(receipt), receipt.status, receipt.error, now)
+    if moved is not None or _known(connection, receipt):
+        return moved  # or already further along: a late or repeated receipt
+    key = (
+        message_key(receipt.message_id)
+        if receipt.message_id is not None
+        else receipt_key(receipt.provider, receipt.provider_message_id or "")
+    )
+    _keep_early(connection, key, receipt, now)
+    return None
 
 
 def apply_early_receipts(
