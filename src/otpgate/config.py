@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     delivery_retry_base_seconds: float = Field(1.0, gt=0, le=60)
     circuit_failure_threshold: int = Field(5, ge=1, le=1000)
     circuit_reset_seconds: float = Field(30.0, gt=0, le=3600)
+    webhook_retry_base_seconds: float = Field(1.0, gt=0, le=600)  # status webhooks' backoff
 
     # provider `http` (docs/providers/http.md)
     http_url: str | None = None

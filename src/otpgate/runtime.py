@@ -18,6 +18,7 @@ from otpgate.delivery.senders import smpp as smpp_provider
 from otpgate.delivery.senders import twilio as twilio_provider
 from otpgate.delivery.senders import vonage as vonage_provider
 from otpgate.delivery.senders.outbox import OutboxSender
+from otpgate.delivery.webhooks import WebhookDispatcher
 from otpgate.delivery.worker import DeliveryWorker
 from otpgate.domain.codes import CodeHasher
 from otpgate.domain.templates import validate_sender
@@ -29,6 +30,7 @@ from otpgate.service.outbox import DevOutboxReader
 from otpgate.service.ports import App, Clock, RandomSource
 from otpgate.service.sealing import Sealer, derive_key
 from otpgate.service.verifications import VerificationService
+from otpgate.service.webhooks import WebhookEmitter, WebhookObserver, WebhookSecrets
 from otpgate.store.apps import SqlAppStore
 from otpgate.store.engine import Database, open_database
 from otpgate.store.messages import SqlDevOutbox, SqlMessageQueue
@@ -36,6 +38,7 @@ from otpgate.store.migrate import upgrade
 from otpgate.store.opt_ins import SqlOptInStore
 from otpgate.store.receipts import SqlDeliveryLog
 from otpgate.store.verifications import SqlVerificationStore
+from otpgate.store.webhooks import SqlWebhookStore
 
 DEFAULT_APP_NAME = "default"
 
@@ -67,6 +70,8 @@ class Runtime:
     worker: DeliveryWorker
     deliveries: DeliveryTracker
     receipts: ReceiptInbox
+    webhooks: SqlWebhookStore
+    webhook_secrets: WebhookSecrets
 
     def database_ready(self) -> bool:
         try:
@@ -94,8 +99,18 @@ def build_runtime(
     dev_outbox = SqlDevOutbox(database)
     metrics = Metrics()
     verification_store = SqlVerificationStore(database)
+    app_store = SqlAppStore(database)
+    webhook_store = SqlWebhookStore(database)
+    emitter = WebhookEmitter(webhook_store, app_store, clock, random)
+    dispatcher = WebhookDispatcher(
+        webhook_store, clock, random, retry_base_seconds=settings.webhook_retry_base_seconds
+    )
+    emitter.on_enqueued = dispatcher.wake
+    observer = WebhookObserver(metrics, emitter)
     delivery_log = SqlDeliveryLog(database)
-    deliveries = DeliveryTracker(delivery_log, verification_store, clock, metrics)
+    deliveries = DeliveryTracker(
+        delivery_log, verification_store, clock, observer, emitter.verification_changed
+    )
     receipts = ReceiptInbox(_receipt_readers(settings), deliveries)
     senders = [_sender(name, settings, receipts.sink) for name in settings.providers]
     worker = DeliveryWorker(
@@ -103,13 +118,17 @@ def build_runtime(
         senders,
         sealer,
         clock,
-        metrics,
+        observer,
         retry_base_seconds=settings.delivery_retry_base_seconds,
         breakers={
             name: CircuitBreaker(settings.circuit_failure_threshold, settings.circuit_reset_seconds)
             for name in settings.providers
         },
-        on_sweep=delivery_log.reconcile,
+        on_sweep=lambda _now: deliveries.reconcile(),
+        on_finished=lambda batch, results: emitter.batch_recorded(
+            batch, results, verification_store
+        ),
+        companions=[dispatcher.run],
     )
     verifications = VerificationService(
         verification_store,
@@ -117,7 +136,7 @@ def build_runtime(
         random,
         CodeHasher(derive_key(generated.secret_key, "code-hash")),
         sealer,
-        metrics,
+        observer,
         settings.default_sender,
         on_message_queued=worker.wake,
     )
@@ -127,15 +146,15 @@ def build_runtime(
         database=database,
         clock=clock,
         metrics=metrics,
-        apps=AppService(
-            SqlAppStore(database), clock, random, derive_key(generated.secret_key, "api-key-hash")
-        ),
+        apps=AppService(app_store, clock, random, derive_key(generated.secret_key, "api-key-hash")),
         verifications=verifications,
         opt_ins=OptInService(SqlOptInStore(database), verifications, clock, random),
         outbox=DevOutboxReader(dev_outbox, sealer) if settings.providers == ["outbox"] else None,
         worker=worker,
         deliveries=deliveries,
         receipts=receipts,
+        webhooks=webhook_store,
+        webhook_secrets=WebhookSecrets(webhook_store, app_store, clock, random),
     )
 
 

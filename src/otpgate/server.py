@@ -16,6 +16,7 @@ from otpgate.api.problems import register_problem_handlers
 from otpgate.api.routes import apps, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
 from otpgate.api.routes import receipts as receipt_routes
+from otpgate.api.routes import webhooks as webhook_routes
 from otpgate.config import load_settings
 from otpgate.logs import configure_logging
 from otpgate.runtime import Runtime, build_runtime
@@ -55,6 +56,7 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         app.include_router(router)
     app.include_router(message_routes.router)
     app.include_router(receipt_routes.router)
+    app.include_router(webhook_routes.router)
     app.add_middleware(RequestGuard, metrics=runtime.metrics)
     return app
 

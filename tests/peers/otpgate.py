@@ -67,6 +67,13 @@ class LiveOtpgate:
         assert key.status_code == 201, key.text
         return Credentials(app_id, key.json()["api_key"])
 
+    def webhook_secret(self, app: Credentials, *, rotate: bool = False) -> str:
+        path = f"/v1/apps/{app.app_id}/webhook-secret"
+        answer = (self.http.post if rotate else self.http.get)(path, headers=self._admin)
+        assert answer.status_code == 200, answer.text
+        secret: str = answer.json()["webhook_secret"]
+        return secret
+
     def start_verification(self, app: Credentials, to: str, **fields: Any) -> dict[str, Any]:
         answer = self.http.post("/v1/verifications", json={"to": to, **fields}, headers=app.headers)
         assert answer.status_code in (200, 201), answer.text

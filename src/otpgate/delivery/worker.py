@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +42,9 @@ class DeliveryWorker:
         retry_base_seconds: float = 1.0,
         breakers: dict[str, CircuitBreaker] | None = None,
         on_sweep: Callable[[datetime], Any] | None = None,
+        on_finished: Callable[[Sequence[QueuedMessage], Sequence[DeliveryResult]], Any]
+        | None = None,
+        companions: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = (),
     ) -> None:
         self._queue = queue
         self._senders = list(senders)
@@ -53,6 +56,8 @@ class DeliveryWorker:
         self._retry_base_seconds = retry_base_seconds
         self._breakers = breakers or {}
         self._on_sweep = on_sweep  # periodic upkeep beside the queue's (receipts that came early)
+        self._on_finished = on_finished  # after a batch is recorded (status webhooks)
+        self._companions = companions  # loops that live as long as this one (webhook sender)
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -66,6 +71,9 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         next_sweep = 0.0
         log.info("delivery_started", providers=[sender.name for sender in self._senders])
+        companions: list[asyncio.Future[None]] = [
+            asyncio.ensure_future(companion(stop)) for companion in self._companions
+        ]
         while not stop.is_set():
             try:
                 delivered = await self.deliver_due()
@@ -82,6 +90,7 @@ class DeliveryWorker:
                 await self._sleep_until_woken(stop)
         for sender in self._senders:
             await sender.close()
+        await asyncio.gather(*companions, return_exceptions=True)
 
     async def _sleep_until_woken(self, stop: asyncio.Event) -> None:
         assert self._wake is not None
@@ -103,6 +112,11 @@ class DeliveryWorker:
             return 0
         results = await asyncio.gather(*(self._deliver(message) for message in batch))
         undeliverable = await asyncio.to_thread(self._queue.finish, results, self._clock.now())
+        if self._on_finished is not None:
+            try:
+                await asyncio.to_thread(self._on_finished, batch, results)
+            except Exception:
+                log.exception("after_batch_error")  # the batch itself is recorded
         for result in results:
             if result.status is not DeliveryStatus.QUEUED:
                 self._observer.message_status(result.status)

@@ -270,6 +270,10 @@ class DeliveryLog(Protocol):
 
     def messages_of(self, app_id: str, verification_id: str) -> list[MessageRecord]: ...
 
+    def reconcile(self, now: datetime) -> list[Verification]:
+        """Apply early receipts whose messages are recorded by now; drop stale ones."""
+        ...
+
 
 @dataclass(frozen=True)
 class ReceiptRequest:
@@ -282,3 +286,51 @@ class ReceiptRequest:
     form: Mapping[str, str]
     json: Any = None
     body: bytes = b""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One status webhook to send: the body is fixed when the change happens."""
+
+    id: str
+    app_id: str
+    verification_id: str
+    url: str
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DueWebhook:
+    id: str
+    url: str
+    body: str
+    secret: str  # the app's webhook secret, at the time of sending
+    attempts: int  # before this one
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WebhookAttempt:
+    id: str
+    event_id: str
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    delivered: bool
+    retry_at: datetime | None  # None and not delivered: given up
+
+
+class WebhookStore(Protocol):
+    def enqueue(self, event: WebhookEvent) -> None: ...
+
+    def claim(self, limit: int, now: datetime, lease_seconds: int) -> list[DueWebhook]:
+        """Lease due events to this dispatcher; a lease that runs out frees them again."""
+        ...
+
+    def record(self, attempts: Sequence[WebhookAttempt], now: datetime) -> None:
+        """Record each attempt, and its event's new state, in one transaction."""
+        ...
+
+    def rotate_secret(self, app_id: str, secret: str, now: datetime) -> bool: ...

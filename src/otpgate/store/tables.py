@@ -197,3 +197,37 @@ opt_ins = Table(
     ),
     Index("ix_opt_ins_app_id_id", "app_id", "id"),
 )
+
+# status webhooks to an app's status_callback_url: one row per event, one per attempt
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), ForeignKey("apps.id"), nullable=False),
+    Column("verification_id", String(40), nullable=False, index=True),
+    Column("url", String(2000), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_error", String(500)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(
+        "ix_webhook_events_due",
+        "next_attempt_at",
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("event_id", String(40), ForeignKey("webhook_events.id"), nullable=False, index=True),
+    Column("attempted_at", UtcDateTime, nullable=False),
+    Column("status_code", Integer),
+    Column("error", String(500)),
+    Column("duration_ms", Integer, nullable=False),
+)

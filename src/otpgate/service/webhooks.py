@@ -1,0 +1,174 @@
+"""Status webhooks: which changes make an event, what its body says, and the app's secret."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from otpgate.domain.errors import NotFound
+from otpgate.domain.verification import DeliveryStatus, Verification
+from otpgate.service.ids import new_id
+from otpgate.service.ports import (
+    AppStore,
+    Clock,
+    DeliveryResult,
+    Observer,
+    QueuedMessage,
+    RandomSource,
+    VerificationStore,
+    WebhookEvent,
+    WebhookStore,
+)
+
+EVENT_TYPE = "verification.updated"
+_ON_THE_WAY = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
+_APP_CACHE = timedelta(seconds=5)
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def verification_fields(verification: Verification) -> dict[str, Any]:
+    """The verification as the native API shows it (never its code)."""
+    return {
+        "id": verification.id,
+        "to": verification.to,
+        "channel": verification.channel,
+        "status": verification.status.value,
+        "country": verification.country,
+        "line_type": verification.line_type,
+        "attempts": verification.attempts,
+        "max_attempts": verification.max_attempts,
+        "sends": verification.sends,
+        "delivery_status": verification.delivery_status.value,
+        "external_id": verification.external_id,
+        "reference": verification.reference,
+        "created_at": _timestamp(verification.created_at),
+        "expires_at": _timestamp(verification.expires_at),
+        "approved_at": _timestamp(verification.approved_at),
+    }
+
+
+class WebhookEmitter:
+    """Queues one event per change of a verification's status or delivery status, for apps
+    with a `status_callback_url`; the dispatcher sends it."""
+
+    def __init__(
+        self,
+        store: WebhookStore,
+        apps: AppStore,
+        clock: Clock,
+        random: RandomSource,
+        on_enqueued: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._apps = apps
+        self._clock = clock
+        self._random = random
+        self.on_enqueued = on_enqueued
+        self._urls: dict[str, tuple[datetime, str | None]] = {}
+
+    def verification_changed(self, verification: Verification) -> None:
+        now = self._clock.now()
+        url = self._callback_url(verification.app_id, now)
+        if url is None:
+            return
+        event_id = new_id("evt", now, self._random)
+        body = json.dumps(
+            {
+                "id": event_id,
+                "type": EVENT_TYPE,
+                "created_at": _timestamp(now),
+                "verification": verification_fields(verification.seen_at(now)),
+            },
+            separators=(",", ":"),
+        )
+        self._store.enqueue(
+            WebhookEvent(
+                id=event_id,
+                app_id=verification.app_id,
+                verification_id=verification.id,
+                url=url,
+                body=body,
+                created_at=now,
+            )
+        )
+        self.on_enqueued()
+
+    def _callback_url(self, app_id: str, now: datetime) -> str | None:
+        # a batch of receipts names the same few apps: read each app's setting once a while
+        cached = self._urls.get(app_id)
+        if cached is not None and now - cached[0] < _APP_CACHE:
+            return cached[1]
+        app = self._apps.get_app(app_id)
+        url = app.settings.status_callback_url if app is not None else None
+        self._urls[app_id] = (now, url)
+        return url
+
+    def batch_recorded(
+        self,
+        messages: Sequence[QueuedMessage],
+        results: Sequence[DeliveryResult],
+        verifications: VerificationStore,
+    ) -> None:
+        """After the worker recorded a batch: one event per verification whose delivery moved
+        on (sent, or further when a receipt beat the record)."""
+        by_id = {message.id: message for message in messages}
+        now = self._clock.now()
+        for result in results:
+            if result.status not in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED):
+                continue  # failures end as `undeliverable`, which has its own event
+            message = by_id[result.message_id]
+            if self._callback_url(message.app_id, now) is None:
+                continue
+            found = verifications.get(message.app_id, message.verification_id)
+            # a newer message of the same verification is still on its way: not this one's news
+            if found is not None and found.delivery_status not in _ON_THE_WAY:
+                self.verification_changed(found)
+
+
+class WebhookObserver:
+    """Hears what the metrics hear, and turns status changes into webhook events."""
+
+    def __init__(self, metrics: Observer, emitter: WebhookEmitter) -> None:
+        self._metrics = metrics
+        self._emitter = emitter
+
+    def verification_status(self, verification: Verification) -> None:
+        self._metrics.verification_status(verification)
+        self._emitter.verification_changed(verification)
+
+    def check_outcome(self, outcome: str) -> None:
+        self._metrics.check_outcome(outcome)
+
+    def message_status(self, status: DeliveryStatus) -> None:
+        self._metrics.message_status(status)
+
+
+class WebhookSecrets:
+    def __init__(
+        self, store: WebhookStore, apps: AppStore, clock: Clock, random: RandomSource
+    ) -> None:
+        self._store = store
+        self._apps = apps
+        self._clock = clock
+        self._random = random
+
+    def secret(self, app_id: str) -> str:
+        app = self._apps.get_app(app_id)
+        if app is None:
+            raise NotFound("no such app")
+        return app.webhook_secret
+
+    def rotate(self, app_id: str) -> str:
+        """A new secret signs every webhook sent from now on (events already queued too)."""
+        secret = base64.urlsafe_b64encode(self._random.token_bytes(32)).decode().rstrip("=")
+        if not self._store.rotate_secret(app_id, secret, self._clock.now()):
+            raise NotFound("no such app")
+        return secret
