@@ -18,13 +18,15 @@ router = APIRouter(prefix="/v1", tags=["delivery receipts"])
 Provider = Annotated[str, Path(max_length=20, pattern=r"^[a-z0-9_]+$")]
 
 
-@router.api_route(
-    "/receipts/{provider}",
-    methods=["GET", "POST"],
-    status_code=204,
-    response_class=Response,
-    responses={403: {"description": "bad signature"}, 404: {"description": "unknown provider"}},
-)
+_RECEIPT_ROUTE: dict[str, Any] = {
+    "status_code": 204,
+    "response_class": Response,
+    "responses": {403: {"description": "bad signature"}, 404: {"description": "unknown provider"}},
+}
+
+
+@router.get("/receipts/{provider}", operation_id="receive_receipt_by_get", **_RECEIPT_ROUTE)
+@router.post("/receipts/{provider}", operation_id="receive_receipt_by_post", **_RECEIPT_ROUTE)
 async def receive_receipt(provider: Provider, request: Request, runtime: RuntimeDep) -> Response:
     body = await request.body()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
