@@ -120,6 +120,7 @@ def build_runtime(
         clock,
         observer,
         retry_base_seconds=settings.delivery_retry_base_seconds,
+        lease_seconds=settings.delivery_lease_seconds,
         breakers={
             name: CircuitBreaker(settings.circuit_failure_threshold, settings.circuit_reset_seconds)
             for name in settings.providers

@@ -35,6 +35,8 @@ class Simulator:
         self.throttled: dict[str, int] = {}
         self.log = open(options.log, "a", buffering=1)  # noqa: SIM115 - lives as long as we do
         self.tasks: set[asyncio.Task[None]] = set()
+        # receipts whose session went away wait for the next bind, as an SMSC's do
+        self.undelivered_receipts: list[tuple[str, bytes, str, list[Any]]] = []
 
     async def run(self) -> None:
         server = smpp34.Server(host="127.0.0.1", port=self.options.port, system_id="SIMSMSC")
@@ -46,6 +48,9 @@ class Simulator:
             event = await server.next()
             if isinstance(event, smpp34.Esme):
                 self.sessions[event.session_id] = event
+                waiting, self.undelivered_receipts = self.undelivered_receipts, []
+                for receipt in waiting:
+                    self.spawn(self.push(event, *receipt))
             elif isinstance(event, smpp34.SubmitSmEvent):
                 self.submitted(event)
             elif isinstance(event, smpp34.Unbound):
@@ -108,23 +113,30 @@ class Simulator:
             f"id:{message_id} sub:001 dlvrd:{'001' if delivered else '000'} submit date:{now} "
             f"done date:{now} stat:{stat} err:{'000' if delivered else '001'} text:"
         )
-        session = self.sessions.get(event.session_id)
-        if session is None:
-            return  # the link is gone; a real SMSC would retry later
         state = STATE_DELIVERED if delivered else STATE_UNDELIVERABLE
-        try:
-            await session.deliver_sm(
-                event.source_addr,
-                text.encode(),
-                source_addr=event.destination_addr,
-                esm_class=0x04,
-                tlvs=[
-                    smpp34.Tlv(smpp34.TLV_RECEIPTED_MESSAGE_ID, message_id.encode() + b"\0"),
-                    smpp34.Tlv(smpp34.TLV_MESSAGE_STATE, bytes([state])),
-                ],
-            )
-        except Exception as exc:  # a session closing under us
-            print(f"receipt for {message_id} not sent: {exc!r}", file=sys.stderr, flush=True)
+        tlvs = [
+            smpp34.Tlv(smpp34.TLV_RECEIPTED_MESSAGE_ID, message_id.encode() + b"\0"),
+            smpp34.Tlv(smpp34.TLV_MESSAGE_STATE, bytes([state])),
+        ]
+        receipt = (event.source_addr, text.encode(), event.destination_addr, tlvs)
+        session = self.sessions.get(event.session_id) or next(iter(self.sessions.values()), None)
+        if session is None:
+            self.undelivered_receipts.append(receipt)  # the link is gone: for the next bind
+            return
+        await self.push(session, *receipt)
+
+    async def push(self, session: Any, to: str, text: bytes, source: str, tlvs: list[Any]) -> None:
+        for _ in range(50):
+            try:
+                await session.deliver_sm(to, text, source_addr=source, esm_class=0x04, tlvs=tlvs)
+                return
+            except Exception as exc:  # a session closing under us: try a live one
+                print(f"receipt not sent yet: {exc!r}", file=sys.stderr, flush=True)
+                await asyncio.sleep(0.2)
+                session = next(iter(self.sessions.values()), None)
+                if session is None:
+                    break
+        self.undelivered_receipts.append((to, text, source, tlvs))
 
 
 def main() -> None:

@@ -40,6 +40,7 @@ class DeliveryWorker:
         batch_size: int = 64,
         poll_seconds: float = 0.25,
         retry_base_seconds: float = 1.0,
+        lease_seconds: int = LEASE_SECONDS,
         breakers: dict[str, CircuitBreaker] | None = None,
         on_sweep: Callable[[datetime], Any] | None = None,
         on_finished: Callable[[Sequence[QueuedMessage], Sequence[DeliveryResult]], Any]
@@ -54,6 +55,7 @@ class DeliveryWorker:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._retry_base_seconds = retry_base_seconds
+        self._lease_seconds = lease_seconds
         self._breakers = breakers or {}
         self._on_sweep = on_sweep  # periodic upkeep beside the queue's (receipts that came early)
         self._on_finished = on_finished  # after a batch is recorded (status webhooks)
@@ -106,7 +108,7 @@ class DeliveryWorker:
         """Deliver one batch of due messages, recording all results in one transaction;
         returns how many were claimed."""
         batch = await asyncio.to_thread(
-            self._queue.claim, self._batch_size, self._clock.now(), LEASE_SECONDS
+            self._queue.claim, self._batch_size, self._clock.now(), self._lease_seconds
         )
         if not batch:
             return 0
