@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test lint install lock
+.PHONY: run test lint install lock peers
 
 $(BIN)/otpgate-installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,7 @@ test: lint  ## the whole suite
 
 lock:  ## refresh requirements.lock after changing dependencies in pyproject.toml
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+peers:  ## protocol peers the tests start, from Debian's packages: Kannel (needs root; CI runs it)
+	@command -v bearerbox >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kannel; }
