@@ -53,3 +53,6 @@ def configure_logging(level: str = "info", log_format: str = "console") -> None:
         format="%(asctime)s [%(levelname)s] %(name)s: %(message)s",
         force=True,
     )
+    # httpx logs every request's full URL at INFO; a gateway's GET template puts the text, and
+    # so the code, in that URL
+    logging.getLogger("httpx").setLevel(max(numeric_level, logging.WARNING))

@@ -89,3 +89,23 @@ def test_a_missing_or_bad_provider_setting_stops_the_start_naming_it(
     with pytest.raises(ConfigError) as refused:
         build_runtime(Settings(_env_file=None, data_dir=tmp_path, **settings))  # type: ignore[call-arg]
     assert str(refused.value).startswith(named + ":")
+
+
+def test_no_log_level_lets_httpx_print_request_urls() -> None:
+    import logging
+
+    import structlog
+
+    from otpgate.logs import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        for name in ("debug", "info"):
+            configure_logging(name)
+            assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+    finally:  # leave logging as the other tests found it
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.getLogger("httpx").setLevel(logging.NOTSET)
+        structlog.reset_defaults()
