@@ -86,6 +86,7 @@ def whole_worker(port: int, count: int, window: int, options_batch: int = 64) ->
             smpp_password="bench",
             smpp_window=window,
             smpp_timeout_seconds=30,
+            delivery_batch_size=options_batch,
         )
         runtime = build_runtime(settings)
         migrate(runtime)
@@ -97,7 +98,6 @@ def whole_worker(port: int, count: int, window: int, options_batch: int = 64) ->
 
         async def drain() -> tuple[float, float]:
             worker = runtime.worker
-            worker._batch_size = options_batch
             started = time.perf_counter()
             while await worker.deliver_due():
                 pass

@@ -121,6 +121,7 @@ def build_runtime(
         observer,
         retry_base_seconds=settings.delivery_retry_base_seconds,
         lease_seconds=settings.delivery_lease_seconds,
+        batch_size=settings.delivery_batch_size,
         breakers={
             name: CircuitBreaker(settings.circuit_failure_threshold, settings.circuit_reset_seconds)
             for name in settings.providers

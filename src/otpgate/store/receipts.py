@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,11 +21,7 @@ m = messages.c
 v = verifications.c
 e = early_receipts.c
 
-# a receipt only moves a message that a provider accepted, and never back
-_MOVES_FROM = {
-    DeliveryStatus.DELIVERED: (DeliveryStatus.SENT,),
-    DeliveryStatus.UNDELIVERED: (DeliveryStatus.SENT,),
-}
+# a receipt only moves a message that a provider accepted (`sent`), and never back
 # an early receipt that never finds its message (another system's, a lost send) is dropped
 EARLY_RECEIPT_DAYS = 3
 
@@ -48,14 +45,18 @@ class SqlDeliveryLog:
     def record_receipts(
         self, receipts: Sequence[ReceiptUpdate], now: datetime
     ) -> list[Verification]:
-        """Several receipts in one transaction: an SMSC sends them faster than one commit
-        (with its fsync) each could keep up with."""
-        changed: list[Verification] = []
+        """Several receipts in one transaction, a few statements for all of them: an SMSC sends
+        receipts faster than one commit (with its fsync) or one UPDATE each could keep up with."""
+        heard = [
+            (_key(receipt), receipt.status, _clip(receipt.error))
+            for receipt in receipts
+            if receipt.status in _FINAL_WORDS  # "sent" is what the worker records itself
+        ]
+        if not heard:
+            return []
         with self._database.write() as connection:
-            for receipt in receipts:
-                moved = _record(connection, receipt, now)
-                if moved is not None:
-                    changed.append(moved)
+            changed, settled = _apply(connection, heard, now)
+            _keep_early(connection, [item for item in heard if item[0] not in settled], now)
         return changed
 
     def messages_of(self, app_id: str, verification_id: str) -> list[MessageRecord]:
@@ -96,30 +97,17 @@ class SqlDeliveryLog:
         """Apply early receipts whose messages are now recorded as sent; drop stale ones.
         Covers a receipt that raced the commit of its message on a database without one
         writer at a time."""
+        changed: list[Verification] = []
         with self._database.write() as connection:
             keys = list(connection.execute(select(e.receipt_key)).scalars())
-            changed = apply_early_receipts(connection, keys, now)
+            for start in range(0, len(keys), _CHUNK):
+                changed += apply_early_receipts(connection, keys[start : start + _CHUNK], now)
             connection.execute(
                 delete(early_receipts).where(
                     e.received_at < now - timedelta(days=EARLY_RECEIPT_DAYS)
                 )
             )
         return changed
-
-
-def _record(connection: Connection, receipt: ReceiptUpdate, now: datetime) -> Verification | None:
-    if receipt.status not in _MOVES_FROM:
-        return None  # "sent" is what the worker records itself
-    moved = _move(connection, _where(receipt), receipt.status, receipt.error, now)
-    if moved is not None or _known(connection, receipt):
-        return moved  # or already further along: a late or repeated receipt
-    key = (
-        message_key(receipt.message_id)
-        if receipt.message_id is not None
-        else receipt_key(receipt.provider, receipt.provider_message_id or "")
-    )
-    _keep_early(connection, key, receipt, now)
-    return None
 
 
 def apply_early_receipts(
@@ -132,21 +120,15 @@ def apply_early_receipts(
     waiting = connection.execute(
         select(e.receipt_key, e.status, e.error).where(e.receipt_key.in_(keys))
     ).all()
-    changed: list[Verification] = []
-    for row in waiting:
-        kind, _, value = row.receipt_key.partition(":")
-        where = (
-            (m.id == value,)
-            if kind == "message"
-            else (m.provider == kind, m.provider_message_id == value)
-        )
-        exists = connection.execute(select(m.status).where(*where)).first()
-        if exists is None or exists.status not in (DeliveryStatus.SENT, *_FINAL):
-            continue  # its message is not recorded as sent yet
-        moved = _move(connection, where, DeliveryStatus(row.status), row.error, now)
-        if moved is not None:
-            changed.append(moved)
-        connection.execute(delete(early_receipts).where(e.receipt_key == row.receipt_key))
+    if not waiting:
+        return []
+    changed, settled = _apply(
+        connection,
+        [(row.receipt_key, DeliveryStatus(row.status), row.error) for row in waiting],
+        now,
+    )
+    if settled:
+        connection.execute(delete(early_receipts).where(e.receipt_key.in_(settled)))
     return changed
 
 
@@ -162,56 +144,84 @@ def early_keys(results: Iterable[DeliveryResult]) -> list[str]:
 
 
 _FINAL = (DeliveryStatus.DELIVERED, DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED)
+_FINAL_WORDS = (DeliveryStatus.DELIVERED, DeliveryStatus.UNDELIVERED)
+_CHUNK = 500
+
+# (receipt key, status, error)
+Heard = tuple[str, DeliveryStatus, str | None]
 
 
-def _where(receipt: ReceiptUpdate) -> tuple[Any, ...]:
+def _key(receipt: ReceiptUpdate) -> str:
     if receipt.message_id is not None:
-        return (m.id == receipt.message_id,)
-    return (m.provider == receipt.provider, m.provider_message_id == receipt.provider_message_id)
+        return message_key(receipt.message_id)
+    return receipt_key(receipt.provider, receipt.provider_message_id or "")
 
 
-def _move(
-    connection: Connection,
-    where: tuple[Any, ...],
-    status: DeliveryStatus,
-    error: str | None,
-    now: datetime,
-) -> Verification | None:
-    values: dict[str, Any] = {"status": status, "updated_at": now}
-    if error is not None:
-        values["last_error"] = error[:500]
-    row = connection.execute(
-        update(messages)
-        .where(*where, m.status.in_(_MOVES_FROM[status]))
-        .values(**values)
-        .returning(m.id)
-    ).first()
-    if row is None:
-        return None
-    # a verification's delivery status is its newest message's
-    changed = connection.execute(
-        update(verifications)
-        .where(v.last_message_id == row.id)
-        .values(delivery_status=status)
-        .returning(*VERIFICATION_FIELDS)
-    ).first()
-    return None if changed is None else verification_from_row(changed)
+def _clip(error: str | None) -> str | None:
+    return None if error is None else error[:500]
 
 
-def _known(connection: Connection, receipt: ReceiptUpdate) -> bool:
-    found = connection.execute(select(m.status).where(*_where(receipt))).first()
-    return found is not None and found.status in (DeliveryStatus.SENT, *_FINAL)
+def _apply(
+    connection: Connection, heard: Sequence[Heard], now: datetime
+) -> tuple[list[Verification], set[str]]:
+    """Move the `sent` messages these receipts name, one UPDATE per kind of receipt; returns
+    the verifications whose delivery changed, and the keys that need not wait any longer
+    (their message moved now, or had already reached a final state)."""
+    groups: defaultdict[tuple[str, DeliveryStatus, str | None], set[str]] = defaultdict(set)
+    for key, status, error in heard:
+        kind, _, value = key.partition(":")
+        groups[(kind, status, error)].add(value)
+    moved: defaultdict[DeliveryStatus, list[str]] = defaultdict(list)
+    settled: set[str] = set()
+    for (kind, status, error), values in groups.items():
+        by_id = kind == "message"
+        named = m.id if by_id else m.provider_message_id
+        where = [named.in_(values)] if by_id else [m.provider == kind, named.in_(values)]
+        changes: dict[str, Any] = {"status": status, "updated_at": now}
+        if error is not None:
+            changes["last_error"] = error
+        rows = connection.execute(
+            update(messages)
+            .where(*where, m.status == DeliveryStatus.SENT)
+            .values(**changes)
+            .returning(m.id, named.label("named"))
+        ).all()
+        moved[status] += [row.id for row in rows]
+        done = {row.named for row in rows}
+        rest = values - done
+        if rest:
+            rest_where = [named.in_(rest)] if by_id else [m.provider == kind, named.in_(rest)]
+            done |= set(
+                connection.execute(select(named).where(*rest_where, m.status.in_(_FINAL)))
+                .scalars()
+                .all()
+            )
+        settled |= {f"{kind}:{value}" for value in done}
+    changed: list[Verification] = []
+    for status, ids in moved.items():
+        # a verification's delivery status is its newest message's
+        rows = connection.execute(
+            update(verifications)
+            .where(v.last_message_id.in_(ids))
+            .values(delivery_status=status)
+            .returning(*VERIFICATION_FIELDS)
+        ).all()
+        changed += [verification_from_row(row) for row in rows]
+    return changed, settled
 
 
-def _keep_early(connection: Connection, key: str, receipt: ReceiptUpdate, now: datetime) -> None:
-    row = {
-        "receipt_key": key,
-        "status": receipt.status.value,
-        "error": None if receipt.error is None else receipt.error[:500],
-        "received_at": now,
-    }
+def _keep_early(connection: Connection, heard: Sequence[Heard], now: datetime) -> None:
+    rows: dict[str, dict[str, Any]] = {}
+    for key, status, error in heard:
+        # the first final word stands, as it does for a recorded message
+        rows.setdefault(
+            key, {"receipt_key": key, "status": status.value, "error": error, "received_at": now}
+        )
+    if not rows:
+        return
     insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
-    statement = insert(early_receipts).values(**row)
-    connection.execute(  # the first final word stands, as it does for a recorded message
-        statement.on_conflict_do_nothing(index_elements=["receipt_key"])
+    connection.execute(
+        insert(early_receipts)
+        .values(list(rows.values()))
+        .on_conflict_do_nothing(index_elements=["receipt_key"])
     )
