@@ -32,12 +32,23 @@ def outbox_messages(
 
 
 def wait_for_messages(
-    http: HttpGetter, headers: dict[str, str], to: str, count: int = 1, *, timeout: float = 2.0
+    http: HttpGetter,
+    headers: dict[str, str],
+    to: str,
+    count: int = 1,
+    *,
+    verification_id: str | None = None,
+    timeout: float = 2.0,
 ) -> list[dict[str, Any]]:
-    """At least `count` outbox messages to `to` (newest first), polling until `timeout`."""
+    """At least `count` outbox messages to `to` (of one verification, when given), newest
+    first, polling until `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
-        messages = outbox_messages(http, headers, to)
+        messages = [
+            message
+            for message in outbox_messages(http, headers, to)
+            if verification_id in (None, message["verification_id"])
+        ]
         if len(messages) >= count:
             return messages
         if time.monotonic() > deadline:
@@ -45,9 +56,20 @@ def wait_for_messages(
         time.sleep(0.005)
 
 
-def read_code(http: HttpGetter, headers: dict[str, str], to: str, *, timeout: float = 2.0) -> str:
-    """The code in the newest outbox message to `to`."""
-    return code_in(wait_for_messages(http, headers, to, timeout=timeout)[0]["body"])
+def read_code(
+    http: HttpGetter,
+    headers: dict[str, str],
+    to: str,
+    *,
+    verification_id: str | None = None,
+    timeout: float = 2.0,
+) -> str:
+    """The code in the newest outbox message to `to` (of one verification, when given: with a
+    fake clock two messages can share a send time, and then "newest" is a coin toss)."""
+    messages = wait_for_messages(
+        http, headers, to, verification_id=verification_id, timeout=timeout
+    )
+    return code_in(messages[0]["body"])
 
 
 def wrong_code(right: str) -> str:
