@@ -10,5 +10,7 @@ from otpgate.service.ports import RandomSource
 
 def new_id(prefix: str, now: datetime, random: RandomSource) -> str:
     millis = int(now.timestamp() * 1000).to_bytes(6, "big")
-    token = base64.b32encode(millis + random.token_bytes(9)).decode().lower()
+    # base32hex, not base32: its digits come before its letters, as in ASCII, so the text
+    # sorts as the bytes do (base32's "2"-"7" would sort before "a")
+    token = base64.b32hexencode(millis + random.token_bytes(9)).decode().lower()
     return f"{prefix}_{token}"
