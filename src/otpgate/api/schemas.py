@@ -11,15 +11,36 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from otpgate.domain.verification import CheckResult, Verification
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# JSON's "\ud800" escape decodes to a lone surrogate, text that no database, log line or
+# response can encode: refused here, where it comes in, rather than failing there
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _printable(value: str) -> str:
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
+    if _SURROGATE.search(value):
+        raise ValueError("must be valid Unicode (no lone surrogates)")
+    return value
+
+
+def _valid_unicode(value: Any) -> Any:
+    """Free-form JSON (settings): no string in it, keys included, may hold a lone surrogate."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and _SURROGATE.search(item):
+            raise ValueError("must be valid Unicode (no lone surrogates)")
+        if isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return value
 
 
 Text = Annotated[str, AfterValidator(_printable)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(_valid_unicode)]
 
 
 class Body(BaseModel):
@@ -56,11 +77,11 @@ class CheckCodeByNumber(CheckCode):
 
 class NewApp(Body):
     name: Annotated[Text, Field(min_length=1, max_length=64)]
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: JsonObject = Field(default_factory=dict)
 
 
 class AppChanges(Body):
-    settings: dict[str, Any]
+    settings: JsonObject
 
 
 class VerificationOut(BaseModel):
