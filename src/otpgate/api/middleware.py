@@ -86,9 +86,9 @@ class RequestGuard:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        # a body without a content type is refused too: FastAPI would not read it as JSON
         if (
             body
-            and content_type
             and scope["path"].startswith(self.json_prefix)
             and not scope["path"].startswith(_ANY_BODY_PREFIXES)
             and not (content_type in _JSON_TYPES or content_type.endswith("+json"))
