@@ -104,6 +104,8 @@ class VerificationLifecycle(RuleBasedStateMachine):
         if expected is not None and expected.status_at(self.now) is Status.PENDING:
             self._resend(expected)
             return
+        if expected is not None and expected.status is Status.PENDING:
+            expected.status = Status.EXPIRED  # a new start stores the old one's expiry
         result = self.service.start(self.app, StartRequest(to=self.to))
         assert result.created
         verification = result.verification
