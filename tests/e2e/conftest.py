@@ -36,3 +36,12 @@ def otpgate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedOtpgate]
     served = launch(root / "data", root / "serve.log")
     yield served
     served.stop()
+
+
+@pytest.fixture(scope="session")
+def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedOtpgate]:
+    """`serve --workers 2`: two processes, each with its own pool, on one SQLite file."""
+    root = tmp_path_factory.mktemp("two-processes")
+    served = launch(root / "data", root / "serve.log", "--workers", "2")
+    yield served
+    served.stop()

@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from support.native import NativeApi
-from support.served import ServedOtpgate, launch
+from support.served import ServedOtpgate
 
 pytestmark = pytest.mark.e2e
 
@@ -60,15 +59,6 @@ def new_verification(
     api = served.new_app(f"concurrency-{next(_names)}", **settings)
     verification = api.started()
     return api, verification, api.code_of(verification)
-
-
-@pytest.fixture(scope="module")
-def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedOtpgate]:
-    """`serve --workers 2`: two processes, each with its own pool, on one SQLite file."""
-    root = tmp_path_factory.mktemp("two-processes")
-    served = launch(root / "data", root / "serve.log", "--workers", "2")
-    yield served
-    served.stop()
 
 
 @pytest.fixture(params=["1 process", "2 processes"])

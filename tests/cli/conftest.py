@@ -1,0 +1,64 @@
+"""CLI tests run the `otpgate` command as a subprocess over a fresh data dir."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.served import OTPGATE, clean_environment
+
+
+@dataclass(frozen=True)
+class Ran:
+    """One finished `otpgate` command."""
+
+    status: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        assert self.status == 0, self.stderr
+        return json.loads(self.stdout)
+
+    def json_lines(self) -> list[Any]:
+        assert self.status == 0, self.stderr
+        return [json.loads(line) for line in self.stdout.splitlines()]
+
+
+class OtpgateCommand:
+    """`otpgate ARGS…` on one data dir, as a person would type it in a shell."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.env = clean_environment(workdir / "data")
+
+    def __call__(self, *args: str) -> Ran:
+        return self.together([args])[0]
+
+    def together(self, commands: list[tuple[str, ...]]) -> list[Ran]:
+        """Run independent commands side by side (each one starts a Python process)."""
+        running = [
+            subprocess.Popen(
+                [OTPGATE, *args],
+                env=self.env,
+                cwd=self.workdir,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for args in commands
+        ]
+        finished = []
+        for process in running:
+            stdout, stderr = process.communicate(timeout=60)
+            finished.append(Ran(process.returncode, stdout, stderr))
+        return finished
+
+
+@pytest.fixture
+def otpgate_command(tmp_path: Path) -> OtpgateCommand:
+    return OtpgateCommand(tmp_path)
