@@ -7,6 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from support.bodies import app_request
 from support.native import NativeApi
+from support.outbox import wrong_code
 
 DEFAULTS = {
     "code_length": 6,
@@ -128,3 +129,15 @@ def test_a_new_key_is_shown_once_as_its_three_forms(
     assert key["secret"] not in listed and key["secret"] not in shown
     api = NativeApi(client, {"Authorization": f"Bearer {key['api_key']}"})
     assert api.start().status_code == 201
+
+
+def test_a_verification_keeps_the_attempts_it_started_with(
+    client: TestClient, app: Any, admin_headers: dict[str, str]
+) -> None:
+    api = NativeApi(client, app.headers)
+    before = api.started()
+    client.patch(
+        f"/v1/apps/{app.id}", json={"settings": {"max_attempts": 1}}, headers=admin_headers
+    )
+    wrong = api.check(before["id"], wrong_code(api.code_of(before)))
+    assert (wrong.json()["status"], wrong.json()["attempts_left"]) == ("pending", 4)
