@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from support.served import OTPGATE, clean_environment
 
+from otpgate.config import Settings
+from otpgate.runtime import build_runtime, migrate
+
 
 @dataclass(frozen=True)
 class Ran:
@@ -34,7 +37,8 @@ class OtpgateCommand:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.env = clean_environment(workdir / "data")
+        self.data_dir = workdir / "data"
+        self.env = clean_environment(self.data_dir)
 
     def __call__(self, *args: str) -> Ran:
         return self.together([args])[0]
@@ -62,3 +66,13 @@ class OtpgateCommand:
 @pytest.fixture
 def otpgate_command(tmp_path: Path) -> OtpgateCommand:
     return OtpgateCommand(tmp_path)
+
+
+def create_app_in(data_dir: Path, name: str, **settings: Any) -> None:
+    """Set-up without a process start: the app the commands under test work on."""
+    runtime = build_runtime(Settings(data_dir=data_dir, _env_file=None))  # type: ignore[call-arg]
+    try:
+        migrate(runtime)
+        runtime.apps.create_app(name, settings)
+    finally:
+        runtime.close()

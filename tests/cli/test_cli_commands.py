@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from cli.conftest import OtpgateCommand
+from cli.conftest import OtpgateCommand, create_app_in
 from support.numbers import UK_MOBILE
 from support.outbox import code_in, wrong_code
 
@@ -32,7 +32,7 @@ def test_apps_and_keys_are_created_listed_and_revoked(otpgate_command: OtpgateCo
 def test_send_outbox_and_check_make_a_whole_verification(
     otpgate_command: OtpgateCommand,
 ) -> None:
-    otpgate_command("apps", "create", "shop", "--settings", '{"code_length": 8}')
+    create_app_in(otpgate_command.data_dir, "shop", code_length=8)
     sent = otpgate_command("send", "07123 123456", "--country", "GBR", "--app", "shop", "--json")
     verification = sent.json()
     assert (verification["to"], verification["status"], verification["sends"]) == (
@@ -92,7 +92,7 @@ ERRORS = [
 
 @pytest.fixture
 def with_default_app(otpgate_command: OtpgateCommand) -> OtpgateCommand:
-    assert otpgate_command("apps", "create", "default").status == 0
+    create_app_in(otpgate_command.data_dir, "default")
     return otpgate_command
 
 
