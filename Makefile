@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test lint install lock peers
+.PHONY: run test lint install lock peers bench bench-quick
 
 $(BIN)/otpgate-installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,20 @@ lint: install
 
 test: lint  ## the whole suite
 	$(BIN)/pytest
+
+BENCH_TOOLS = $(BIN)/otpgate-bench-installed
+
+$(BENCH_TOOLS): $(BIN)/otpgate-installed
+	@command -v wrk >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; }
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,bench]'
+	touch $@
+
+bench: $(BENCH_TOOLS)  ## the benchmark: a table, bench/results/<date>-<commit>.json and .png
+	$(BIN)/python bench/run.py
+
+bench-quick: $(BENCH_TOOLS)  ## the same in under a minute, smaller (a smoke run)
+	$(BIN)/python bench/run.py --quick
 
 lock:  ## refresh requirements.lock after changing dependencies in pyproject.toml
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock

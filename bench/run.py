@@ -1,0 +1,605 @@
+"""otpgate's benchmark: its speed, latency, memory and growth beside its own stack's ceiling.
+
+Servers run pinned to core 0 (`taskset`), the load generator (wrk, with Lua scripts) to core 1,
+every figure measured in the same run so ratios mean something on a noisy machine.
+Usage: python bench/run.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+VENV_BIN = Path(sys.executable).parent
+SERVER_CORE, LOAD_CORE = "0", "1"
+CONCURRENCY = 32
+WRK_THREADS = 2
+SECRET_KEY = "bench-secret-key-0123456789abcdefghijklmnop"
+ADMIN_TOKEN = "bench-admin-token-0123456789"
+RIGHT_CODE, WRONG_CODE = "246810", "135790"
+
+
+@dataclass(frozen=True)
+class Profile:
+    seconds: int
+    rss_verifications: int
+    growth_sizes: tuple[int, ...]
+
+
+FULL = Profile(seconds=10, rss_verifications=100_000, growth_sizes=(1_000, 100_000, 1_000_000))
+QUICK = Profile(seconds=3, rss_verifications=5_000, growth_sizes=(1_000, 10_000, 50_000))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server(
+    command: list[str], env: dict[str, str], port: int, ready_path: str = "/healthz"
+) -> Iterator[int]:
+    """Start a server pinned to the server core; yield its pid once `ready_path` answers."""
+    process = subprocess.Popen(
+        ["taskset", "-c", SERVER_CORE, *command],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    with httpx.Client(timeout=1) as probe:
+        while not _answers(probe, f"http://127.0.0.1:{port}{ready_path}"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                _, stderr = process.communicate()
+                raise RuntimeError(f"server did not start: {stderr.decode()[-2000:]}")
+            time.sleep(0.1)
+    try:
+        yield process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _answers(probe: httpx.Client, url: str) -> bool:
+    try:
+        return probe.get(url).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wrk(
+    port: int,
+    scenario: str | None,
+    seconds: int,
+    *,
+    connections: int = CONCURRENCY,
+    threads: int = WRK_THREADS,
+    env: dict[str, str] | None = None,
+    path: str = "/",
+) -> dict:
+    """Run wrk on the load core; returns its report line, with requests per second."""
+    script = (BENCH / "lua" / "report.lua").read_text()
+    if scenario is not None:
+        script = (BENCH / "lua" / f"{scenario}.lua").read_text() + "\n" + script
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
+        file.write(script)
+    command = [
+        "taskset",
+        "-c",
+        LOAD_CORE,
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        file.name,
+        f"http://127.0.0.1:{port}{path}",
+    ]
+    output = subprocess.run(
+        command,
+        env={**os.environ, **(env or {}), "BENCH_THREADS": str(threads)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(file.name)
+    line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+    report = json.loads(line.removeprefix("BENCH "))
+    report["rps"] = report["requests"] / (report["duration_us"] / 1e6)
+    return report
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    database_url: str | None  # None: the embedded default, SQLite in the data dir
+
+    def settings(self, data_dir: Path) -> dict[str, str]:
+        url = {"OTPGATE_DATABASE_URL": self.database_url} if self.database_url else {}
+        return {
+            "OTPGATE_DATA_DIR": str(data_dir),
+            "OTPGATE_SECRET_KEY": SECRET_KEY,
+            "OTPGATE_ADMIN_TOKEN": ADMIN_TOKEN,
+            "OTPGATE_LOG_LEVEL": "warning",
+            **url,
+        }
+
+
+def otpgate_env(engine: Engine, data_dir: Path) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("OTPGATE_")},
+        **engine.settings(data_dir),
+    }
+
+
+def prepare(
+    engine: Engine, data_dir: Path, pools: dict[str, tuple[int, str | None, bool, int]]
+) -> tuple[str, dict[str, Path]]:
+    """Migrate, create the bench app and its key, seed verification pools; returns the key
+    and, per pool, a file of ids."""
+    sys.path.insert(0, str(BENCH))
+    from seed import seed_verifications
+
+    from otpgate.config import Settings
+    from otpgate.runtime import build_runtime, migrate
+
+    runtime = build_runtime(
+        Settings(
+            data_dir=data_dir,
+            secret_key=SECRET_KEY,
+            admin_token=ADMIN_TOKEN,
+            database_url=engine.database_url,
+            _env_file=None,
+        )
+    )
+    migrate(runtime)
+    app = runtime.apps.create_app("bench", {"max_attempts": 20})
+    key = runtime.apps.create_key(app.id)
+    files = {}
+    offset = 0
+    for name, (count, code, pending, max_attempts) in pools.items():
+        ids = seed_verifications(
+            runtime.database,
+            app.id,
+            SECRET_KEY,
+            count,
+            code=code,
+            pending=pending,
+            max_attempts=max_attempts,
+            number_offset=offset,
+        )
+        offset += count
+        files[name] = data_dir / f"{name}.ids"
+        files[name].write_text("\n".join(ids) + "\n")
+    runtime.close()
+    return key.api_key, files
+
+
+def measure_ceiling(seconds: int) -> dict:
+    port = free_port()
+    command = [
+        str(VENV_BIN / "uvicorn"),
+        "--app-dir",
+        str(BENCH),
+        "hello:app",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--no-server-header",
+    ]
+    with server(command, dict(os.environ), port, ready_path="/hello"):
+        return wrk(port, None, seconds, path="/hello")
+
+
+@contextmanager
+def fresh_database(engine: Engine, data_dir: Path) -> Iterator[Engine]:
+    """An empty database for one measurement: a new data dir, or a new PostgreSQL database."""
+    data_dir.mkdir(parents=True)
+    if engine.database_url is None:
+        yield engine
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"otpgate_bench_{data_dir.name}_{os.getpid()}"
+    admin = create_engine(
+        make_url(engine.database_url).set(drivername="postgresql+psycopg"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield Engine(engine.name, str(make_url(engine.database_url).set(database=name)))
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def database_bytes(engine: Engine, data_dir: Path) -> int:
+    """Bytes on disk: SQLite's files after a checkpoint, or PostgreSQL's relations."""
+    from otpgate.store.engine import open_database
+
+    url = engine.database_url or f"sqlite:///{data_dir / 'otpgate.db'}"
+    database = open_database(url)
+    try:
+        with database.read() as connection:
+            if database.is_sqlite:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                return sum(path.stat().st_size for path in data_dir.glob("otpgate.db*"))
+            return int(
+                connection.exec_driver_sql("SELECT pg_database_size(current_database())").scalar()
+            )
+    finally:
+        database.dispose()
+
+
+@contextmanager
+def profiled(pid: int, svg: Path | None, seconds: int) -> Iterator[None]:
+    """py-spy samples the server while the block's load runs; a flame graph goes to `svg`."""
+    if svg is None:
+        yield
+        return
+    spy = subprocess.Popen(
+        [
+            str(VENV_BIN / "py-spy"),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(seconds),
+            "--rate",
+            "250",
+            "--format",
+            "flamegraph",
+            "--output",
+            str(svg),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        spy.wait()
+
+
+def measure_otpgate(
+    profile: Profile, engine: Engine, data_dir: Path, flame_graphs: Path | None
+) -> dict:
+    expected_checks = 30_000 * profile.seconds // 10 + 5_000
+    key, ids = prepare(
+        engine,
+        data_dir,
+        {
+            "right": (expected_checks, RIGHT_CODE, True, 20),
+            "wrong": (expected_checks // 10 + 100, None, True, 20),
+        },
+    )
+    port = free_port()
+    env = {"BENCH_API_KEY": key}
+    command = [str(VENV_BIN / "otpgate"), "serve", "--port", str(port)]
+    results = {}
+
+    def flame(operation: str) -> Path | None:
+        return flame_graphs and flame_graphs.with_name(
+            f"{flame_graphs.name}-{engine.name}-{operation}.svg"
+        )
+
+    with server(command, otpgate_env(engine, data_dir), port) as pid:
+        idle_rss = rss_mb(pid)
+        with profiled(pid, flame("start"), profile.seconds):
+            results["start"] = wrk(port, "start", profile.seconds, env=env)
+        with profiled(pid, flame("check"), profile.seconds):
+            results["check_right"] = wrk(
+                port,
+                "check",
+                profile.seconds,
+                env={**env, "BENCH_IDS": str(ids["right"]), "BENCH_CODE": RIGHT_CODE},
+            )
+        results["check_wrong"] = wrk(
+            port,
+            "check",
+            profile.seconds,
+            env={
+                **env,
+                "BENCH_IDS": str(ids["wrong"]),
+                "BENCH_CODE": WRONG_CODE,
+                "BENCH_REPEATS": "10",
+            },
+        )
+        flow = wrk(port, "flow", profile.seconds, env={**env}, threads=CONCURRENCY)
+        flow["flows_per_second"] = flow["flows"] / (flow["duration_us"] / 1e6)
+        results["flow"] = flow
+        created = results["start"]["requests"] + flow["flows"]
+        size_before = database_bytes(engine, data_dir)
+        remaining = max(0, profile.rss_verifications - created)
+        per_thread = remaining // WRK_THREADS + 1
+        growth_seconds = max(3, int(remaining / max(results["start"]["rps"], 1) * 1.5) + 2)
+        growth = wrk(
+            port,
+            "start",
+            growth_seconds,
+            env={**env, "BENCH_QUOTA": str(per_thread), "BENCH_OFFSET": "50"},
+        )
+        made = min(growth["requests"], per_thread * WRK_THREADS)
+        results["memory"] = {
+            "verifications": created + made,
+            "rss_mb": rss_mb(pid),
+            "idle_rss_mb": idle_rss,
+            "db_bytes_per_1000": (database_bytes(engine, data_dir) - size_before) / made * 1000
+            if made
+            else None,
+        }
+    return results
+
+
+def measure_growth(profile: Profile, engine: Engine, data_dir: Path) -> list[dict]:
+    """Check latency (wrong codes, one connection, then 32) as stored verifications grow."""
+    sys.path.insert(0, str(BENCH))
+    from seed import seed_verifications
+
+    from otpgate.store.engine import open_database
+
+    key, ids = prepare(engine, data_dir, {"pool": (3_000, None, True, 20)})
+    database = open_database(engine.database_url or f"sqlite:///{data_dir / 'otpgate.db'}")
+    app_id = _app_id(database)
+    stored = 3_000
+    rows = []
+    for size in profile.growth_sizes:
+        if size > stored:
+            seed_verifications(
+                database,
+                app_id,
+                SECRET_KEY,
+                size - stored,
+                code=None,
+                pending=False,
+                number_offset=stored,
+            )
+            stored = size
+        port = free_port()
+        env = {"BENCH_API_KEY": key, "BENCH_IDS": str(ids["pool"]), "BENCH_CODE": WRONG_CODE}
+        with server(
+            [str(VENV_BIN / "otpgate"), "serve", "--port", str(port)],
+            otpgate_env(engine, data_dir),
+            port,
+        ):
+            single = wrk(port, "check", 2, connections=1, threads=1, env=env)
+            loaded = wrk(port, "check", 2, env=env)
+        rows.append(
+            {
+                "stored": size,
+                "p50_us_c1": single["p50_us"],
+                "p99_us_c1": single["p99_us"],
+                "p50_us_c32": loaded["p50_us"],
+                "p99_us_c32": loaded["p99_us"],
+                "rps_c32": loaded["rps"],
+            }
+        )
+    database.dispose()
+    return rows
+
+
+def _app_id(database) -> str:
+    with database.read() as connection:
+        return str(connection.exec_driver_sql("SELECT id FROM apps WHERE name = 'bench'").scalar())
+
+
+OPERATIONS = (
+    ("start verification", "start"),
+    ("check, right code", "check_right"),
+    ("check, wrong code", "check_wrong"),
+    ("full flow (requests)", "flow"),
+)
+
+
+def table(results: dict) -> str:
+    ceiling = results["ceiling"]
+    lines = [
+        f"otpgate benchmark ({results['profile']}), commit {results['commit']}, "
+        f"concurrency {CONCURRENCY}, server on core {SERVER_CORE}, wrk on core {LOAD_CORE}",
+        f"hello-world ceiling: {ceiling['rps']:.0f} req/s (before {ceiling['before']:.0f}, "
+        f"after {ceiling['after']:.0f}), p50 {ceiling['p50_us'] / 1000:.2f} ms, "
+        f"p99 {ceiling['p99_us'] / 1000:.2f} ms",
+    ]
+    for engine, measured in results["engines"].items():
+        lines += ["", f"{engine:<26}{'req/s':>10}{'x ceiling':>11}{'p50 ms':>9}{'p99 ms':>9}"]
+        for name, key in OPERATIONS:
+            row = measured[key]
+            lines.append(
+                f"{name:<26}{row['rps']:>10.0f}{row['rps'] / ceiling['rps']:>11.2f}"
+                f"{row['p50_us'] / 1000:>9.2f}{row['p99_us'] / 1000:>9.2f}"
+            )
+        memory = measured["memory"]
+        lines += [
+            f"full flows per second (start, read outbox, check): "
+            f"{measured['flow']['flows_per_second']:.0f}",
+            f"server RSS after {memory['verifications']:,} verifications: "
+            f"{memory['rss_mb']:.0f} MB (idle after start: {memory['idle_rss_mb']:.0f} MB)",
+            f"database bytes per 1,000 verifications: {memory['db_bytes_per_1000']:,.0f}",
+            f"{'stored':>10}{'p50 c=1':>10}{'p99 c=1':>10}{'p50 c=32':>10}"
+            f"{'p99 c=32':>10}{'req/s c=32':>12}   (check, wrong code; ms)",
+        ]
+        for row in measured["growth"]:
+            lines.append(
+                f"{row['stored']:>10,}{row['p50_us_c1'] / 1000:>10.2f}"
+                f"{row['p99_us_c1'] / 1000:>10.2f}{row['p50_us_c32'] / 1000:>10.2f}"
+                f"{row['p99_us_c32'] / 1000:>10.2f}{row['rps_c32']:>12.0f}"
+            )
+        first, last = measured["growth"][0], measured["growth"][-1]
+        lines.append(
+            f"check latency with {last['stored']:,} stored vs {first['stored']:,}: "
+            f"{last['p50_us_c1'] / first['p50_us_c1']:.2f}x (p50, one connection)"
+        )
+    return "\n".join(lines)
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = ["hello world"]
+    rows = [results["ceiling"]]
+    for engine, measured in results["engines"].items():
+        labels += [f"{engine}\n{name}" for name, _ in OPERATIONS]
+        rows += [measured[key] for _, key in OPERATIONS]
+    figure, (throughput, latency) = plt.subplots(1, 2, figsize=(13, 5))
+    throughput.bar(
+        labels, [row["rps"] for row in rows], color=["grey"] + ["tab:blue"] * (len(rows) - 1)
+    )
+    throughput.set_title("requests per second (concurrency 32, server on one core)")
+    positions = range(len(rows))
+    latency.bar(
+        [x - 0.2 for x in positions],
+        [row["p50_us"] / 1000 for row in rows],
+        width=0.4,
+        label="p50",
+        color="tab:green",
+    )
+    latency.bar(
+        [x + 0.2 for x in positions],
+        [row["p99_us"] / 1000 for row in rows],
+        width=0.4,
+        label="p99",
+        color="tab:red",
+    )
+    latency.set_xticks(list(positions), labels)
+    latency.set_title("latency, ms")
+    latency.legend()
+    for axis in (throughput, latency):
+        axis.tick_params(axis="x", labelrotation=70, labelsize=7)
+    figure.suptitle(f"otpgate {results['commit']}, {results['date']} ({results['profile']})")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def postgres_engine(url: str) -> Engine | None:
+    """PostgreSQL at `url`, if it answers; the benchmark then measures it beside SQLite."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    try:
+        probe = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+        with probe.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        probe.dispose()
+    except Exception as error:  # any failure to connect means: measure SQLite alone
+        print(
+            f"bench: PostgreSQL at {url} is not reachable ({type(error).__name__}); "
+            "measuring SQLite only",
+            file=sys.stderr,
+        )
+        return None
+    return Engine("postgresql", url)
+
+
+def measure_engine(
+    profile: Profile, engine: Engine, workdir: Path, flame_graphs: Path | None
+) -> dict:
+    with fresh_database(engine, workdir / f"{engine.name}-main") as main_db:
+        measured = measure_otpgate(profile, main_db, workdir / f"{engine.name}-main", flame_graphs)
+    with fresh_database(engine, workdir / f"{engine.name}-growth") as growth_db:
+        measured["growth"] = measure_growth(profile, growth_db, workdir / f"{engine.name}-growth")
+    return measured
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smoke run, under a minute")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+        help="a PostgreSQL server to measure beside SQLite (skipped if unreachable)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy flame graphs of start and check beside the results",
+    )
+    arguments = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench: wrk is not installed (make bench installs it)")
+    profile = QUICK if arguments.quick else FULL
+    commit = (
+        subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        or "unknown"
+    )
+    date = dt.date.today().isoformat()
+    out = BENCH / "results" / f"{date}-{commit}{'-quick' if arguments.quick else ''}"
+    out.parent.mkdir(exist_ok=True)
+    engines = [Engine("sqlite", None)]
+    if (postgres := postgres_engine(arguments.postgres)) is not None:
+        engines.append(postgres)
+    workdir = Path(tempfile.mkdtemp(prefix="otpgate-bench-"))
+    try:
+        before = measure_ceiling(profile.seconds)
+        measured = {
+            engine.name: measure_engine(
+                profile, engine, workdir, out if arguments.profile else None
+            )
+            for engine in engines
+        }
+        after = measure_ceiling(profile.seconds)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    # the ceiling is measured before and after: their mean is the reference, their
+    # difference shows how much the machine drifted during the run
+    ceiling = {key: (before[key] + after[key]) / 2 for key in ("rps", "p50_us", "p99_us")}
+    results = {
+        "profile": "quick" if arguments.quick else "full",
+        "commit": commit,
+        "date": date,
+        "load_generator": "wrk",
+        "concurrency": CONCURRENCY,
+        "ceiling": {**ceiling, "before": before["rps"], "after": after["rps"]},
+        "engines": measured,
+    }
+    print(table(results))
+    out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    plot(results, out.with_suffix(".png"))
+    print(
+        f"\nresults: {out.with_suffix('.json').relative_to(ROOT)}, "
+        f"plot: {out.with_suffix('.png').relative_to(ROOT)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
