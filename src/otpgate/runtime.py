@@ -24,7 +24,7 @@ from otpgate.domain.codes import CodeHasher
 from otpgate.domain.templates import validate_sender
 from otpgate.metrics import Metrics
 from otpgate.service.apps import AppService, NewApiKey
-from otpgate.service.deliveries import DeliveryTracker
+from otpgate.service.deliveries import DeliveryTracker, ProviderRoutes
 from otpgate.service.opt_ins import OptInService
 from otpgate.service.outbox import DevOutboxReader
 from otpgate.service.ports import App, Clock, RandomSource
@@ -127,6 +127,7 @@ def build_runtime(
             for name in settings.providers
         },
         on_sweep=lambda _now: deliveries.reconcile(),
+        routes=ProviderRoutes(app_store, clock),
         on_finished=lambda batch, results: emitter.batch_recorded(
             batch, results, verification_store
         ),
@@ -148,7 +149,13 @@ def build_runtime(
         database=database,
         clock=clock,
         metrics=metrics,
-        apps=AppService(app_store, clock, random, derive_key(generated.secret_key, "api-key-hash")),
+        apps=AppService(
+            app_store,
+            clock,
+            random,
+            derive_key(generated.secret_key, "api-key-hash"),
+            configured_providers=settings.providers,
+        ),
         verifications=verifications,
         opt_ins=OptInService(SqlOptInStore(database), verifications, clock, random),
         outbox=DevOutboxReader(dev_outbox, sealer) if settings.providers == ["outbox"] else None,

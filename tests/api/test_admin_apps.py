@@ -24,6 +24,7 @@ DEFAULTS = {
     "approved_senders": [],
     "status_callback_url": None,
     "sms_campaign": None,
+    "sms_providers": [],
 }
 
 

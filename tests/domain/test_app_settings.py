@@ -46,6 +46,7 @@ def test_every_setting_has_the_contracts_default() -> None:
         "approved_senders": [],
         "status_callback_url": None,
         "sms_campaign": None,
+        "sms_providers": [],
     }
 
 
@@ -114,6 +115,8 @@ def test_changing_some_settings_keeps_the_others() -> None:
         ({"sms_campaign": {"opt_in_keyword": ""}}, "settings.sms_campaign"),
         ({"sms_campaign": {"opt_in_keyword": "YES", "more": 1}}, "settings.sms_campaign"),
         ({"sms_campaign": "YES"}, "settings.sms_campaign"),
+        ({"sms_providers": ["pigeon"]}, "settings.sms_providers"),
+        ({"sms_providers": "smpp"}, "settings.sms_providers"),
         ({"colour": "blue"}, "settings.colour"),
     ],
 )

@@ -32,7 +32,7 @@ class LiveOtpgate:
         self.runtime = runtime
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         self._sock = sock
-        self._admin = {"Authorization": f"Bearer {admin_token}"}
+        self.admin_headers = {"Authorization": f"Bearer {admin_token}"}
         config = uvicorn.Config(create_app(runtime), log_level="warning", lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -59,17 +59,17 @@ class LiveOtpgate:
         created = self.http.post(
             "/v1/apps",
             json={"name": f"app-{time.monotonic_ns()}", "settings": settings or {}},
-            headers=self._admin,
+            headers=self.admin_headers,
         )
         assert created.status_code == 201, created.text
         app_id = created.json()["id"]
-        key = self.http.post(f"/v1/apps/{app_id}/keys", headers=self._admin)
+        key = self.http.post(f"/v1/apps/{app_id}/keys", headers=self.admin_headers)
         assert key.status_code == 201, key.text
         return Credentials(app_id, key.json()["api_key"])
 
     def webhook_secret(self, app: Credentials, *, rotate: bool = False) -> str:
         path = f"/v1/apps/{app.app_id}/webhook-secret"
-        answer = (self.http.post if rotate else self.http.get)(path, headers=self._admin)
+        answer = (self.http.post if rotate else self.http.get)(path, headers=self.admin_headers)
         assert answer.status_code == 200, answer.text
         secret: str = answer.json()["webhook_secret"]
         return secret

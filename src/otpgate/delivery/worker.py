@@ -46,9 +46,13 @@ class DeliveryWorker:
         on_finished: Callable[[Sequence[QueuedMessage], Sequence[DeliveryResult]], Any]
         | None = None,
         companions: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = (),
+        routes: Callable[[set[str]], dict[str, Sequence[str]]] | None = None,
     ) -> None:
         self._queue = queue
         self._senders = list(senders)
+        self._senders_by_name = {sender.name: sender for sender in self._senders}
+        # app id -> its own provider order, for apps that set one (the rest use all senders)
+        self._routes = routes
         self._sealer = sealer
         self._clock = clock
         self._observer = observer
@@ -112,7 +116,17 @@ class DeliveryWorker:
         )
         if not batch:
             return 0
-        results = await asyncio.gather(*(self._deliver(message) for message in batch))
+        routes = (
+            await asyncio.to_thread(self._routes, {message.app_id for message in batch})
+            if self._routes is not None
+            else {}
+        )
+        results = await asyncio.gather(
+            *(
+                self._deliver(message, self._senders_for(routes.get(message.app_id)))
+                for message in batch
+            )
+        )
         undeliverable = await asyncio.to_thread(self._queue.finish, results, self._clock.now())
         if self._on_finished is not None:
             try:
@@ -126,7 +140,12 @@ class DeliveryWorker:
             self._observer.verification_status(verification)
         return len(batch)
 
-    async def _deliver(self, message: QueuedMessage) -> DeliveryResult:
+    def _senders_for(self, names: Sequence[str] | None) -> list[SmsSender]:
+        if not names:
+            return self._senders
+        return [self._senders_by_name[name] for name in names if name in self._senders_by_name]
+
+    async def _deliver(self, message: QueuedMessage, senders: list[SmsSender]) -> DeliveryResult:
         sms = OutgoingSms(
             message_id=message.id,
             app_id=message.app_id,
@@ -135,8 +154,16 @@ class DeliveryWorker:
             sender=message.sender,
             body=self._sealer.open(message.body_sealed, message.id),
         )
+        if not senders:
+            # the app names only providers this server has not configured (any more)
+            return DeliveryResult(
+                message.id,
+                DeliveryStatus.FAILED,
+                provider="none",
+                error="none of the app's sms_providers is configured on this server",
+            )
         errors = []
-        for sender in self._senders:
+        for sender in senders:
             breaker = self._breakers.get(sender.name)
             if breaker is not None and not breaker.allows():
                 errors.append(f"{sender.name}: circuit open")
@@ -184,14 +211,12 @@ class DeliveryWorker:
                 provider_message_id=receipt.provider_message_id,
                 keep_body=receipt.keep_body,
             )
-        return self._retry_or_give_up(message, "; ".join(errors))
+        return self._retry_or_give_up(message, "; ".join(errors), senders[-1].name)
 
-    def _retry_or_give_up(self, message: QueuedMessage, error: str) -> DeliveryResult:
+    def _retry_or_give_up(self, message: QueuedMessage, error: str, last: str) -> DeliveryResult:
         if message.attempts >= MAX_DELIVERY_ATTEMPTS:
             log.warning("message_given_up", message_id=message.id, error=error)
-            return DeliveryResult(
-                message.id, DeliveryStatus.FAILED, provider=self._senders[-1].name, error=error
-            )
+            return DeliveryResult(message.id, DeliveryStatus.FAILED, provider=last, error=error)
         # exponential backoff with full jitter, so a provider outage is not hit in lockstep
         delay = random.uniform(0, min(300.0, self._retry_base_seconds * 2.0**message.attempts))
         log.info("message_retry", message_id=message.id, error=error, delay_seconds=delay)

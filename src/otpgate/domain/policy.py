@@ -15,6 +15,8 @@ from otpgate.domain.templates import validate_sender, validate_template
 
 MAX_TTL_SECONDS = 86_400
 MAX_LIST_ITEMS = 300
+# the SMS providers otpgate speaks; which of them a server has configured is its own setting
+PROVIDER_NAMES = ("outbox", "http", "twilio", "vonage", "smpp")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class AppSettings:
     approved_senders: tuple[str, ...] = ()
     status_callback_url: str | None = None
     sms_campaign: Mapping[str, str] | None = None
+    # empty: the server's provider list; otherwise this app's failover order
+    sms_providers: tuple[str, ...] = ()
 
     def to_mapping(self) -> dict[str, Any]:
         """Every setting with its value, as the API shows it."""
@@ -90,6 +94,15 @@ def _sender(name: str, value: object) -> str:
     return validate_sender(value, field=f"settings.{name}")
 
 
+def _provider(name: str, value: str) -> str:
+    if value not in PROVIDER_NAMES:
+        raise SettingInvalid(
+            f"{value!r} is not a provider; one of {', '.join(PROVIDER_NAMES)}",
+            field=f"settings.{name}",
+        )
+    return value
+
+
 def _optional(parse: Callable[[str, object], Any]) -> Callable[[str, object], Any]:
     return lambda name, value: None if value is None else parse(name, value)
 
@@ -143,6 +156,7 @@ _PARSERS: dict[str, Callable[[str, object], Any]] = {
     "approved_senders": _string_list(_sender),
     "status_callback_url": _optional(_callback_url),
     "sms_campaign": _optional(_campaign),
+    "sms_providers": _string_list(_provider),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from otpgate.domain.errors import Conflict, NotFound, SettingInvalid, Unauthorized
@@ -28,9 +28,15 @@ class NewApiKey:
 
 class AppService:
     def __init__(
-        self, store: AppStore, clock: Clock, random: RandomSource, key_hashing_key: bytes
+        self,
+        store: AppStore,
+        clock: Clock,
+        random: RandomSource,
+        key_hashing_key: bytes,
+        configured_providers: Sequence[str],
     ) -> None:
         self._store = store
+        self._configured_providers = configured_providers
         self._clock = clock
         self._random = random
         self._key_hashing_key = key_hashing_key
@@ -45,7 +51,7 @@ class AppService:
         app = App(
             id=new_id("app", now, self._random),
             name=name,
-            settings=apply_settings(AppSettings(), settings or {}),
+            settings=self._settings(AppSettings(), settings or {}),
             webhook_secret=self._token(32),
             created_at=now,
         )
@@ -69,9 +75,20 @@ class AppService:
 
     def update_settings(self, app_id: str, changes: Mapping[str, object]) -> App:
         app = self.get_app(app_id)
-        settings = apply_settings(app.settings, changes)
+        settings = self._settings(app.settings, changes)
         self._store.update_settings(app.id, settings, self._clock.now())
         return self.get_app(app.id)
+
+    def _settings(self, base: AppSettings, changes: Mapping[str, object]) -> AppSettings:
+        settings = apply_settings(base, changes)
+        missing = [p for p in settings.sms_providers if p not in self._configured_providers]
+        if missing:
+            raise SettingInvalid(
+                f"{missing[0]} is not configured on this server (OTPGATE_SMS_PROVIDER is "
+                f"{','.join(self._configured_providers)})",
+                field="settings.sms_providers",
+            )
+        return settings
 
     def create_key(self, app_id: str) -> NewApiKey:
         app = self.get_app(app_id)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from otpgate.domain.errors import NotFound
 from otpgate.domain.verification import Verification
 from otpgate.service.ports import (
     App,
+    AppStore,
     Clock,
     DeliveryLog,
     MessageRecord,
@@ -57,3 +59,29 @@ class DeliveryTracker:
         if self._verifications.get(app.id, verification_id) is None:
             raise NotFound("no such verification", field="verification_id")
         return self._log.messages_of(app.id, verification_id)
+
+
+class ProviderRoutes:
+    """Which providers, in which order, each app's messages go through: the apps that set
+    `sms_providers`; the others use the server's list. Read once a while per app, so a
+    batch of messages costs no settings lookups."""
+
+    REFRESH = timedelta(seconds=5)
+
+    def __init__(self, apps: AppStore, clock: Clock) -> None:
+        self._apps = apps
+        self._clock = clock
+        self._cache: dict[str, tuple[datetime, tuple[str, ...]]] = {}
+
+    def __call__(self, app_ids: set[str]) -> dict[str, Sequence[str]]:
+        now = self._clock.now()
+        routes: dict[str, Sequence[str]] = {}
+        for app_id in app_ids:
+            cached = self._cache.get(app_id)
+            if cached is None or now - cached[0] >= self.REFRESH:
+                app = self._apps.get_app(app_id)
+                cached = (now, app.settings.sms_providers if app is not None else ())
+                self._cache[app_id] = cached
+            if cached[1]:
+                routes[app_id] = cached[1]
+        return routes
