@@ -47,6 +47,7 @@ class IdResponse:
         types: list[str] | None = None,
         blacklist: list[str] | None = None,
         whitelist: list[str] | None = None,
+        reference: str = "ref-1",
         **target: Any,
     ) -> dict[str, Any]:
         outofband: dict[str, Any] = {}
@@ -60,7 +61,7 @@ class IdResponse:
             "user": self.user,
             "pass": self.password,
             "service": "PhoneMatch5.0.SMS",
-            "reference": "ref-1",
+            "reference": reference,
             "options": {"outofband": outofband},
             "target": {"fn": "John", "ln": "Smith", "phone": phone, **target},
         }

@@ -142,14 +142,14 @@ def _gateway(runtime: Runtime, fields: dict[str, Any]) -> JSONResponse:
     meta = Meta(meta.now, reference=meta.reference, company=app.name, user=user)
     try:
         request = _gateway_request(fields)
-        message = request.message or DEFAULT_MESSAGE
+        message = request.message if request.message and request.message.strip() else None
         alias = runtime.verifications.new_alias(VENDOR)
         started = runtime.verifications.start(
             app,
             StartRequest(
                 to=request.phone,
                 country=HOME_COUNTRY,
-                template=message.replace(PIN_PLACEHOLDER, CODE_PLACEHOLDER),
+                template=(message or DEFAULT_MESSAGE).replace(PIN_PLACEHOLDER, CODE_PLACEHOLDER),
                 template_values=template_values_of(request),
                 reference=meta.reference,
                 alias=alias,
