@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from conftest import AppHandle
 from fastapi.testclient import TestClient
 from support.idresponse import CONTINUE, GATEWAY, IdResponse, assert_envelope
 
@@ -33,7 +32,7 @@ RAW_GATEWAY_BODIES: list[tuple[str, dict[str, str], bytes]] = [
     ids=[name for name, _, _ in RAW_GATEWAY_BODIES],
 )
 def test_an_unreadable_gateway_body_fails_the_data_check(
-    client: TestClient, app: AppHandle, headers: dict[str, str], body: bytes
+    client: TestClient, app: Any, headers: dict[str, str], body: bytes
 ) -> None:
     body = body.replace(b"USER", app.key_id.encode()).replace(b"PASS", app.secret.encode())
     answer = client.post(GATEWAY, content=body, headers=headers)
@@ -90,7 +89,7 @@ BAD_FIELDS: list[tuple[str, Any, str]] = [
     ids=[f"{path}={value!r}"[:60] for path, value, _ in BAD_FIELDS],
 )
 def test_a_bad_field_fails_the_data_check_naming_it(
-    client: TestClient, app: AppHandle, path: str, value: Any, field: str
+    client: TestClient, app: Any, path: str, value: Any, field: str
 ) -> None:
     vendor = IdResponse(client, app.key_id, app.secret)
     body = vendor.request("2015106000", message="Hi {fn}: {pin}", types=["voip"], whitelist=["US"])
@@ -100,13 +99,13 @@ def test_a_bad_field_fails_the_data_check_naming_it(
     assert issue.startswith(f"{field}"), issue
 
 
-def test_a_one_element_json_array_is_read_as_its_object(client: TestClient, app: AppHandle) -> None:
+def test_a_one_element_json_array_is_read_as_its_object(client: TestClient, app: Any) -> None:
     body = IdResponse(client, app.key_id, app.secret).request("2015106000")
     answer = client.post(GATEWAY, content=json.dumps([body]), headers=JSON)
     assert_envelope(answer.json(), "PENDING", "TRANSACTION REQUIRES FURTHER ATTENTION")
 
 
-def test_unknown_options_and_target_fields_are_ignored(client: TestClient, app: AppHandle) -> None:
+def test_unknown_options_and_target_fields_are_ignored(client: TestClient, app: Any) -> None:
     vendor = IdResponse(client, app.key_id, app.secret)
     body = vendor.request("2015106000", address={"city": "Newark"}, dob=None, vip=True)
     body["options"]["kba"] = {"questions": 3}

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AppHandle, FakeClock
 from fastapi.testclient import TestClient
 from support.idresponse import IdResponse, assert_envelope
 from support.native import NativeApi
@@ -29,7 +28,7 @@ PASSED = ("PASS", "ALL CHECKS PASSED")
 
 
 @pytest.fixture
-def vendor(client: TestClient, app: AppHandle) -> IdResponse:
+def vendor(client: TestClient, app: Any) -> IdResponse:
     return IdResponse(client, app.key_id, app.secret)
 
 
@@ -50,7 +49,7 @@ def result_of(body: dict[str, Any]) -> tuple[str, str]:
 
 
 def test_pending_names_the_verification_the_app_and_the_key(
-    vendor: IdResponse, client: TestClient, app: AppHandle
+    vendor: IdResponse, client: TestClient, app: Any
 ) -> None:
     body = vendor.gateway(US_NUMBER)
     assert_envelope(body, *PENDING)
@@ -62,7 +61,7 @@ def test_pending_names_the_verification_the_app_and_the_key(
 
 
 def test_the_default_message_carries_the_code(
-    vendor: IdResponse, client: TestClient, app: AppHandle
+    vendor: IdResponse, client: TestClient, app: Any
 ) -> None:
     vendor.pending(US_NUMBER)
     [message] = wait_for_messages(client, app.headers, US_E164)
@@ -71,7 +70,7 @@ def test_the_default_message_carries_the_code(
 
 
 def test_the_message_names_target_fields_once_and_leaves_unknown_names(
-    vendor: IdResponse, client: TestClient, app: AppHandle
+    vendor: IdResponse, client: TestClient, app: Any
 ) -> None:
     vendor.pending(
         US_NUMBER,
@@ -86,7 +85,7 @@ def test_the_message_names_target_fields_once_and_leaves_unknown_names(
 
 @pytest.mark.parametrize("message", ["", "  ", None])
 def test_an_empty_message_is_the_default(
-    vendor: IdResponse, client: TestClient, app: AppHandle, message: str | None
+    vendor: IdResponse, client: TestClient, app: Any, message: str | None
 ) -> None:
     vendor.pending(US_NUMBER, message=message)
     code = read_code(client, app.headers, US_E164)
@@ -180,7 +179,7 @@ def test_a_whitelist_inside_the_apps_list_narrows_it(
 
 
 def test_not_sent_when_a_code_was_sent_to_the_number_moments_ago(
-    vendor: IdResponse, clock: FakeClock
+    vendor: IdResponse, clock: Any
 ) -> None:
     vendor.pending(US_NUMBER)
     body = vendor.gateway(US_NUMBER)
@@ -213,7 +212,7 @@ def test_bad_credentials_are_401_with_one_answer_for_known_and_unknown_keys(
 
 
 def test_the_token_is_stored_only_as_a_hash(
-    vendor: IdResponse, settings: Settings, client: TestClient, app: AppHandle
+    vendor: IdResponse, settings: Settings, client: TestClient, app: Any
 ) -> None:
     token = vendor.pending(US_NUMBER)
     read_code(client, app.headers, US_E164)
@@ -221,7 +220,7 @@ def test_the_token_is_stored_only_as_a_hash(
     assert stored and token.encode() not in stored
 
 
-def test_tokens_differ_for_each_request(vendor: IdResponse, clock: FakeClock) -> None:
+def test_tokens_differ_for_each_request(vendor: IdResponse, clock: Any) -> None:
     tokens = set()
     for _ in range(3):
         tokens.add(vendor.pending(US_NUMBER))
@@ -232,13 +231,13 @@ def test_tokens_differ_for_each_request(vendor: IdResponse, clock: FakeClock) ->
 # --- /process/continue --------------------------------------------------------------------
 
 
-def started(vendor: IdResponse, client: TestClient, app: AppHandle) -> tuple[str, str]:
+def started(vendor: IdResponse, client: TestClient, app: Any) -> tuple[str, str]:
     token = vendor.pending(US_NUMBER)
     return token, read_code(client, app.headers, US_E164)
 
 
 def test_pass_for_the_right_code_then_already_used(
-    vendor: IdResponse, client: TestClient, app: AppHandle
+    vendor: IdResponse, client: TestClient, app: Any
 ) -> None:
     token, code = started(vendor, client, app)
     body = vendor.continue_(token, code)
@@ -250,7 +249,7 @@ def test_pass_for_the_right_code_then_already_used(
 
 
 def test_a_wrong_code_fails_and_the_right_one_still_passes(
-    vendor: IdResponse, client: TestClient, app: AppHandle
+    vendor: IdResponse, client: TestClient, app: Any
 ) -> None:
     token, code = started(vendor, client, app)
     wrong = vendor.continue_(token, wrong_code(code))
@@ -259,7 +258,7 @@ def test_a_wrong_code_fails_and_the_right_one_still_passes(
     assert result_of(vendor.continue_(token, int(code) if code[0] != "0" else code)) == PASSED
 
 
-def test_the_fifth_wrong_code_locks(vendor: IdResponse, client: TestClient, app: AppHandle) -> None:
+def test_the_fifth_wrong_code_locks(vendor: IdResponse, client: TestClient, app: Any) -> None:
     token, code = started(vendor, client, app)
     issues = [vendor.continue_(token, wrong_code(code))["result"]["issues"] for _ in range(5)]
     assert issues == [["CODE DID NOT MATCH"]] * 4 + [["TOO MANY FAILED ATTEMPTS"]]
@@ -267,7 +266,7 @@ def test_the_fifth_wrong_code_locks(vendor: IdResponse, client: TestClient, app:
 
 
 def test_an_expired_code_fails_from_the_first_check_after_expiry(
-    vendor: IdResponse, client: TestClient, app: AppHandle, clock: FakeClock
+    vendor: IdResponse, client: TestClient, app: Any, clock: Any
 ) -> None:
     token, code = started(vendor, client, app)
     clock.advance(600)
@@ -275,9 +274,7 @@ def test_an_expired_code_fails_from_the_first_check_after_expiry(
     assert vendor.continue_(token, code)["result"]["issues"] == ["CODE EXPIRED"]
 
 
-def test_a_canceled_transaction_fails(
-    vendor: IdResponse, client: TestClient, app: AppHandle
-) -> None:
+def test_a_canceled_transaction_fails(vendor: IdResponse, client: TestClient, app: Any) -> None:
     token, code = started(vendor, client, app)
     [verification] = NativeApi(client, app.headers).list(to=US_E164).json()["verifications"]
     NativeApi(client, app.headers).cancel(verification["id"])
@@ -303,7 +300,7 @@ def test_an_unknown_token_fails(vendor: IdResponse, token: Any) -> None:
     ],
 )
 def test_a_missing_or_impossible_code_fails_without_counting_an_attempt(
-    vendor: IdResponse, client: TestClient, app: AppHandle, key: Any, issue: str
+    vendor: IdResponse, client: TestClient, app: Any, key: Any, issue: str
 ) -> None:
     token, code = started(vendor, client, app)
     body = vendor.continue_(token, key)
@@ -315,7 +312,7 @@ def test_a_missing_or_impossible_code_fails_without_counting_an_attempt(
 
 
 def test_a_token_works_whichever_apps_key_is_around(
-    vendor: IdResponse, vendor_with: Callable[..., IdResponse], client: TestClient, app: AppHandle
+    vendor: IdResponse, vendor_with: Callable[..., IdResponse], client: TestClient, app: Any
 ) -> None:
     token, code = started(vendor, client, app)
     other = vendor_with()

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import AppHandle
 from fastapi.testclient import TestClient
 from support.ninety_nine import CHECK_KEYS, PATH, SEND_KEYS
 
@@ -66,7 +65,7 @@ SEND_FAILURES: list[tuple[str, dict[str, str], bytes]] = [
     ids=[name for name, _, _ in SEND_FAILURES],
 )
 def test_a_malformed_send_is_a_failed_send(
-    client: TestClient, app: AppHandle, headers: dict[str, str], body: bytes
+    client: TestClient, app: Any, headers: dict[str, str], body: bytes
 ) -> None:
     answer = client.post(PATH, content=body.replace(b"KEY", app.api_key.encode()), headers=headers)
     assert answer.status_code == 200, answer.text
@@ -82,14 +81,14 @@ def test_another_method_is_a_failed_send(client: TestClient, method: str) -> Non
     assert (answer.json()["status"], answer.json()["reason"]) == ("FAIL", 5)
 
 
-def test_a_body_over_64_kib_is_a_failed_send(client: TestClient, app: AppHandle) -> None:
+def test_a_body_over_64_kib_is_a_failed_send(client: TestClient, app: Any) -> None:
     body = f"apiKey={app.api_key}&from=Shop&to=0502345678&message=".encode() + b"x" * 70_000
     answer = client.post("/SMS/verifySMS", content=body, headers=FORM)
     assert answer.status_code == 200
     assert set(answer.json()) == SEND_KEYS and answer.json()["reason"] == 5
 
 
-def test_a_one_element_json_array_is_read_as_its_object(client: TestClient, app: AppHandle) -> None:
+def test_a_one_element_json_array_is_read_as_its_object(client: TestClient, app: Any) -> None:
     body = [{"apiKey": app.api_key, "from": "Shop", "to": "0502345678"}]
     answer = client.post(PATH, json=body)
     assert (answer.json()["status"], answer.json()["reason"]) == ("OK", 1)
@@ -113,7 +112,7 @@ CHECK_FAILURES: list[tuple[str, dict[str, Any], int]] = [
     ids=[name for name, _, _ in CHECK_FAILURES],
 )
 def test_a_malformed_check_is_answered_with_a_check_status(
-    client: TestClient, app: AppHandle, fields: dict[str, Any], status: int
+    client: TestClient, app: Any, fields: dict[str, Any], status: int
 ) -> None:
     client.post(PATH, data={"apiKey": app.api_key, "from": "Shop", "to": "0502345678"})
     answer = client.post(PATH, json={"apiKey": app.api_key, **fields})

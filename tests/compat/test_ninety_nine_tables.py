@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import AppHandle, FakeClock
 from fastapi.testclient import TestClient
 from support.native import NativeApi
 from support.ninety_nine import NinetyNine
@@ -19,7 +18,7 @@ UNASSIGNED = "0501234567"  # the vendor page's example: 050-1 is not an assigned
 
 
 @pytest.fixture
-def vendor(client: TestClient, app: AppHandle) -> NinetyNine:
+def vendor(client: TestClient, app: Any) -> NinetyNine:
     return NinetyNine(client, app.api_key)
 
 
@@ -28,7 +27,7 @@ def vendor_with(client: TestClient, make_app: Any) -> Callable[..., NinetyNine]:
     return lambda **settings: NinetyNine(client, make_app(settings).api_key)
 
 
-def code_for(client: TestClient, app: AppHandle, national: str) -> str:
+def code_for(client: TestClient, app: Any, national: str) -> str:
     return read_code(client, app.headers, israeli_e164(national))
 
 
@@ -36,7 +35,7 @@ def code_for(client: TestClient, app: AppHandle, national: str) -> str:
 
 
 def test_reason_1_a_sent_code_answers_ok_with_the_message_id(
-    vendor: NinetyNine, client: TestClient, app: AppHandle, clock: FakeClock
+    vendor: NinetyNine, client: TestClient, app: Any, clock: Any
 ) -> None:
     to = new_israeli_mobile()
     answer = vendor.send(to, **{"from": "0501234567"})
@@ -88,7 +87,7 @@ def test_reason_5_an_invalid_or_blocked_number(
     assert (answer["status"], answer["reason"], answer["unique"]) == ("FAIL", 5, "")
 
 
-def test_reason_5_a_resend_within_the_cooldown(vendor: NinetyNine, clock: FakeClock) -> None:
+def test_reason_5_a_resend_within_the_cooldown(vendor: NinetyNine, clock: Any) -> None:
     to = new_israeli_mobile()
     assert vendor.send(to)["reason"] == 1
     assert vendor.send(to)["reason"] == 5
@@ -104,7 +103,7 @@ def test_reason_5_a_sender_with_characters_no_sender_may_hold(vendor: NinetyNine
     "api_key",
     ["", "nonsense", "key_unknown.secret", None],
 )
-def test_reason_6_a_wrong_api_key(vendor: NinetyNine, app: AppHandle, api_key: str | None) -> None:
+def test_reason_6_a_wrong_api_key(vendor: NinetyNine, app: Any, api_key: str | None) -> None:
     fields = {"from": "Shop", "to": new_israeli_mobile()}
     if api_key is not None:
         fields["apiKey"] = api_key
@@ -113,7 +112,7 @@ def test_reason_6_a_wrong_api_key(vendor: NinetyNine, app: AppHandle, api_key: s
 
 
 def test_reason_6_is_the_same_for_a_known_key_id_with_a_wrong_secret(
-    vendor: NinetyNine, app: AppHandle
+    vendor: NinetyNine, app: Any
 ) -> None:
     known = vendor.post({"apiKey": f"{app.key_id}.wrong", "from": "Shop", "to": "0502345678"})
     unknown = vendor.post({"apiKey": "key_nobody.wrong", "from": "Shop", "to": "0502345678"})
@@ -145,7 +144,7 @@ def test_reason_10_a_message_without_the_code_placeholder(vendor: NinetyNine, me
 
 
 def test_the_message_carries_the_code_where_the_placeholder_is(
-    vendor: NinetyNine, client: TestClient, app: AppHandle
+    vendor: NinetyNine, client: TestClient, app: Any
 ) -> None:
     to = new_israeli_mobile()
     vendor.send(to, message="Shop: ##code## is your code")
@@ -156,7 +155,7 @@ def test_the_message_carries_the_code_where_the_placeholder_is(
 
 
 def test_the_default_message_is_the_vendors(
-    vendor: NinetyNine, client: TestClient, app: AppHandle
+    vendor: NinetyNine, client: TestClient, app: Any
 ) -> None:
     to = new_israeli_mobile()
     vendor.send(to)
@@ -176,7 +175,7 @@ def test_international_formats_reach_the_same_number(vendor: NinetyNine, to: str
 
 
 def test_status_1_the_right_code_verifies_once_then_4(
-    vendor: NinetyNine, client: TestClient, app: AppHandle
+    vendor: NinetyNine, client: TestClient, app: Any
 ) -> None:
     to = new_israeli_mobile()
     vendor.send(to)
@@ -185,7 +184,7 @@ def test_status_1_the_right_code_verifies_once_then_4(
     assert vendor.check(to, code) == {"status": 4, "phone": to}
 
 
-def test_status_2_a_wrong_code(vendor: NinetyNine, client: TestClient, app: AppHandle) -> None:
+def test_status_2_a_wrong_code(vendor: NinetyNine, client: TestClient, app: Any) -> None:
     to = new_israeli_mobile()
     vendor.send(to)
     code = code_for(client, app, to)
@@ -195,7 +194,7 @@ def test_status_2_a_wrong_code(vendor: NinetyNine, client: TestClient, app: AppH
 
 
 def test_status_3_the_first_check_after_expiry_then_4(
-    vendor: NinetyNine, client: TestClient, app: AppHandle, clock: FakeClock
+    vendor: NinetyNine, client: TestClient, app: Any, clock: Any
 ) -> None:
     to = new_israeli_mobile()
     vendor.send(to)
@@ -211,7 +210,7 @@ def test_status_4_no_verification_was_sent(vendor: NinetyNine, to: str) -> None:
 
 
 def test_status_4_for_a_number_another_app_sent_to(
-    vendor: NinetyNine, vendor_with: Callable[..., NinetyNine], client: TestClient, app: AppHandle
+    vendor: NinetyNine, vendor_with: Callable[..., NinetyNine], client: TestClient, app: Any
 ) -> None:
     to = new_israeli_mobile()
     vendor.send(to)
@@ -221,7 +220,7 @@ def test_status_4_for_a_number_another_app_sent_to(
 
 
 def test_status_5_on_the_fifth_wrong_code_then_4(
-    vendor: NinetyNine, client: TestClient, app: AppHandle
+    vendor: NinetyNine, client: TestClient, app: Any
 ) -> None:
     to = new_israeli_mobile()
     vendor.send(to)
@@ -249,7 +248,7 @@ def test_status_7_to_empty(vendor: NinetyNine, to: str | None) -> None:
 
 @pytest.mark.parametrize("code", ["", "  "])
 def test_status_8_code_empty_counts_no_attempt(
-    vendor: NinetyNine, client: TestClient, app: AppHandle, code: str
+    vendor: NinetyNine, client: TestClient, app: Any, code: str
 ) -> None:
     to = new_israeli_mobile()
     vendor.send(to)
@@ -261,7 +260,7 @@ def test_status_8_code_empty_counts_no_attempt(
 
 
 def test_a_verification_is_visible_in_the_native_api_with_the_same_status(
-    vendor: NinetyNine, client: TestClient, app: AppHandle
+    vendor: NinetyNine, client: TestClient, app: Any
 ) -> None:
     to = new_israeli_mobile()
     vendor.send(to)
