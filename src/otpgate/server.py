@@ -17,6 +17,8 @@ from otpgate.api.routes import apps, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
 from otpgate.api.routes import receipts as receipt_routes
 from otpgate.api.routes import webhooks as webhook_routes
+from otpgate.compat import idresponse, ninety_nine
+from otpgate.compat.paths import CaseInsensitivePaths
 from otpgate.config import load_settings
 from otpgate.logs import configure_logging
 from otpgate.runtime import Runtime, build_runtime
@@ -57,7 +59,20 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     app.include_router(message_routes.router)
     app.include_router(receipt_routes.router)
     app.include_router(webhook_routes.router)
-    app.add_middleware(RequestGuard, metrics=runtime.metrics)
+    app.include_router(ninety_nine.router)
+    app.include_router(idresponse.router)
+    app.add_middleware(
+        RequestGuard,
+        metrics=runtime.metrics,
+        vendor_refusals={
+            ninety_nine.PATH: ninety_nine.refusal(runtime),
+            **idresponse.refusals(runtime),
+        },
+    )
+    app.add_middleware(
+        CaseInsensitivePaths,
+        paths=[ninety_nine.PATH, idresponse.GATEWAY_PATH, idresponse.CONTINUE_PATH],
+    )
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -21,12 +22,25 @@ _ANY_BODY_PREFIXES = ("/v1/receipts/",)
 
 log = structlog.get_logger("otpgate.http")
 
+# a refusal (status, detail) as an ASGI response
+Refusal = Callable[[int, str], ASGIApp]
+
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, metrics: Metrics, json_prefix: str = "/v1/") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        json_prefix: str = "/v1/",
+        vendor_refusals: Mapping[str, Refusal] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.json_prefix = json_prefix
+        # a compatibility API refuses in its vendor's shape on the paths (prefixes) it serves
+        self.vendor_refusals = {
+            prefix.lower(): refusal for prefix, refusal in (vendor_refusals or {}).items()
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,9 +79,15 @@ class RequestGuard:
         self, scope: Scope, headers: dict[str, str], receive: Receive
     ) -> tuple[Any, Receive]:
         """Read the whole body (at most 64 KiB) so handlers never see more, then replay it."""
+
+        def too_large() -> ASGIApp:
+            return self._refusal(
+                scope["path"], 413, f"the body is larger than {MAX_BODY_BYTES} bytes"
+            )
+
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return http_problem(413, f"the body is larger than {MAX_BODY_BYTES} bytes"), receive
+            return too_large(), receive
         chunks = []
         size = 0
         more = True
@@ -78,10 +98,7 @@ class RequestGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY_BYTES:
-                return (
-                    http_problem(413, f"the body is larger than {MAX_BODY_BYTES} bytes"),
-                    receive,
-                )
+                return too_large(), receive
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -104,6 +121,13 @@ class RequestGuard:
             return {"type": "http.request", "body": body, "more_body": False}
 
         return None, replay
+
+    def _refusal(self, path: str, status: int, detail: str) -> ASGIApp:
+        lowered = path.lower()
+        for prefix, refusal in self.vendor_refusals.items():
+            if lowered.startswith(prefix):
+                return refusal(status, detail)
+        return http_problem(status, detail)
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")

@@ -42,6 +42,10 @@ class TemplateInvalid(ValidationFailed):
     title = "Invalid template"
 
 
+class TemplateWithoutCode(TemplateInvalid):
+    """The template has no place for the code (a compatibility API names that case apart)."""
+
+
 class SenderInvalid(ValidationFailed):
     code = "invalid_sender"
     title = "Invalid sender"

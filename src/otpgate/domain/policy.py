@@ -180,9 +180,17 @@ def enforce_destination_policy(settings: AppSettings, number: PhoneNumber) -> No
         raise CountryBlocked(f"this app does not send to {country or 'this country'}", field="to")
     if country in settings.blocked_countries:
         raise CountryBlocked(f"this app does not send to {country}", field="to")
-    # landline_or_mobile is its own type: blocking landline must not block US mobiles
-    if number.line_type in settings.blocked_line_types:
+    if line_type_blocked(settings.blocked_line_types, number.line_type):
         raise LineTypeBlocked(f"this app does not send to {number.line_type} numbers", field="to")
+
+
+def line_type_blocked(blocked: tuple[LineType, ...], line_type: LineType) -> bool:
+    # landline_or_mobile is its own type: blocking landline must not block US mobiles, but
+    # blocking both of the types it may be leaves nothing it could be
+    if line_type is LineType.LANDLINE_OR_MOBILE:
+        either = {LineType.LANDLINE, LineType.MOBILE}.issubset(blocked)
+        return either or line_type in blocked
+    return line_type in blocked
 
 
 def enforce_sender_policy(settings: AppSettings, sender: str | None) -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from otpgate.domain.errors import SenderInvalid, TemplateInvalid
+from otpgate.domain.errors import SenderInvalid, TemplateInvalid, TemplateWithoutCode
 
 MAX_TEMPLATE_LENGTH = 480  # three concatenated GSM-7 parts
 CODE_PLACEHOLDER = "{code}"
 PLACEHOLDERS = ("code", "minutes", "app")
+MAX_EXTRA_VALUE_LENGTH = 100
 
 # One pass over the template: a value that itself looks like "{code}" is never expanded again,
-# and no format-string machinery ever sees user text.
-_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+# and no format-string machinery ever sees user text. Names without a value stay as written.
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,31})\}")
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 _NUMERIC_SENDER = re.compile(r"^\+?[0-9]+$")
 _TEXT_SENDER = re.compile(r"^[A-Za-z0-9 ._\-]+$")
@@ -29,12 +30,31 @@ def validate_template(template: str, *, field: str = "template") -> str:
     if _CONTROL.search(template):
         raise TemplateInvalid("the template contains control characters", field=field)
     if CODE_PLACEHOLDER not in template:
-        raise TemplateInvalid("the template must contain {code}", field=field)
+        raise TemplateWithoutCode("the template must contain {code}", field=field)
     return template
 
 
+def used_extra_values(
+    template: str, values: Mapping[str, str], *, field: str = "template_values"
+) -> dict[str, str]:
+    """The caller-supplied placeholder values (a compatibility API's `{fn}`) that `template`
+    uses, each short printable text; the built-in placeholders cannot be overridden."""
+    used = {}
+    for name in dict.fromkeys(_PLACEHOLDER.findall(template)):
+        value = values.get(name)
+        if name in PLACEHOLDERS or value is None:
+            continue
+        if len(value) > MAX_EXTRA_VALUE_LENGTH or not value.isprintable():
+            raise TemplateInvalid(
+                f"a template value is at most {MAX_EXTRA_VALUE_LENGTH} characters of text",
+                field=f"{field}.{name}",
+            )
+        used[name] = value
+    return used
+
+
 def render_template(template: str, values: Mapping[str, str]) -> str:
-    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
+    return _PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), template)
 
 
 def validate_sender(sender: str, *, field: str = "sender") -> str:

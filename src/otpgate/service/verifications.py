@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -25,7 +26,12 @@ from otpgate.domain.policy import (
     enforce_sender_policy,
     narrow,
 )
-from otpgate.domain.templates import render_template, validate_sender, validate_template
+from otpgate.domain.templates import (
+    render_template,
+    used_extra_values,
+    validate_sender,
+    validate_template,
+)
 from otpgate.domain.verification import (
     CheckOutcome,
     CheckResult,
@@ -49,6 +55,10 @@ from otpgate.service.sealing import Sealer
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_SUBMITTED_CODE_LENGTH = 64
+MAX_LABEL_LENGTH = 128  # external_id and reference
+ALIAS_TOKEN_SYMBOLS = "abcdefghijklmnopqrstuvwxyz0123456789"
+# what no database column or JSON answer can hold: control characters and lone surrogates
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _OUTCOMES = {
     Status.APPROVED: CheckOutcome.APPROVED,
     Status.PENDING: CheckOutcome.WRONG_CODE,
@@ -85,6 +95,8 @@ class StartRequest:
     # a compatibility API's own name for the verification (a GUID, a continuation token)
     alias: VendorAlias | None = None
     narrowing: Narrowing | None = None
+    # values for placeholders of the caller's own (IDResponse's `{fn}`); never re-expanded
+    template_values: tuple[tuple[str, str], ...] = ()
 
     def fingerprint(self) -> str:
         fields = asdict(self)
@@ -96,6 +108,7 @@ class StartRequest:
 class StartResult:
     verification: Verification
     created: bool  # False: an earlier pending verification was re-sent
+    message_id: str | None = None  # the message this call queued; None for an idempotent replay
 
 
 class VerificationService:
@@ -122,6 +135,8 @@ class VerificationService:
     def start(self, app: App, request: StartRequest) -> StartResult:
         """Create a verification and queue its message, or re-send the pending one."""
         number = parse_number(request.to, request.country)
+        _require_label(request.external_id, "external_id")
+        _require_label(request.reference, "reference")
         settings = app.settings
         if request.narrowing is not None:
             settings = narrow(settings, request.narrowing)
@@ -133,6 +148,7 @@ class VerificationService:
         template = (
             settings.template if request.template is None else validate_template(request.template)
         )
+        extra_values = used_extra_values(template, dict(request.template_values))
         ttl = settings.ttl_seconds if request.ttl_seconds is None else request.ttl_seconds
         if not 1 <= ttl <= MAX_TTL_SECONDS:
             raise ValidationFailed(
@@ -150,7 +166,9 @@ class VerificationService:
                             "this idempotency_key was used with a different request"
                         )
                     return StartResult(earlier.verification, earlier.created)
-            result = self._start_or_resend(writer, app, request, number, sender, template, ttl, now)
+            result = self._start_or_resend(
+                writer, app, request, number, sender, template, extra_values, ttl, now
+            )
             if request.alias is not None:
                 writer.add_alias(app.id, request.alias.hashed(), result.verification.id, now)
             if request.idempotency_key is not None:
@@ -173,6 +191,7 @@ class VerificationService:
         number: PhoneNumber,
         sender: str | None,
         template: str,
+        extra_values: dict[str, str],
         ttl: int,
         now: datetime,
     ) -> StartResult:
@@ -183,8 +202,11 @@ class VerificationService:
             assert pending.code_sealed is not None, "a pending verification keeps its code"
             code = self._sealer.open(pending.code_sealed, verification.id)
             minutes = math.ceil((verification.expires_at - now).total_seconds() / 60)
-            message = self._message(app, verification, sender, template, code, minutes, now)
-            return StartResult(writer.record_resend(verification.id, message), created=False)
+            message = self._message(
+                app, verification, sender, template, extra_values, code, minutes, now
+            )
+            resent = writer.record_resend(verification.id, message)
+            return StartResult(resent, created=False, message_id=message.id)
         if pending is not None:
             writer.expire(pending.verification.id, now)
         settings = app.settings
@@ -209,14 +231,16 @@ class VerificationService:
             approved_at=None,
             last_sent_at=now,
         )
-        message = self._message(app, verification, sender, template, code, math.ceil(ttl / 60), now)
+        message = self._message(
+            app, verification, sender, template, extra_values, code, math.ceil(ttl / 60), now
+        )
         writer.insert(
             verification,
             self._hasher.hash(verification.id, code),
             self._sealer.seal(code, verification.id),
             message,
         )
-        return StartResult(verification, created=True)
+        return StartResult(verification, created=True, message_id=message.id)
 
     def _enforce_resend_limits(self, app: App, verification: Verification, now: datetime) -> None:
         if verification.sends >= app.settings.max_sends:
@@ -242,11 +266,13 @@ class VerificationService:
         verification: Verification,
         sender: str | None,
         template: str,
+        extra_values: dict[str, str],
         code: str,
         minutes: int,
         now: datetime,
     ) -> QueuedMessage:
-        body = render_template(template, {"code": code, "minutes": str(minutes), "app": app.name})
+        values = {**extra_values, "code": code, "minutes": str(minutes), "app": app.name}
+        body = render_template(template, values)
         message_id = new_id("msg", now, self._random)
         return QueuedMessage(
             id=message_id,
@@ -289,6 +315,11 @@ class VerificationService:
             raise NotFound("no pending verification for this number", field="to")
         return self.check(app, verification_id, code)
 
+    def new_alias(self, vendor: str, length: int = 32) -> VendorAlias:
+        """A random name for a verification that a vendor's client will present as a credential."""
+        token = "".join(self._random.choice(ALIAS_TOKEN_SYMBOLS) for _ in range(length))
+        return VendorAlias(vendor, token)
+
     def find_alias(self, alias: VendorAlias) -> tuple[str, str] | None:
         """The (app id, verification id) a vendor's name stands for."""
         return self._store.find_alias(alias.hashed())
@@ -311,6 +342,14 @@ class VerificationService:
     def list(self, app: App, query: ListQuery) -> list[Verification]:
         now = self._clock.now()
         return [v.seen_at(now) for v in self._store.list(app.id, query, now)]
+
+
+def _require_label(value: str | None, field: str) -> None:
+    """Labels are stored and shown back: short printable text (the native API checks the same)."""
+    if value is not None and (len(value) > MAX_LABEL_LENGTH or _UNSTORABLE.search(value)):
+        raise ValidationFailed(
+            f"{field} is at most {MAX_LABEL_LENGTH} characters of text", field=field
+        )
 
 
 def _require_code(code: str) -> None:

@@ -1,0 +1,253 @@
+"""IDResponse PhoneMatch 5.0 SMS: the gateway request that sends a code and answers PENDING
+with a continuation token, and `/process/continue` that checks the code for that token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp
+
+from otpgate.compat.bodies import FieldMissing, UnreadableBody, read_fields, text_field
+from otpgate.compat.idresponse_request import GatewayRequest, narrowing_of, template_values_of
+from otpgate.domain.errors import (
+    LineTypeBlocked,
+    NotFound,
+    NotPending,
+    OtpgateError,
+    RateLimited,
+    SenderInvalid,
+    Unauthorized,
+)
+from otpgate.domain.templates import CODE_PLACEHOLDER
+from otpgate.domain.verification import CheckOutcome, Status
+from otpgate.runtime import Runtime
+from otpgate.service.verifications import StartRequest, VendorAlias
+
+GATEWAY_PATH = "/process/comprehensive/gateway"
+CONTINUE_PATH = "/process/continue"
+SERVICE = "PhoneMatch5.0.SMS"
+VENDOR = "idresponse"
+HOME_COUNTRY = "US"  # numbers without a country code are North American, as the vendor's are
+PIN_PLACEHOLDER = "{pin}"
+DEFAULT_MESSAGE = "Your one-time password is {pin}"
+INSTRUCTIONS = (
+    "POST this template to the url with codematch.key set to the code the person entered."
+)
+
+
+class Result(Enum):
+    """(action, detail, HTTP status) of each answer the vendor's clients know."""
+
+    PASSED = ("PASS", "ALL CHECKS PASSED", 200)
+    PENDING = ("PENDING", "TRANSACTION REQUIRES FURTHER ATTENTION", 200)
+    SUPPRESSED = ("FAIL", "SUPPRESSED SENDING CODE", 200)
+    DATA_CHECK_FAILED = ("FAIL", "DATA CHECK FAILED", 200)
+    NOT_SENT = ("FAIL", "FAILED TO SEND TO NUMBER", 200)
+    CHECK_FAILED = ("FAIL", "FAILED OUT-OF-BAND CHECK", 200)
+    NOT_AUTHENTICATED = ("FAIL", "AUTHENTICATION FAILED", 401)
+
+
+# The first row an error is an instance of decides; most specific first.
+GATEWAY_REFUSALS: tuple[tuple[type[OtpgateError], Result], ...] = (
+    (Unauthorized, Result.NOT_AUTHENTICATED),
+    (LineTypeBlocked, Result.SUPPRESSED),
+    (RateLimited, Result.NOT_SENT),
+    (SenderInvalid, Result.NOT_SENT),  # the app's own sender is not among its approved ones
+    # invalid or unassigned number, country excluded, bad options or message, unreadable body
+    (OtpgateError, Result.DATA_CHECK_FAILED),
+)
+
+# What a continuation's check found: the check's outcome, or why there was nothing to check.
+CONTINUE_ANSWERS: dict[tuple[str, str], tuple[Result, str | None]] = {
+    ("checked", CheckOutcome.APPROVED): (Result.PASSED, None),
+    ("checked", CheckOutcome.WRONG_CODE): (Result.CHECK_FAILED, "CODE DID NOT MATCH"),
+    ("checked", CheckOutcome.LOCKED): (Result.CHECK_FAILED, "TOO MANY FAILED ATTEMPTS"),
+    ("checked", CheckOutcome.EXPIRED): (Result.CHECK_FAILED, "CODE EXPIRED"),
+    ("final", Status.APPROVED): (Result.CHECK_FAILED, "CODE ALREADY USED"),
+    ("final", Status.LOCKED): (Result.CHECK_FAILED, "TOO MANY FAILED ATTEMPTS"),
+    ("final", Status.EXPIRED): (Result.CHECK_FAILED, "CODE EXPIRED"),
+    ("final", Status.CANCELED): (Result.CHECK_FAILED, "TRANSACTION CANCELED"),
+    ("final", Status.UNDELIVERABLE): (Result.CHECK_FAILED, "CODE COULD NOT BE DELIVERED"),
+    ("refused", "unknown_token"): (Result.CHECK_FAILED, "UNKNOWN TOKEN"),
+    ("refused", "no_code"): (Result.CHECK_FAILED, "NO CODE SUBMITTED"),
+    ("refused", "bad_code"): (Result.CHECK_FAILED, "CODE DID NOT MATCH"),
+    ("refused", "unreadable"): (Result.CHECK_FAILED, "REQUEST COULD NOT BE READ"),
+}
+
+# otpgate's names for the inputs, as the vendor's request names them
+VENDOR_FIELDS = {"to": "target.phone", "template": "options.outofband.message"}
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Meta:
+    now: datetime
+    confirmation: str | None = None
+    reference: str | None = None
+    company: str | None = None
+    user: str | None = None
+
+
+@router.api_route(GATEWAY_PATH, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def gateway(request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        if request.method != "POST":
+            raise UnreadableBody("use POST")
+        fields = await read_fields(request)
+    except UnreadableBody as error:
+        return _refused(Meta(runtime.clock.now()), error)
+    return await run_in_threadpool(_gateway, runtime, fields)
+
+
+@router.api_route(CONTINUE_PATH, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def continue_transaction(request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        if request.method != "POST":
+            raise UnreadableBody("use POST")
+        fields = await read_fields(request)
+    except UnreadableBody as error:
+        return _answer(Meta(runtime.clock.now()), ("refused", "unreadable"), error.detail)
+    return await run_in_threadpool(_continue, runtime, fields)
+
+
+def refusals(runtime: Runtime) -> dict[str, Any]:
+    """What the request guard answers on these paths (a body too large), by path."""
+
+    def gateway_refusal(_status: int, detail: str) -> ASGIApp:
+        return _refused(Meta(runtime.clock.now()), UnreadableBody(detail))
+
+    def continue_refusal(_status: int, detail: str) -> ASGIApp:
+        return _answer(Meta(runtime.clock.now()), ("refused", "unreadable"), detail)
+
+    return {GATEWAY_PATH: gateway_refusal, CONTINUE_PATH: continue_refusal}
+
+
+def _gateway(runtime: Runtime, fields: dict[str, Any]) -> JSONResponse:
+    user = _text_or_none(fields, "user")
+    meta = Meta(runtime.clock.now(), reference=_text_or_none(fields, "reference"), user=user)
+    try:
+        app = runtime.apps.authenticate(user or "", _text_or_none(fields, "pass") or "")
+    except Unauthorized as error:
+        return _refused(meta, error)
+    meta = Meta(meta.now, reference=meta.reference, company=app.name, user=user)
+    try:
+        request = _gateway_request(fields)
+        message = request.message if request.message and request.message.strip() else None
+        alias = runtime.verifications.new_alias(VENDOR)
+        started = runtime.verifications.start(
+            app,
+            StartRequest(
+                to=request.phone,
+                country=HOME_COUNTRY,
+                template=(message or DEFAULT_MESSAGE).replace(PIN_PLACEHOLDER, CODE_PLACEHOLDER),
+                template_values=template_values_of(request),
+                reference=meta.reference,
+                alias=alias,
+                narrowing=narrowing_of(request),
+            ),
+        )
+    except OtpgateError as error:
+        return _refused(meta, error)
+    meta = Meta(meta.now, started.verification.id, meta.reference, meta.company, meta.user)
+    body = _envelope(meta, Result.PENDING, [])
+    body["continuations"] = {
+        "outofband": {
+            "url": CONTINUE_PATH,
+            "template": {"token": alias.value, "codematch": {"key": None}},
+            "instructions": INSTRUCTIONS,
+        }
+    }
+    return JSONResponse(body)
+
+
+def _gateway_request(fields: dict[str, Any]) -> GatewayRequest:
+    try:
+        request = GatewayRequest.model_validate(fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise UnreadableBody(f"{field}: {error['msg']}", field=field) from None
+    if request.service.lower() != SERVICE.lower():
+        raise UnreadableBody(f"service must be {SERVICE}", field="service")
+    return request
+
+
+def _continue(runtime: Runtime, fields: dict[str, Any]) -> JSONResponse:
+    meta = Meta(runtime.clock.now())
+    token = fields.get("token")
+    codematch = fields.get("codematch")
+    found = (
+        runtime.verifications.find_alias(VendorAlias(VENDOR, token))
+        if isinstance(token, str) and 0 < len(token) <= 64
+        else None
+    )
+    if found is None:
+        return _answer(meta, ("refused", "unknown_token"))
+    app_id, verification_id = found
+    try:
+        app = runtime.apps.get_app(app_id)
+        verification = runtime.verifications.get(app, verification_id)
+        meta = Meta(meta.now, verification.id, verification.reference, app.name)
+        code = text_field(codematch, "key") if isinstance(codematch, dict) else None
+        if code is None or not code.strip():
+            raise FieldMissing("codematch.key is empty", field="codematch.key")
+        checked = runtime.verifications.check(app, verification_id, code)
+    except NotFound:
+        return _answer(meta, ("refused", "unknown_token"))
+    except NotPending as error:
+        return _answer(meta, ("final", error.status))
+    except FieldMissing:
+        return _answer(meta, ("refused", "no_code"))
+    except OtpgateError:  # text that no code can be (too long, not printable ASCII)
+        return _answer(meta, ("refused", "bad_code"))
+    return _answer(meta, ("checked", checked.outcome))
+
+
+def _answer(meta: Meta, key: tuple[str, str], detail: str | None = None) -> JSONResponse:
+    result, issue = CONTINUE_ANSWERS[key]
+    issues = [issue] if issue is not None else []
+    if detail is not None:
+        issues.append(detail)
+    return JSONResponse(_envelope(meta, result, issues), status_code=result.value[2])
+
+
+def _refused(meta: Meta, error: OtpgateError) -> JSONResponse:
+    result = next(result for kind, result in GATEWAY_REFUSALS if isinstance(error, kind))
+    field = VENDOR_FIELDS.get(error.field or "", error.field)
+    if field and field.startswith("template_values."):
+        field = "target." + field.removeprefix("template_values.")
+    issue = f"{field}: {error.detail}" if field else error.detail
+    return JSONResponse(_envelope(meta, result, [issue]), status_code=result.value[2])
+
+
+def _envelope(meta: Meta, result: Result, issues: list[str]) -> dict[str, Any]:
+    action, detail, _status = result.value
+    return {
+        "meta": {
+            "confirmation": meta.confirmation,
+            "reference": meta.reference,
+            "service": SERVICE,
+            "timestamp": meta.now.strftime("%Y-%m-%d %H:%M:%S"),
+            "company": meta.company,
+            "user": meta.user,
+        },
+        "result": {"action": action, "detail": detail, "issues": issues},
+        "output": {"outofband": {}},
+    }
+
+
+def _text_or_none(fields: dict[str, Any], name: str) -> str | None:
+    try:
+        return text_field(fields, name)
+    except UnreadableBody:
+        return None

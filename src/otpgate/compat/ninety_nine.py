@@ -1,0 +1,194 @@
+"""99 digital Verify SMS: one form route that is a Send, or a Check when the body has `code`.
+
+Every answer is HTTP 200; the outcome is in `status` and `reason` (Send) or `status` (Check).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp
+
+from otpgate.compat.bodies import (
+    FieldMissing,
+    UnreadableBody,
+    read_fields,
+    required_text,
+    text_field,
+)
+from otpgate.domain.errors import (
+    NotFound,
+    NotPending,
+    OtpgateError,
+    PhoneNumberInvalid,
+    SenderInvalid,
+    TemplateWithoutCode,
+    Unauthorized,
+    ValidationFailed,
+)
+from otpgate.domain.templates import CODE_PLACEHOLDER
+from otpgate.domain.verification import CheckOutcome, Status
+from otpgate.runtime import Runtime
+from otpgate.service.verifications import StartRequest
+
+PATH = "/sms/verifySMS"
+CODE_MARKER = "##code##"
+DEFAULT_MESSAGE = " Your verification code is: ##code## "
+HOME_COUNTRY = "IL"  # the vendor's numbers are Israeli national ones unless international
+
+
+class SendReason(IntEnum):
+    OK = 1
+    FROM_LENGTH = 2
+    SENDER_NOT_APPROVED = 3
+    OTHER_FAILURE = 5
+    WRONG_API_KEY = 6
+    TO_EMPTY = 7
+    FROM_EMPTY = 9
+    MESSAGE_WITHOUT_CODE = 10
+
+
+class CheckStatus(IntEnum):
+    VERIFIED = 1
+    WRONG_CODE = 2
+    EXPIRED = 3
+    NOT_PENDING = 4
+    LOCKED = 5
+    WRONG_API_KEY = 6
+    TO_EMPTY = 7
+    CODE_EMPTY = 8
+
+
+# (error class, field / sender reason / verification status or None for any, answer);
+# the first row an error matches decides, so the most specific rows come first.
+Row = tuple[type[OtpgateError], str | None, int]
+
+SEND_REFUSALS: tuple[Row, ...] = (
+    (Unauthorized, None, SendReason.WRONG_API_KEY),
+    (FieldMissing, "to", SendReason.TO_EMPTY),
+    (FieldMissing, "from", SendReason.FROM_EMPTY),
+    (SenderInvalid, "empty", SendReason.FROM_EMPTY),
+    (SenderInvalid, "numeric_too_long", SendReason.FROM_LENGTH),
+    (SenderInvalid, "text_too_long", SendReason.FROM_LENGTH),
+    (SenderInvalid, "too_short", SendReason.FROM_LENGTH),
+    (SenderInvalid, "not_approved", SendReason.SENDER_NOT_APPROVED),
+    (TemplateWithoutCode, None, SendReason.MESSAGE_WITHOUT_CODE),
+    # invalid or unassigned number, blocked country or line type, rate limits, bad text
+    (OtpgateError, None, SendReason.OTHER_FAILURE),
+)
+
+CHECK_OUTCOMES = {
+    CheckOutcome.APPROVED: CheckStatus.VERIFIED,
+    CheckOutcome.WRONG_CODE: CheckStatus.WRONG_CODE,
+    CheckOutcome.EXPIRED: CheckStatus.EXPIRED,
+    CheckOutcome.LOCKED: CheckStatus.LOCKED,
+}
+
+CHECK_REFUSALS: tuple[Row, ...] = (
+    (Unauthorized, None, CheckStatus.WRONG_API_KEY),
+    (FieldMissing, "to", CheckStatus.TO_EMPTY),
+    (FieldMissing, "code", CheckStatus.CODE_EMPTY),
+    # a verification that became final between finding it and checking it
+    (NotPending, Status.EXPIRED, CheckStatus.EXPIRED),
+    (NotPending, Status.LOCKED, CheckStatus.LOCKED),
+    (NotPending, None, CheckStatus.NOT_PENDING),
+    (NotFound, None, CheckStatus.NOT_PENDING),
+    (PhoneNumberInvalid, None, CheckStatus.NOT_PENDING),
+    (ValidationFailed, "code", CheckStatus.WRONG_CODE),  # text that no code can be
+    (OtpgateError, None, CheckStatus.NOT_PENDING),
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.api_route(PATH, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def verify_sms(request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        if request.method != "POST":
+            raise UnreadableBody("use POST")
+        fields = await read_fields(request)
+    except UnreadableBody as error:
+        return JSONResponse(_send_failed(runtime, {}, error))
+    if "code" in fields:
+        return JSONResponse(await run_in_threadpool(_check, runtime, fields))
+    return JSONResponse(await run_in_threadpool(_send, runtime, fields))
+
+
+def refusal(runtime: Runtime) -> Any:
+    """What the request guard answers on this path (a body too large): a failed Send."""
+
+    def answer(_status: int, detail: str) -> ASGIApp:
+        return JSONResponse(_send_failed(runtime, {}, UnreadableBody(detail)))
+
+    return answer
+
+
+def _send(runtime: Runtime, fields: dict[str, Any]) -> dict[str, Any]:
+    try:
+        app = runtime.apps.authenticate_api_key(_echo(fields, "apiKey"))
+        to = required_text(fields, "to")
+        sender = required_text(fields, "from")
+        message = text_field(fields, "message")
+        if message is None or not message.strip():
+            message = DEFAULT_MESSAGE
+        result = runtime.verifications.start(
+            app,
+            StartRequest(
+                to=to,
+                country=HOME_COUNTRY,
+                sender=sender,
+                template=message.replace(CODE_MARKER, CODE_PLACEHOLDER),
+            ),
+        )
+    except OtpgateError as error:
+        return _send_failed(runtime, fields, error)
+    return {
+        "status": "OK",
+        "unique": result.message_id,
+        "timestamp": int(result.verification.last_sent_at.timestamp()),
+        "from": sender,
+        "reason": SendReason.OK,
+    }
+
+
+def _send_failed(runtime: Runtime, fields: dict[str, Any], error: OtpgateError) -> dict[str, Any]:
+    return {
+        "status": "FAIL",
+        "unique": "",
+        "timestamp": int(runtime.clock.now().timestamp()),
+        "from": _echo(fields, "from"),
+        "reason": _answer_for(SEND_REFUSALS, error),
+    }
+
+
+def _check(runtime: Runtime, fields: dict[str, Any]) -> dict[str, Any]:
+    try:
+        app = runtime.apps.authenticate_api_key(_echo(fields, "apiKey"))
+        result = runtime.verifications.check_by_number(
+            app, required_text(fields, "to"), HOME_COUNTRY, required_text(fields, "code")
+        )
+        status = CHECK_OUTCOMES[result.outcome]
+    except OtpgateError as error:
+        status = CheckStatus(_answer_for(CHECK_REFUSALS, error))
+    return {"status": status, "phone": _echo(fields, "to")}
+
+
+def _echo(fields: dict[str, Any], name: str) -> str:
+    """A field as the client sent it, for the answer; "" when it is not text."""
+    try:
+        return text_field(fields, name) or ""
+    except UnreadableBody:
+        return ""
+
+
+def _answer_for(table: tuple[Row, ...], error: OtpgateError) -> int:
+    qualifiers = {error.field, getattr(error, "reason", None), getattr(error, "status", None)}
+    for error_class, qualifier, answer in table:
+        if isinstance(error, error_class) and (qualifier is None or qualifier in qualifiers):
+            return answer
+    raise AssertionError("every table ends with a row for any OtpgateError")
