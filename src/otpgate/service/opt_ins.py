@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from otpgate.domain.errors import ValidationFailed
+from otpgate.domain.policy import enforce_opt_in_campaign
 from otpgate.domain.verification import CheckResult
 from otpgate.service.ids import new_id
 from otpgate.service.ports import App, Clock, ListQuery, OptIn, OptInStore, RandomSource
-from otpgate.service.verifications import VerificationService
+from otpgate.service.verifications import StartRequest, StartResult, VerificationService
 
 
 class OptInService:
@@ -20,6 +22,13 @@ class OptInService:
         self._verifications = verifications
         self._clock = clock
         self._random = random
+
+    def start(self, app: App, request: StartRequest) -> StartResult:
+        """Send an opt-in code for (external id, number), under the app's opt-in campaign."""
+        if not (request.external_id or "").strip():
+            raise ValidationFailed("an opt-in needs an external_id", field="external_id")
+        enforce_opt_in_campaign(app.settings)
+        return self._verifications.start(app, request)
 
     def confirm(
         self, app: App, external_id: str, to: str, code: str, *, source: str

@@ -7,10 +7,11 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from otpgate.domain.codes import CodeHasher, generate_code
 from otpgate.domain.errors import (
+    ExpiryInvalid,
     IdempotencyConflict,
     NotFound,
     NotPending,
@@ -78,6 +79,9 @@ class StartRequest:
     sender: str | None = None
     code_length: int | None = None
     ttl_seconds: int | None = None
+    # an absolute expiry instead of ttl_seconds, with the caller's own bound on how far ahead
+    valid_until: datetime | None = None
+    valid_until_within_seconds: int = MAX_TTL_SECONDS
     locale: str | None = None
     external_id: str | None = None
     reference: str | None = None
@@ -89,7 +93,8 @@ class StartRequest:
     def fingerprint(self) -> str:
         fields = asdict(self)
         fields.pop("idempotency_key")
-        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+        encoded = json.dumps(fields, sort_keys=True, default=str)
+        return hashlib.sha256(encoded.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -133,12 +138,8 @@ class VerificationService:
         template = (
             settings.template if request.template is None else validate_template(request.template)
         )
-        ttl = settings.ttl_seconds if request.ttl_seconds is None else request.ttl_seconds
-        if not 1 <= ttl <= MAX_TTL_SECONDS:
-            raise ValidationFailed(
-                f"ttl_seconds must be from 1 to {MAX_TTL_SECONDS}", field="ttl_seconds"
-            )
         now = self._clock.now()
+        lifetime = _lifetime(settings.ttl_seconds, request, now)
         with self._store.writing() as writer:
             if request.idempotency_key is not None:
                 earlier = writer.find_idempotent(
@@ -150,7 +151,9 @@ class VerificationService:
                             "this idempotency_key was used with a different request"
                         )
                     return StartResult(earlier.verification, earlier.created)
-            result = self._start_or_resend(writer, app, request, number, sender, template, ttl, now)
+            result = self._start_or_resend(
+                writer, app, request, number, sender, template, lifetime, now
+            )
             if request.alias is not None:
                 writer.add_alias(app.id, request.alias.hashed(), result.verification.id, now)
             if request.idempotency_key is not None:
@@ -173,7 +176,7 @@ class VerificationService:
         number: PhoneNumber,
         sender: str | None,
         template: str,
-        ttl: int,
+        lifetime: timedelta,
         now: datetime,
     ) -> StartResult:
         pending = writer.find_pending(app.id, number.e164)
@@ -205,11 +208,12 @@ class VerificationService:
             external_id=request.external_id,
             reference=request.reference,
             created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
+            expires_at=now + lifetime,
             approved_at=None,
             last_sent_at=now,
         )
-        message = self._message(app, verification, sender, template, code, math.ceil(ttl / 60), now)
+        minutes = math.ceil(lifetime.total_seconds() / 60)
+        message = self._message(app, verification, sender, template, code, minutes, now)
         writer.insert(
             verification,
             self._hasher.hash(verification.id, code),
@@ -311,6 +315,28 @@ class VerificationService:
     def list(self, app: App, query: ListQuery) -> list[Verification]:
         now = self._clock.now()
         return [v.seen_at(now) for v in self._store.list(app.id, query, now)]
+
+
+def _lifetime(default_seconds: int, request: StartRequest, now: datetime) -> timedelta:
+    """How long the code is valid: ttl_seconds, an absolute valid_until, or the app's ttl."""
+    if request.valid_until is not None:
+        # a time without an offset is UTC, as the vendors that send one document
+        until = request.valid_until
+        lifetime = (until if until.tzinfo else until.replace(tzinfo=UTC)) - now
+        if lifetime <= timedelta(0):
+            raise ExpiryInvalid("valid_until is not in the future", reason="past")
+        if lifetime > timedelta(seconds=request.valid_until_within_seconds):
+            raise ExpiryInvalid(
+                f"valid_until is more than {request.valid_until_within_seconds} seconds ahead",
+                reason="too_far",
+            )
+        return lifetime
+    ttl = default_seconds if request.ttl_seconds is None else request.ttl_seconds
+    if not 1 <= ttl <= MAX_TTL_SECONDS:
+        raise ValidationFailed(
+            f"ttl_seconds must be from 1 to {MAX_TTL_SECONDS}", field="ttl_seconds"
+        )
+    return timedelta(seconds=ttl)
 
 
 def _require_code(code: str) -> None:
