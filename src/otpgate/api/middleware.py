@@ -3,11 +3,14 @@ rules, a latency metric and an access log line (with the route, never the query 
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from otpgate.api.problems import http_problem
@@ -21,12 +24,22 @@ _ANY_BODY_PREFIXES = ("/v1/receipts/",)
 
 log = structlog.get_logger("otpgate.http")
 
+# a compatibility API words its own refusals: (its paths, status and detail -> response)
+PathRefusal = tuple[re.Pattern[str], Callable[[int, str], Response]]
+
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, metrics: Metrics, json_prefix: str = "/v1/") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        json_prefix: str = "/v1/",
+        refusals: Sequence[PathRefusal] = (),
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.json_prefix = json_prefix
+        self.refusals = refusals
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,8 +79,9 @@ class RequestGuard:
     ) -> tuple[Any, Receive]:
         """Read the whole body (at most 64 KiB) so handlers never see more, then replay it."""
         declared = headers.get("content-length", "")
+        too_large = f"the body is larger than {MAX_BODY_BYTES} bytes"
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return http_problem(413, f"the body is larger than {MAX_BODY_BYTES} bytes"), receive
+            return self._refusal(scope["path"], 413, too_large), receive
         chunks = []
         size = 0
         more = True
@@ -78,10 +92,7 @@ class RequestGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY_BYTES:
-                return (
-                    http_problem(413, f"the body is larger than {MAX_BODY_BYTES} bytes"),
-                    receive,
-                )
+                return self._refusal(scope["path"], 413, too_large), receive
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -104,6 +115,12 @@ class RequestGuard:
             return {"type": "http.request", "body": body, "more_body": False}
 
         return None, replay
+
+    def _refusal(self, path: str, status: int, detail: str) -> Response:
+        for paths, refusal in self.refusals:
+            if paths.match(path):
+                return refusal(status, detail)
+        return http_problem(status, detail)
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")
