@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 from compat import samples
-from compat.conftest import MakeVendorApp, VendorApp
 from compat.sample_requests import (
     SampleRequest,
     from_csharp,
@@ -22,6 +21,7 @@ from compat.sample_requests import (
 )
 from support.outbox import read_code
 from support.served import ServedOtpgate
+from support.vendor_apps import MakeVendorApp, VendorApp
 
 pytestmark = pytest.mark.e2e
 

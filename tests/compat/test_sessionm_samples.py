@@ -9,9 +9,9 @@ import re
 import httpx
 import pytest
 from compat import samples
-from compat.conftest import SESSIONM_SETTINGS, MakeVendorApp, VendorApp
 from support.outbox import read_code
 from support.served import ServedOtpgate
+from support.vendor_apps import SESSIONM_SETTINGS, MakeVendorApp, VendorApp
 
 pytestmark = pytest.mark.e2e
 
