@@ -15,10 +15,11 @@ from otpgate.api.middleware import RequestGuard
 from otpgate.api.problems import register_problem_handlers
 from otpgate.api.routes import apps, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
+from otpgate.api.routes import opt_ins as opt_in_routes
 from otpgate.api.routes import receipts as receipt_routes
 from otpgate.api.routes import webhooks as webhook_routes
-from otpgate.compat import idresponse, ninety_nine
-from otpgate.compat.paths import CaseInsensitivePaths
+from otpgate.compat import dotdigital, idresponse, ninety_nine, sessionm
+from otpgate.compat.routing import CanonicalPaths, prefix_pattern
 from otpgate.config import load_settings
 from otpgate.logs import configure_logging
 from otpgate.runtime import Runtime, build_runtime
@@ -28,6 +29,9 @@ DESCRIPTION = """Phone verification by SMS one-time codes.
 Every `/v1` route needs an app API key (`Authorization: Bearer <key_id>.<secret>`, or HTTP
 Basic with the key id and secret); `/v1/apps` routes need the admin token as Bearer.
 Errors are `application/problem+json` (RFC 9457)."""
+
+# drop-in APIs of other vendors, on their own paths (docs/compat/)
+VENDOR_APIS = (sessionm.API, dotdigital.API)
 
 
 def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
@@ -59,19 +63,31 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     app.include_router(message_routes.router)
     app.include_router(receipt_routes.router)
     app.include_router(webhook_routes.router)
+    app.include_router(opt_in_routes.router)
+    for vendor in VENDOR_APIS:
+        app.include_router(vendor.router)
     app.include_router(ninety_nine.router)
     app.include_router(idresponse.router)
     app.add_middleware(
         RequestGuard,
         metrics=runtime.metrics,
-        vendor_refusals={
-            ninety_nine.PATH: ninety_nine.refusal(runtime),
-            **idresponse.refusals(runtime),
-        },
+        refusals=[
+            *((vendor.paths, vendor.refusal) for vendor in VENDOR_APIS),
+            (prefix_pattern(ninety_nine.PATH), ninety_nine.refusal(runtime)),
+            *(
+                (prefix_pattern(path), refusal)
+                for path, refusal in idresponse.refusals(runtime).items()
+            ),
+        ],
     )
     app.add_middleware(
-        CaseInsensitivePaths,
-        paths=[ninety_nine.PATH, idresponse.GATEWAY_PATH, idresponse.CONTINUE_PATH],
+        CanonicalPaths,
+        templates=[
+            *(template for vendor in VENDOR_APIS for template in vendor.templates),
+            ninety_nine.PATH,
+            idresponse.GATEWAY_PATH,
+            idresponse.CONTINUE_PATH,
+        ],
     )
     return app
 

@@ -35,6 +35,8 @@ DELIVERY_ROUTES = {
     ("/v1/apps/{app_id}/webhook-secret", "get"),
     ("/v1/apps/{app_id}/webhook-secret", "post"),
 }
+# the native side of SessionM's opt-ins (docs/compat/sessionm.md)
+OPT_IN_ROUTES = {("/v1/opt-ins", "get")}
 ERROR_CODES = [
     "validation_error", "invalid_phone_number", "country_blocked", "line_type_blocked",
     "invalid_template", "invalid_sender", "unauthorized", "forbidden", "not_found",
@@ -51,7 +53,7 @@ def test_health_and_readiness_answer_without_credentials(client: TestClient) -> 
 def test_the_openapi_document_describes_exactly_the_api(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     served = {(path, method) for path, methods in paths.items() for method in methods}
-    assert served == CONTRACT_ROUTES | DELIVERY_ROUTES
+    assert served == CONTRACT_ROUTES | DELIVERY_ROUTES | OPT_IN_ROUTES
 
 
 def test_the_openapi_document_shows_the_create_fields_of_the_contract(client: TestClient) -> None:

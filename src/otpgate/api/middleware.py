@@ -3,12 +3,14 @@ rules, a latency metric and an access log line (with the route, never the query 
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from otpgate.api.problems import http_problem
@@ -22,8 +24,8 @@ _ANY_BODY_PREFIXES = ("/v1/receipts/",)
 
 log = structlog.get_logger("otpgate.http")
 
-# a refusal (status, detail) as an ASGI response
-Refusal = Callable[[int, str], ASGIApp]
+# a compatibility API words its own refusals: (its paths, status and detail -> response)
+PathRefusal = tuple[re.Pattern[str], Callable[[int, str], Response]]
 
 
 class RequestGuard:
@@ -32,15 +34,12 @@ class RequestGuard:
         app: ASGIApp,
         metrics: Metrics,
         json_prefix: str = "/v1/",
-        vendor_refusals: Mapping[str, Refusal] | None = None,
+        refusals: Sequence[PathRefusal] = (),
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.json_prefix = json_prefix
-        # a compatibility API refuses in its vendor's shape on the paths (prefixes) it serves
-        self.vendor_refusals = {
-            prefix.lower(): refusal for prefix, refusal in (vendor_refusals or {}).items()
-        }
+        self.refusals = refusals
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,15 +78,10 @@ class RequestGuard:
         self, scope: Scope, headers: dict[str, str], receive: Receive
     ) -> tuple[Any, Receive]:
         """Read the whole body (at most 64 KiB) so handlers never see more, then replay it."""
-
-        def too_large() -> ASGIApp:
-            return self._refusal(
-                scope["path"], 413, f"the body is larger than {MAX_BODY_BYTES} bytes"
-            )
-
         declared = headers.get("content-length", "")
+        too_large = f"the body is larger than {MAX_BODY_BYTES} bytes"
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return too_large(), receive
+            return self._refusal(scope["path"], 413, too_large), receive
         chunks = []
         size = 0
         more = True
@@ -98,7 +92,7 @@ class RequestGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY_BYTES:
-                return too_large(), receive
+                return self._refusal(scope["path"], 413, too_large), receive
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -122,10 +116,9 @@ class RequestGuard:
 
         return None, replay
 
-    def _refusal(self, path: str, status: int, detail: str) -> ASGIApp:
-        lowered = path.lower()
-        for prefix, refusal in self.vendor_refusals.items():
-            if lowered.startswith(prefix):
+    def _refusal(self, path: str, status: int, detail: str) -> Response:
+        for paths, refusal in self.refusals:
+            if paths.match(path):
                 return refusal(status, detail)
         return http_problem(status, detail)
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from otpgate.domain.verification import CheckResult, Verification
+from otpgate.service.ports import OptIn
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # JSON's "\ud800" escape decodes to a lone surrogate, text that no database, log line or
@@ -107,6 +108,18 @@ class VerificationPage(BaseModel):
     next_cursor: str | None
 
 
+class OptInOut(BaseModel):
+    external_id: str
+    to: str
+    verified_at: str
+    source: Annotated[str, Field(examples=["sessionm"])]
+
+
+class OptInPage(BaseModel):
+    opt_ins: list[OptInOut]
+    next_cursor: str | None
+
+
 class CheckOut(BaseModel):
     id: str
     status: str
@@ -194,4 +207,13 @@ def check_out(result: CheckResult) -> dict[str, Any]:
         "status": result.verification.status.value,
         "valid": result.valid,
         "attempts_left": result.verification.attempts_left,
+    }
+
+
+def opt_in_out(opt_in: OptIn) -> dict[str, Any]:
+    return {
+        "external_id": opt_in.external_id,
+        "to": opt_in.to,
+        "verified_at": timestamp(opt_in.verified_at),
+        "source": opt_in.source,
     }

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp
+from starlette.responses import Response
 
 from otpgate.compat.bodies import FieldMissing, UnreadableBody, read_fields, text_field
 from otpgate.compat.idresponse_request import GatewayRequest, narrowing_of, template_values_of
@@ -123,10 +123,10 @@ async def continue_transaction(request: Request) -> JSONResponse:
 def refusals(runtime: Runtime) -> dict[str, Any]:
     """What the request guard answers on these paths (a body too large), by path."""
 
-    def gateway_refusal(_status: int, detail: str) -> ASGIApp:
+    def gateway_refusal(_status: int, detail: str) -> Response:
         return _refused(Meta(runtime.clock.now()), UnreadableBody(detail))
 
-    def continue_refusal(_status: int, detail: str) -> ASGIApp:
+    def continue_refusal(_status: int, detail: str) -> Response:
         return _answer(Meta(runtime.clock.now()), ("refused", "unreadable"), detail)
 
     return {GATEWAY_PATH: gateway_refusal, CONTINUE_PATH: continue_refusal}

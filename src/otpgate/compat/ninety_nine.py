@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp
+from starlette.responses import Response
 
 from otpgate.compat.bodies import (
     FieldMissing,
@@ -122,7 +122,7 @@ async def verify_sms(request: Request) -> JSONResponse:
 def refusal(runtime: Runtime) -> Any:
     """What the request guard answers on this path (a body too large): a failed Send."""
 
-    def answer(_status: int, detail: str) -> ASGIApp:
+    def answer(_status: int, detail: str) -> Response:
         return JSONResponse(_send_failed(runtime, {}, UnreadableBody(detail)))
 
     return answer

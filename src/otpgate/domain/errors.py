@@ -32,6 +32,10 @@ class PhoneNumberInvalid(ValidationFailed):
 class PhoneNumberUnassigned(PhoneNumberInvalid):
     """The number has a possible length but is not in an assigned range (a 'dead' number)."""
 
+    def __init__(self, detail: str, *, number: str, field: str | None = None) -> None:
+        super().__init__(detail, field=field)
+        self.number = number  # E.164, so an answer can still name the number it refused
+
 
 class CountryInvalid(ValidationFailed):
     title = "Invalid country"
@@ -56,6 +60,15 @@ class SenderInvalid(ValidationFailed):
         self.reason = reason
 
 
+class ExpiryInvalid(ValidationFailed):
+    code = "invalid_expiry"
+    title = "Invalid expiry"
+
+    def __init__(self, detail: str, *, reason: str, field: str | None = "valid_until") -> None:
+        super().__init__(detail, field=field)
+        self.reason = reason  # "past" or "too_far"
+
+
 class SettingInvalid(ValidationFailed):
     title = "Invalid setting"
 
@@ -68,6 +81,13 @@ class CountryBlocked(OtpgateError):
 class LineTypeBlocked(OtpgateError):
     code = "line_type_blocked"
     title = "Line type blocked"
+
+
+class OptInCampaignMissing(OtpgateError):
+    """Opt-in verifications need the app's global SMS campaign with the opt-in keyword YES."""
+
+    code = "opt_in_campaign_missing"
+    title = "No opt-in campaign"
 
 
 class Unauthorized(OtpgateError):

@@ -9,7 +9,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from otpgate.domain.codes import MAX_CODE_LENGTH, MIN_CODE_LENGTH, CodeAlphabet
-from otpgate.domain.errors import CountryBlocked, LineTypeBlocked, SenderInvalid, SettingInvalid
+from otpgate.domain.errors import (
+    CountryBlocked,
+    LineTypeBlocked,
+    OptInCampaignMissing,
+    SenderInvalid,
+    SettingInvalid,
+)
 from otpgate.domain.phone import LineType, PhoneNumber, normalize_country
 from otpgate.domain.templates import validate_sender, validate_template
 
@@ -17,6 +23,7 @@ MAX_TTL_SECONDS = 86_400
 MAX_LIST_ITEMS = 300
 # the SMS providers otpgate speaks; which of them a server has configured is its own setting
 PROVIDER_NAMES = ("outbox", "http", "twilio", "vonage", "smpp")
+OPT_IN_KEYWORD = "YES"
 
 
 @dataclass(frozen=True)
@@ -197,6 +204,16 @@ def enforce_sender_policy(settings: AppSettings, sender: str | None) -> None:
     if sender is not None and settings.approved_senders and sender not in settings.approved_senders:
         raise SenderInvalid(
             "the sender is not among the app's approved senders", reason="not_approved"
+        )
+
+
+def enforce_opt_in_campaign(settings: AppSettings) -> None:
+    """An opt-in code is sent only under a global SMS campaign whose opt-in keyword is YES
+    (SessionM's precondition); keywords are matched without case, as carriers match them."""
+    keyword = (settings.sms_campaign or {}).get("opt_in_keyword", "")
+    if keyword.upper() != OPT_IN_KEYWORD:
+        raise OptInCampaignMissing(
+            f"no global SMS campaign with opt-in keyword {OPT_IN_KEYWORD}", field="sms_campaign"
         )
 
 

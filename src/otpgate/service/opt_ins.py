@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from otpgate.domain.verification import CheckResult
+from contextlib import suppress
+
+from otpgate.domain.errors import NotPending, ValidationFailed
+from otpgate.domain.phone import parse_number
+from otpgate.domain.policy import enforce_opt_in_campaign
+from otpgate.domain.verification import CheckResult, Status
 from otpgate.service.ids import new_id
 from otpgate.service.ports import App, Clock, ListQuery, OptIn, OptInStore, RandomSource
-from otpgate.service.verifications import VerificationService
+from otpgate.service.verifications import StartRequest, StartResult, VerificationService
 
 
 class OptInService:
@@ -20,6 +25,26 @@ class OptInService:
         self._verifications = verifications
         self._clock = clock
         self._random = random
+
+    def start(self, app: App, request: StartRequest) -> StartResult:
+        """Send an opt-in code for (external id, number), under the app's opt-in campaign."""
+        if not (request.external_id or "").strip():
+            raise ValidationFailed("an opt-in needs an external_id", field="external_id")
+        enforce_opt_in_campaign(app.settings)
+        self._end_pending_of_other_customer(app, request)
+        return self._verifications.start(app, request)
+
+    def _end_pending_of_other_customer(self, app: App, request: StartRequest) -> None:
+        """A pending code for the same number but another external id belongs to another
+        customer: cancel it, so this request gets its own code instead of a re-send of theirs."""
+        number = parse_number(request.to, request.country)
+        pending = self._verifications.list(
+            app, ListQuery(to=number.e164, status=Status.PENDING, limit=1, before_id=None)
+        )
+        if pending and pending[0].external_id != request.external_id:
+            # it may have ended meanwhile; the start below makes a new one either way
+            with suppress(NotPending):
+                self._verifications.cancel(app, pending[0].id)
 
     def confirm(
         self, app: App, external_id: str, to: str, code: str, *, source: str

@@ -8,10 +8,11 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from otpgate.domain.codes import CodeHasher, generate_code
 from otpgate.domain.errors import (
+    ExpiryInvalid,
     IdempotencyConflict,
     NotFound,
     NotPending,
@@ -88,6 +89,9 @@ class StartRequest:
     sender: str | None = None
     code_length: int | None = None
     ttl_seconds: int | None = None
+    # an absolute expiry instead of ttl_seconds, with the caller's own bound on how far ahead
+    valid_until: datetime | None = None
+    valid_until_within_seconds: int = MAX_TTL_SECONDS
     locale: str | None = None
     external_id: str | None = None
     reference: str | None = None
@@ -101,7 +105,8 @@ class StartRequest:
     def fingerprint(self) -> str:
         fields = asdict(self)
         fields.pop("idempotency_key")
-        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+        encoded = json.dumps(fields, sort_keys=True, default=str)
+        return hashlib.sha256(encoded.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -149,12 +154,8 @@ class VerificationService:
             settings.template if request.template is None else validate_template(request.template)
         )
         extra_values = used_extra_values(template, dict(request.template_values))
-        ttl = settings.ttl_seconds if request.ttl_seconds is None else request.ttl_seconds
-        if not 1 <= ttl <= MAX_TTL_SECONDS:
-            raise ValidationFailed(
-                f"ttl_seconds must be from 1 to {MAX_TTL_SECONDS}", field="ttl_seconds"
-            )
         now = self._clock.now()
+        lifetime = _lifetime(settings.ttl_seconds, request, now)
         with self._store.writing() as writer:
             if request.idempotency_key is not None:
                 earlier = writer.find_idempotent(
@@ -167,7 +168,7 @@ class VerificationService:
                         )
                     return StartResult(earlier.verification, earlier.created)
             result = self._start_or_resend(
-                writer, app, request, number, sender, template, extra_values, ttl, now
+                writer, app, request, number, sender, template, extra_values, lifetime, now
             )
             if request.alias is not None:
                 writer.add_alias(app.id, request.alias.hashed(), result.verification.id, now)
@@ -192,7 +193,7 @@ class VerificationService:
         sender: str | None,
         template: str,
         extra_values: dict[str, str],
-        ttl: int,
+        lifetime: timedelta,
         now: datetime,
     ) -> StartResult:
         pending = writer.find_pending(app.id, number.e164)
@@ -227,12 +228,13 @@ class VerificationService:
             external_id=request.external_id,
             reference=request.reference,
             created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
+            expires_at=now + lifetime,
             approved_at=None,
             last_sent_at=now,
         )
+        minutes = math.ceil(lifetime.total_seconds() / 60)
         message = self._message(
-            app, verification, sender, template, extra_values, code, math.ceil(ttl / 60), now
+            app, verification, sender, template, extra_values, code, minutes, now
         )
         writer.insert(
             verification,
@@ -350,6 +352,28 @@ def _require_label(value: str | None, field: str) -> None:
         raise ValidationFailed(
             f"{field} is at most {MAX_LABEL_LENGTH} characters of text", field=field
         )
+
+
+def _lifetime(default_seconds: int, request: StartRequest, now: datetime) -> timedelta:
+    """How long the code is valid: ttl_seconds, an absolute valid_until, or the app's ttl."""
+    if request.valid_until is not None:
+        # a time without an offset is UTC, as the vendors that send one document
+        until = request.valid_until
+        lifetime = (until if until.tzinfo else until.replace(tzinfo=UTC)) - now
+        if lifetime <= timedelta(0):
+            raise ExpiryInvalid("valid_until is not in the future", reason="past")
+        if lifetime > timedelta(seconds=request.valid_until_within_seconds):
+            raise ExpiryInvalid(
+                f"valid_until is more than {request.valid_until_within_seconds} seconds ahead",
+                reason="too_far",
+            )
+        return lifetime
+    ttl = default_seconds if request.ttl_seconds is None else request.ttl_seconds
+    if not 1 <= ttl <= MAX_TTL_SECONDS:
+        raise ValidationFailed(
+            f"ttl_seconds must be from 1 to {MAX_TTL_SECONDS}", field="ttl_seconds"
+        )
+    return timedelta(seconds=ttl)
 
 
 def _require_code(code: str) -> None:
