@@ -50,11 +50,13 @@ def test_an_opt_in_has_its_customer_number_time_and_source(
 
 
 def test_opt_ins_filter_by_customer_and_number_and_page_by_cursor(
-    client: TestClient, vendor_app: MakeVendorApp
+    client: TestClient, vendor_app: MakeVendorApp, clock: Any
 ) -> None:
     app = vendor_app(**SESSIONM_SETTINGS)
     shared = opted_in(client, app, "cust-1")
+    clock.advance(1)  # ids order by creation time: one tick between records
     opted_in(client, app, "cust-1")
+    clock.advance(1)
     opted_in(client, app, "cust-2", shared)
     assert len(opt_ins(client, app, external_id="cust-1").json()["opt_ins"]) == 2
     by_number = opt_ins(client, app, to=shared).json()["opt_ins"]

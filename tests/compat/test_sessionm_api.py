@@ -190,14 +190,13 @@ def test_a_request_for_another_customer_on_the_same_number_gets_its_own_code(
     client: TestClient, app: VendorApp
 ) -> None:
     to = requested(client, app, "cust-1")
-    assert post(
-        client, app, "request", {"external_id": "cust-2", "to_phone_number": to}
-    ).json() == {"status": "ok"}
-    messages = app.native.outbox(to="+" + to).json()["messages"]
+    second = post(client, app, "request", {"external_id": "cust-2", "to_phone_number": to})
+    assert second.json() == {"status": "ok"}
+    messages = wait_for_messages(client, app.native.headers, "+" + to, count=2)
     assert len({message["verification_id"] for message in messages}) == 2
-    code = read_code(
-        client, app.native.headers, "+" + to, verification_id=messages[0]["verification_id"]
-    )
+    [theirs] = app.native.list(status="pending").json()["verifications"]
+    assert theirs["external_id"] == "cust-2"
+    code = read_code(client, app.native.headers, "+" + to, verification_id=theirs["id"])
     assert confirm(client, app, to, code, "cust-2").json() == {"status": "ok"}
     statuses = {v["external_id"]: v["status"] for v in app.native.list().json()["verifications"]}
     assert statuses == {"cust-1": "canceled", "cust-2": "approved"}
