@@ -118,6 +118,8 @@ def test_the_keyword_matches_without_case(client: TestClient, vendor_app: MakeVe
 
 def test_a_right_code_is_ok_and_records_the_opt_in(client: TestClient, app: VendorApp) -> None:
     to = requested(client, app, "cust-42")
+    [pending] = app.native.list().json()["verifications"]
+    assert app.native.get(pending["id"]).json()["status"] == "pending"
     code = read_code(client, app.native.headers, "+" + to)
     answer = confirm(client, app, to, code, "cust-42")
     assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
@@ -127,7 +129,8 @@ def test_a_right_code_is_ok_and_records_the_opt_in(client: TestClient, app: Vend
     [opt_in] = opt_ins.json()["opt_ins"]
     assert (opt_in["to"], opt_in["source"]) == ("+" + to, "sessionm")
     [verification] = app.native.list().json()["verifications"]
-    assert (verification["status"], verification["external_id"]) == ("approved", "cust-42")
+    native = app.native.get(verification["id"]).json()
+    assert (native["status"], native["external_id"]) == ("approved", "cust-42")
 
 
 def test_the_default_message_text_prefixes_the_code(client: TestClient, app: VendorApp) -> None:
