@@ -11,10 +11,8 @@ import pytest
 from otpgate.domain.errors import (
     ExpiryInvalid,
     OptInCampaignMissing,
-    PhoneNumberUnassigned,
     ValidationFailed,
 )
-from otpgate.domain.phone import parse_number
 from otpgate.domain.policy import AppSettings, enforce_opt_in_campaign
 from otpgate.runtime import Runtime
 from otpgate.service.ports import App
@@ -91,9 +89,3 @@ def test_an_opt_in_start_for_another_customer_cancels_the_pending_one(runtime: R
     other = runtime.opt_ins.start(app, StartRequest(to="+447123123456", external_id="b"))
     assert other.created and other.verification.id != first.verification.id
     assert runtime.verifications.get(app, first.verification.id).status == "canceled"
-
-
-def test_an_unassigned_number_is_refused_naming_the_number() -> None:
-    with pytest.raises(PhoneNumberUnassigned) as refused:
-        parse_number("+447700900123")
-    assert refused.value.number == "+447700900123"

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from otpgate.api.schemas import timestamp
 from otpgate.compat.requests import BodyUnreadable, FieldMissing, FieldUnreadable
 from otpgate.domain import errors
-from otpgate.domain.phone import LineType
+from otpgate.domain.phone import LineType, PhoneNumber
 from otpgate.domain.verification import CheckOutcome, Verification
 
 UNAUTHORIZED_TEXT = "No authorization header supplied or invalid username or password"
@@ -53,6 +53,14 @@ NUMBER_STATUSES: dict[LineType, str] = {
 NOT_ON_A_MOBILE_NETWORK = "NotProvisioned"
 DEAD = "Dead"
 
+# refusals of a send that answer 202 CodeNotSent: (error class, its reason or None for any)
+NOT_SENT_REFUSALS: tuple[tuple[type[errors.OtpgateError], str | None], ...] = (
+    (errors.PhoneNumberUnassigned, None),
+    (errors.CountryBlocked, None),
+    (errors.LineTypeBlocked, None),
+    (errors.SenderInvalid, "not_approved"),
+)
+
 # a validation's outcome as the vendor's status word
 CHECK_STATUSES: dict[CheckOutcome, str] = {
     CheckOutcome.APPROVED: "CodeVerified",
@@ -92,8 +100,18 @@ def refusal(status: int, detail: str) -> Response:
     return JSONResponse([{"property": "", "failureCode": "InvalidJson", "details": detail}], 400)
 
 
-def number_status(line_type: LineType) -> str:
-    return NUMBER_STATUSES.get(line_type, NOT_ON_A_MOBILE_NETWORK)
+def is_not_sent(error: errors.OtpgateError) -> bool:
+    reason = getattr(error, "reason", None)
+    return any(
+        isinstance(error, error_class) and row_reason in (None, reason)
+        for error_class, row_reason in NOT_SENT_REFUSALS
+    )
+
+
+def number_status(number: PhoneNumber) -> str:
+    if not number.valid:
+        return DEAD
+    return NUMBER_STATUSES.get(number.line_type, NOT_ON_A_MOBILE_NETWORK)
 
 
 def sent(request_id: str, verification: Verification) -> JSONResponse:
@@ -102,13 +120,13 @@ def sent(request_id: str, verification: Verification) -> JSONResponse:
     return JSONResponse(answer, status_code=202)
 
 
-def not_sent(request_id: str, number: str, status_of_number: str, now: datetime) -> JSONResponse:
+def not_sent(request_id: str, number: PhoneNumber, now: datetime) -> JSONResponse:
     """202 with CodeNotSent: a dead number, or one the app's policy refuses."""
     answer = {
         "requestId": request_id,
-        "phoneNumber": number.lstrip("+"),
+        "phoneNumber": number.e164.lstrip("+"),
         "status": NOT_SENT,
-        "numberStatus": status_of_number,
+        "numberStatus": number_status(number),
         "created": timestamp(now),
     }
     return JSONResponse(answer, status_code=202)
@@ -125,6 +143,8 @@ def _verify_code(request_id: str, verification: Verification, status: str) -> di
         "requestId": request_id,
         "phoneNumber": verification.to.lstrip("+"),
         "status": status,
-        "numberStatus": number_status(LineType(verification.line_type)),
+        "numberStatus": NUMBER_STATUSES.get(
+            LineType(verification.line_type), NOT_ON_A_MOBILE_NETWORK
+        ),
         "created": timestamp(verification.created_at),
     }

@@ -81,15 +81,12 @@ def _send(runtime: Runtime, app: App, fields: Fields) -> Response:
     start = start_request(fields, request_id)
     try:
         verification = runtime.verifications.start(app, start).verification
-    except errors.PhoneNumberUnassigned as dead:
-        return answers.not_sent(request_id, dead.number, answers.DEAD, runtime.clock.now())
-    except (errors.CountryBlocked, errors.LineTypeBlocked, errors.SenderInvalid) as refused:
-        if isinstance(refused, errors.SenderInvalid) and refused.reason != "not_approved":
+    except errors.OtpgateError as refused:
+        if not answers.is_not_sent(refused):
             raise
-        # the service refused by policy after reading the number; describe it for the answer
+        # the service refused after reading the number; describe it for the answer
         number = lookup_number(start.to, start.country)
-        status = answers.number_status(number.line_type)
-        return answers.not_sent(request_id, number.e164, status, runtime.clock.now())
+        return answers.not_sent(request_id, number, runtime.clock.now())
     return answers.sent(request_id, verification)
 
 
