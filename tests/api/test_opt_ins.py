@@ -53,9 +53,8 @@ def test_opt_ins_filter_by_customer_and_number_and_page_by_cursor(
     client: TestClient, vendor_app: MakeVendorApp, clock: Any
 ) -> None:
     app = vendor_app(**SESSIONM_SETTINGS)
-    # a second apart: the listing's order is by time, and ids made in one instant sort at random
     shared = opted_in(client, app, "cust-1")
-    clock.advance(1)
+    clock.advance(1)  # ids order by creation time: one tick between records
     opted_in(client, app, "cust-1")
     clock.advance(1)
     opted_in(client, app, "cust-2", shared)

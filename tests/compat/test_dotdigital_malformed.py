@@ -154,6 +154,26 @@ def test_bodies_are_read_as_their_clients_send_them(
     assert answer.json()["phoneNumber"] == to
 
 
+@pytest.mark.parametrize(
+    ("content_type", "code"),
+    [
+        # a truncated part is no field at all
+        ("multipart/form-data; boundary=xyz", "ToEmpty"),
+        ("multipart/form-data", "InvalidJson"),
+        ("multipart/form-data; boundary=", "InvalidJson"),
+    ],
+)
+def test_a_broken_multipart_form_is_refused_in_the_vendor_shape(
+    client: TestClient, app: VendorApp, content_type: str, code: str
+) -> None:
+    body = b'--xyz\r\nContent-Disposition: form-data; name="to"\r\n\r\n4471'
+    answer = client.post(
+        "/webapi/verify", content=body, headers={"Content-Type": content_type}, auth=app.basic
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()[0]["failureCode"] == code
+
+
 def test_a_multipart_form_is_read(client: TestClient, app: VendorApp) -> None:
     to = new_mobile().lstrip("+")
     answer = client.post(

@@ -118,6 +118,8 @@ def test_the_keyword_matches_without_case(client: TestClient, vendor_app: MakeVe
 
 def test_a_right_code_is_ok_and_records_the_opt_in(client: TestClient, app: VendorApp) -> None:
     to = requested(client, app, "cust-42")
+    [pending] = app.native.list().json()["verifications"]
+    assert app.native.get(pending["id"]).json()["status"] == "pending"
     code = read_code(client, app.native.headers, "+" + to)
     answer = confirm(client, app, to, code, "cust-42")
     assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
@@ -127,7 +129,8 @@ def test_a_right_code_is_ok_and_records_the_opt_in(client: TestClient, app: Vend
     [opt_in] = opt_ins.json()["opt_ins"]
     assert (opt_in["to"], opt_in["source"]) == ("+" + to, "sessionm")
     [verification] = app.native.list().json()["verifications"]
-    assert (verification["status"], verification["external_id"]) == ("approved", "cust-42")
+    native = app.native.get(verification["id"]).json()
+    assert (native["status"], native["external_id"]) == ("approved", "cust-42")
 
 
 def test_the_default_message_text_prefixes_the_code(client: TestClient, app: VendorApp) -> None:
@@ -190,14 +193,13 @@ def test_a_request_for_another_customer_on_the_same_number_gets_its_own_code(
     client: TestClient, app: VendorApp
 ) -> None:
     to = requested(client, app, "cust-1")
-    assert post(
-        client, app, "request", {"external_id": "cust-2", "to_phone_number": to}
-    ).json() == {"status": "ok"}
-    messages = app.native.outbox(to="+" + to).json()["messages"]
+    second = post(client, app, "request", {"external_id": "cust-2", "to_phone_number": to})
+    assert second.json() == {"status": "ok"}
+    messages = wait_for_messages(client, app.native.headers, "+" + to, count=2)
     assert len({message["verification_id"] for message in messages}) == 2
-    code = read_code(
-        client, app.native.headers, "+" + to, verification_id=messages[0]["verification_id"]
-    )
+    [theirs] = app.native.list(status="pending").json()["verifications"]
+    assert theirs["external_id"] == "cust-2"
+    code = read_code(client, app.native.headers, "+" + to, verification_id=theirs["id"])
     assert confirm(client, app, to, code, "cust-2").json() == {"status": "ok"}
     statuses = {v["external_id"]: v["status"] for v in app.native.list().json()["verifications"]}
     assert statuses == {"cust-1": "canceled", "cust-2": "approved"}

@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pyjson5
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -47,7 +49,7 @@ async def read_fields(request: Request) -> Fields:
     if content_type == "multipart/form-data":
         try:
             form = await request.form(max_files=0, max_fields=100)
-        except Exception as exc:  # python-multipart raises several unrelated types
+        except (HTTPException, MultiPartException, ValueError) as exc:
             raise BodyUnreadable(f"the form cannot be read: {exc}") from None
         return {name: value for name, value in form.items() if isinstance(value, str)}
     raw = await request.body()

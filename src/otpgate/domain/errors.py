@@ -32,10 +32,6 @@ class PhoneNumberInvalid(ValidationFailed):
 class PhoneNumberUnassigned(PhoneNumberInvalid):
     """The number has a possible length but is not in an assigned range (a 'dead' number)."""
 
-    def __init__(self, detail: str, *, number: str, field: str | None = None) -> None:
-        super().__init__(detail, field=field)
-        self.number = number  # E.164, so an answer can still name the number it refused
-
 
 class CountryInvalid(ValidationFailed):
     title = "Invalid country"

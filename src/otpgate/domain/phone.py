@@ -110,9 +110,7 @@ def parse_number(raw: str, country: str | None = None, *, field: str = "to") -> 
     number = lookup_number(raw, country, field=field)
     if not number.valid:
         raise PhoneNumberUnassigned(
-            "the number has a possible length but is not in an assigned range",
-            number=number.e164,
-            field=field,
+            "the number has a possible length but is not in an assigned range", field=field
         )
     return number
 

@@ -1,0 +1,110 @@
+"""dotdigital's routes: send a code, validate it; credentials as Basic or as two headers."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from otpgate.api.auth import RuntimeDep
+from otpgate.compat.credentials import basic_credentials, header_credentials
+from otpgate.compat.dotdigital import answers
+from otpgate.compat.dotdigital.fields import MAX_CODE, alias, new_request_id, start_request
+from otpgate.compat.requests import (
+    BodyUnreadable,
+    FieldMissing,
+    Fields,
+    FieldUnreadable,
+    read_fields,
+    required_text,
+)
+from otpgate.compat.routing import ALL_METHODS, VendorApi
+from otpgate.domain import errors
+from otpgate.domain.phone import lookup_number
+from otpgate.runtime import Runtime
+from otpgate.service.ports import App
+
+SEND_PATHS = ("/webapi/verify", "/webapi/verify/sendcode")
+VALIDATE_PATH = "/webapi/verify/{request_id}/validate"
+_ANY_PATH = "/webapi/{rest:path}"
+_KNOWN_PATHS = re.compile(r"^/webapi/verify(/sendcode|/[^/]+/validate)?$")
+_FAILURES = (errors.OtpgateError, BodyUnreadable, FieldMissing, FieldUnreadable)
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.post(SEND_PATHS[0])
+@router.post(SEND_PATHS[1])
+async def send_code(request: Request, runtime: RuntimeDep) -> Response:
+    try:
+        app = await run_in_threadpool(_authenticate, runtime, request)
+    except errors.Unauthorized:
+        return answers.refusal(401, "")
+    try:
+        fields = await read_fields(request)
+        return await run_in_threadpool(_send, runtime, app, fields)
+    except _FAILURES as exc:
+        return answers.failure_for(exc)
+
+
+# the vendor's heading says PUT; its own samples use GET and POST with the same body
+@router.api_route(VALIDATE_PATH, methods=["PUT", "POST", "GET"])
+async def validate_code(request_id: str, request: Request, runtime: RuntimeDep) -> Response:
+    try:
+        app = await run_in_threadpool(_authenticate, runtime, request)
+    except errors.Unauthorized:
+        return answers.refusal(401, "")
+    try:
+        fields = await read_fields(request)
+        code = required_text(fields, "code", max_length=MAX_CODE)
+        return await run_in_threadpool(_validate, runtime, app, request_id, code)
+    except _FAILURES as exc:
+        return answers.failure_for(exc)
+
+
+@router.api_route(_ANY_PATH, methods=ALL_METHODS)
+async def unknown_route(request: Request) -> Response:
+    return answers.refusal(405 if _KNOWN_PATHS.match(request.url.path) else 404, "")
+
+
+def _authenticate(runtime: Runtime, request: Request) -> App:
+    """HTTP Basic `key_id:secret`, or the `username` and `password` headers."""
+    found = basic_credentials(request) or header_credentials(request, "username", "password")
+    key_id, secret = found or ("", "")
+    return runtime.apps.authenticate(key_id, secret)
+
+
+def _send(runtime: Runtime, app: App, fields: Fields) -> Response:
+    request_id = new_request_id()
+    start = start_request(fields, request_id)
+    try:
+        verification = runtime.verifications.start(app, start).verification
+    except errors.OtpgateError as refused:
+        if not answers.is_not_sent(refused):
+            raise
+        # the service refused after reading the number; describe it for the answer
+        number = lookup_number(start.to, start.country)
+        return answers.not_sent(request_id, number, runtime.clock.now())
+    return answers.sent(request_id, verification)
+
+
+def _validate(runtime: Runtime, app: App, request_id: str, code: str) -> Response:
+    """200 with the outcome; 204 for an id that is unknown to this app or no longer pending."""
+    vendor_alias = alias(request_id)
+    found = None if vendor_alias is None else runtime.verifications.find_alias(vendor_alias)
+    if vendor_alias is None or found is None or found[0] != app.id:
+        return Response(status_code=204)
+    try:
+        result = runtime.verifications.check(app, found[1], code)
+    except (errors.NotPending, errors.NotFound):
+        return Response(status_code=204)
+    return answers.checked(vendor_alias.value, result.verification, result.outcome)
+
+
+API = VendorApi(
+    router=router,
+    templates=(*SEND_PATHS, VALIDATE_PATH, _ANY_PATH),
+    refusal=answers.refusal,
+)
