@@ -17,6 +17,7 @@ RAW_GATEWAY_BODIES: list[tuple[str, dict[str, str], bytes]] = [
     ("truncated JSON", JSON, b'{"user": "u", "pass": '),
     ("JSON array of two", JSON, b"[{}, {}]"),
     ("JSON scalar", JSON, b"true"),
+    ("NaN and Infinity", JSON, b'{"user": "USER", "pass": "PASS", "reference": NaN}'),
     ("deeply nested JSON", JSON, b"[" * 30000 + b"]" * 30000),
     ("invalid UTF-8", JSON, b'{"user": "\xff"}'),
     ("lone surrogate", JSON, b'{"user": "USER", "pass": "PASS", "reference": "\\ud800"}'),

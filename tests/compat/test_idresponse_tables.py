@@ -318,3 +318,15 @@ def test_a_token_works_whichever_apps_key_is_around(
     other = vendor_with()
     other.pending(US_NUMBER)  # the same number in another app is another transaction
     assert result_of(vendor.continue_(token, code)) == PASSED
+
+
+def test_a_revoked_key_is_refused_but_its_tokens_still_continue(
+    vendor: IdResponse, client: TestClient, app: Any, admin_headers: dict[str, str]
+) -> None:
+    token, code = started(vendor, client, app)
+    revoked = client.delete(f"/v1/apps/{app.id}/keys/{app.key_id}", headers=admin_headers)
+    assert revoked.status_code == 204
+    refused = vendor.gateway_raw(vendor.request(new_mobile()), status=401)
+    assert_envelope(refused, "FAIL", "AUTHENTICATION FAILED")
+    # the token, not the key, is the continuation's credential
+    assert result_of(vendor.continue_(token, code)) == PASSED

@@ -25,6 +25,7 @@ SEND_FAILURES: list[tuple[str, dict[str, str], bytes]] = [
     ("truncated JSON", JSON, b'{"apiKey": "x", "to": '),
     ("JSON array of two", JSON, b'[{"to": "0502345678"}, {"to": "0502345679"}]'),
     ("JSON scalar", JSON, b"42"),
+    ("NaN and Infinity", JSON, b'{"apiKey": "KEY", "from": NaN, "to": Infinity}'),
     ("JSON string", JSON, b'"to=0502345678"'),
     ("deeply nested JSON", JSON, b"[" * 30000 + b"]" * 30000),
     ("lone surrogate", JSON, b'{"apiKey": "KEY", "from": "Shop", "to": "\\ud800"}'),

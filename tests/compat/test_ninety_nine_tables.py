@@ -269,3 +269,14 @@ def test_a_verification_is_visible_in_the_native_api_with_the_same_status(
     assert pending["status"] == "pending"
     vendor.check(to, code_for(client, app, to))
     assert native.get(pending["id"]).json()["status"] == "approved"
+
+
+def test_a_revoked_key_is_a_wrong_api_key_at_once(
+    vendor: NinetyNine, client: TestClient, app: Any, admin_headers: dict[str, str]
+) -> None:
+    to = new_israeli_mobile()
+    assert vendor.send(to)["reason"] == 1
+    revoked = client.delete(f"/v1/apps/{app.id}/keys/{app.key_id}", headers=admin_headers)
+    assert revoked.status_code == 204
+    assert vendor.send(new_israeli_mobile())["reason"] == 6
+    assert vendor.check(to, "123456")["status"] == 6

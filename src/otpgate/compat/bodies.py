@@ -64,8 +64,8 @@ def text_field(fields: dict[str, Any], name: str) -> str | None:
 
 def _json(body: bytes) -> dict[str, Any]:
     try:
-        parsed = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        parsed = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
         raise UnreadableBody(f"the body is not valid JSON: {exc}") from None
     if isinstance(parsed, list) and len(parsed) == 1:
         parsed = parsed[0]
@@ -73,6 +73,11 @@ def _json(body: bytes) -> dict[str, Any]:
         raise UnreadableBody("the body must be a JSON object")
     _refuse_surrogates(parsed)
     return parsed
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are Python's extension, not JSON, and no answer could echo them
+    raise ValueError(f"{name} is not JSON")
 
 
 def _urlencoded(body: bytes) -> dict[str, Any]:

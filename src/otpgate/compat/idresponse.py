@@ -3,7 +3,7 @@ with a continuation token, and `/process/continue` that checks the code for that
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from otpgate.api.middleware import Refusal
 from otpgate.compat.bodies import FieldMissing, UnreadableBody, read_fields, text_field
 from otpgate.compat.idresponse_request import GatewayRequest, narrowing_of, template_values_of
 from otpgate.domain.errors import (
@@ -120,7 +121,7 @@ async def continue_transaction(request: Request) -> JSONResponse:
     return await run_in_threadpool(_continue, runtime, fields)
 
 
-def refusals(runtime: Runtime) -> dict[str, Any]:
+def refusals(runtime: Runtime) -> dict[str, Refusal]:
     """What the request guard answers on these paths (a body too large), by path."""
 
     def gateway_refusal(_status: int, detail: str) -> Response:
@@ -139,7 +140,7 @@ def _gateway(runtime: Runtime, fields: dict[str, Any]) -> JSONResponse:
         app = runtime.apps.authenticate(user or "", _text_or_none(fields, "pass") or "")
     except Unauthorized as error:
         return _refused(meta, error)
-    meta = Meta(meta.now, reference=meta.reference, company=app.name, user=user)
+    meta = replace(meta, company=app.name)
     try:
         request = _gateway_request(fields)
         message = request.message if request.message and request.message.strip() else None
@@ -158,7 +159,7 @@ def _gateway(runtime: Runtime, fields: dict[str, Any]) -> JSONResponse:
         )
     except OtpgateError as error:
         return _refused(meta, error)
-    meta = Meta(meta.now, started.verification.id, meta.reference, meta.company, meta.user)
+    meta = replace(meta, confirmation=started.verification.id)
     body = _envelope(meta, Result.PENDING, [])
     body["continuations"] = {
         "outofband": {
@@ -197,7 +198,9 @@ def _continue(runtime: Runtime, fields: dict[str, Any]) -> JSONResponse:
     try:
         app = runtime.apps.get_app(app_id)
         verification = runtime.verifications.get(app, verification_id)
-        meta = Meta(meta.now, verification.id, verification.reference, app.name)
+        meta = replace(
+            meta, confirmation=verification.id, reference=verification.reference, company=app.name
+        )
         code = text_field(codematch, "key") if isinstance(codematch, dict) else None
         if code is None or not code.strip():
             raise FieldMissing("codematch.key is empty", field="codematch.key")

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from otpgate.api.middleware import Refusal
 from otpgate.compat.bodies import (
     FieldMissing,
     UnreadableBody,
@@ -119,7 +120,7 @@ async def verify_sms(request: Request) -> JSONResponse:
     return JSONResponse(await run_in_threadpool(_send, runtime, fields))
 
 
-def refusal(runtime: Runtime) -> Any:
+def refusal(runtime: Runtime) -> Refusal:
     """What the request guard answers on this path (a body too large): a failed Send."""
 
     def answer(_status: int, detail: str) -> Response:
