@@ -24,8 +24,9 @@ _ANY_BODY_PREFIXES = ("/v1/receipts/",)
 
 log = structlog.get_logger("otpgate.http")
 
-# a compatibility API words its own refusals: (its paths, status and detail -> response)
-PathRefusal = tuple[re.Pattern[str], Callable[[int, str], Response]]
+# a compatibility API words its own refusals (status, detail -> response) on its paths
+Refusal = Callable[[int, str], Response]
+PathRefusal = tuple[re.Pattern[str], Refusal]
 
 
 class RequestGuard:
