@@ -58,5 +58,5 @@ def test_anything_else_is_unreadable(raw: bytes) -> None:
 def test_vendor_paths_in_any_case_reach_their_route_and_parameters_keep_their_case(
     path: str, canonical: str | None
 ) -> None:
-    paths = CanonicalPaths(app=None, vendors=[SESSIONM, DOTDIGITAL])  # type: ignore[arg-type]
+    paths = CanonicalPaths(app=None, templates=[*SESSIONM.templates, *DOTDIGITAL.templates])  # type: ignore[arg-type]
     assert paths.canonical(path) == canonical
