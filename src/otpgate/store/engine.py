@@ -51,6 +51,8 @@ class Database:
         return sqlite_insert(table) if self.is_sqlite else postgresql_insert(table)
 
     def dispose(self) -> None:
+        if self._group is not None:
+            self._group.close()
         self.engine.dispose()
 
 
@@ -81,6 +83,8 @@ class _GroupCommit:
         self._queue_lock = threading.Lock()
         self._queued = 0
         self._batch: _Batch | None = None
+        # one connection for every batch, used by one writer at a time under the lock
+        self._connection: Connection | None = None
 
     @property
     def queued(self) -> int:
@@ -95,10 +99,18 @@ class _GroupCommit:
                 self._queued -= 1
             batch = self._batch or self._open()
             batch.writers += 1
+            # savepoints straight on the driver: through SQLAlchemy each costs as much as the
+            # writer's own statement (begin_nested() even compiles a new one every time)
+            driver = batch.connection.connection.driver_connection
+            assert driver is not None
+            driver.execute("SAVEPOINT writer")
             try:
-                with batch.connection.begin_nested():
-                    yield batch.connection
+                yield batch.connection
+            except BaseException:
+                driver.execute("ROLLBACK TO writer")
+                raise
             finally:
+                driver.execute("RELEASE writer")
                 with self._queue_lock:
                     last = self._queued == 0 or batch.writers >= GROUP_COMMIT_MAX_WRITERS
                 if last:
@@ -108,9 +120,10 @@ class _GroupCommit:
             raise batch.error
 
     def _open(self) -> _Batch:
-        connection = self._engine.connect()
-        connection.execution_options(**{_WRITE_OPTION: True})
-        self._batch = _Batch(connection)
+        if self._connection is None:
+            self._connection = self._engine.connect()
+            self._connection.execution_options(**{_WRITE_OPTION: True})
+        self._batch = _Batch(self._connection)
         return self._batch
 
     def _commit(self, batch: _Batch) -> None:
@@ -119,10 +132,14 @@ class _GroupCommit:
             batch.transaction.commit()
         except BaseException as error:
             batch.error = error
-            batch.transaction.rollback()
+            self.close()  # the next batch starts on a fresh connection
         finally:
-            batch.connection.close()
             batch.committed.set()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()  # rolls back whatever it still holds
+            self._connection = None
 
 
 def open_database(url: str, *, pool_size: int = 10) -> Database:
