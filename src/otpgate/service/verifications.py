@@ -44,10 +44,12 @@ from otpgate.service.ports import (
     RandomSource,
     VerificationStore,
     VerificationWriter,
+    WriteConflict,
 )
 from otpgate.service.sealing import Sealer
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+START_ATTEMPTS = 3  # a start meets another's commit at most once per unique key it writes
 MAX_SUBMITTED_CODE_LENGTH = 64
 _OUTCOMES = {
     Status.APPROVED: CheckOutcome.APPROVED,
@@ -139,30 +141,61 @@ class VerificationService:
                 f"ttl_seconds must be from 1 to {MAX_TTL_SECONDS}", field="ttl_seconds"
             )
         now = self._clock.now()
-        with self._store.writing() as writer:
-            if request.idempotency_key is not None:
-                earlier = writer.find_idempotent(
-                    app.id, request.idempotency_key, now - IDEMPOTENCY_WINDOW
-                )
-                if earlier is not None:
-                    if earlier.fingerprint != request.fingerprint():
-                        raise IdempotencyConflict(
-                            "this idempotency_key was used with a different request"
-                        )
-                    return StartResult(earlier.verification, earlier.created)
-            result = self._start_or_resend(writer, app, request, number, sender, template, ttl, now)
-            if request.alias is not None:
-                writer.add_alias(app.id, request.alias.hashed(), result.verification.id, now)
-            if request.idempotency_key is not None:
-                writer.remember_idempotent(
-                    app.id,
-                    request.idempotency_key,
-                    IdempotentAnswer(request.fingerprint(), result.created, result.verification),
-                    now,
-                )
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                with self._store.writing() as writer:
+                    earlier = self._replay(writer, app, request, now)
+                    if earlier is not None:
+                        return earlier
+                    result = self._start_in(
+                        writer, app, request, number, sender, template, ttl, now
+                    )
+                break
+            except WriteConflict:
+                # a concurrent start committed the same number or idempotency key first; run
+                # again, and its row is the pending one (or its answer is replayed), as if the
+                # two had run one after the other
+                if attempt == START_ATTEMPTS:
+                    raise
         self._on_message_queued()
         if result.created:
             self._observer.verification_status(result.verification)
+        return result
+
+    def _replay(
+        self, writer: VerificationWriter, app: App, request: StartRequest, now: datetime
+    ) -> StartResult | None:
+        """The answer an earlier request with this idempotency key got, if any."""
+        if request.idempotency_key is None:
+            return None
+        earlier = writer.find_idempotent(app.id, request.idempotency_key, now - IDEMPOTENCY_WINDOW)
+        if earlier is None:
+            return None
+        if earlier.fingerprint != request.fingerprint():
+            raise IdempotencyConflict("this idempotency_key was used with a different request")
+        return StartResult(earlier.verification, earlier.created)
+
+    def _start_in(
+        self,
+        writer: VerificationWriter,
+        app: App,
+        request: StartRequest,
+        number: PhoneNumber,
+        sender: str | None,
+        template: str,
+        ttl: int,
+        now: datetime,
+    ) -> StartResult:
+        result = self._start_or_resend(writer, app, request, number, sender, template, ttl, now)
+        if request.alias is not None:
+            writer.add_alias(app.id, request.alias.hashed(), result.verification.id, now)
+        if request.idempotency_key is not None:
+            writer.remember_idempotent(
+                app.id,
+                request.idempotency_key,
+                IdempotentAnswer(request.fingerprint(), result.created, result.verification),
+                now,
+            )
         return result
 
     def _start_or_resend(

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, delete, insert, or_, select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 
 from otpgate.domain.verification import DeliveryStatus, Status, Verification
 from otpgate.service.ports import (
@@ -18,8 +19,10 @@ from otpgate.service.ports import (
     ListQuery,
     PendingVerification,
     QueuedMessage,
+    WriteConflict,
 )
-from otpgate.store.engine import Database
+from otpgate.store.engine import Database, is_unique_violation
+from otpgate.store.notify import NOTIFY_MESSAGE_QUEUED
 from otpgate.store.tables import (
     UtcDateTime,
     idempotency_keys,
@@ -93,10 +96,16 @@ def _message_row(message: QueuedMessage) -> dict[str, Any]:
 _INSERT_VERIFICATION = insert(verifications)
 _INSERT_MESSAGE = insert(messages)
 _GET = select(*VERIFICATION_FIELDS).where(v.id == bindparam("id"), v.app_id == bindparam("app_id"))
-_FIND_PENDING = select(*VERIFICATION_FIELDS, v.code_sealed).where(
-    v.app_id == bindparam("app_id"),
-    v.to_number == bindparam("to"),
-    v.status == Status.PENDING.value,
+# FOR UPDATE (PostgreSQL; SQLite has one writer anyway): a concurrent re-send of the same
+# verification waits, then reads the count and time of this one's send
+_FIND_PENDING = (
+    select(*VERIFICATION_FIELDS, v.code_sealed)
+    .where(
+        v.app_id == bindparam("app_id"),
+        v.to_number == bindparam("to"),
+        v.status == Status.PENDING.value,
+    )
+    .with_for_update()
 )
 _RECORD_RESEND = (
     update(verifications)
@@ -171,6 +180,7 @@ def _answer_from_text(text: str) -> Verification:
 class SqlVerificationWriter:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+        self.queued = False  # a message was queued in this transaction
 
     def find_idempotent(self, app_id: str, key: str, since: datetime) -> IdempotentAnswer | None:
         k = idempotency_keys.c
@@ -249,9 +259,11 @@ class SqlVerificationWriter:
             },
         )
         self._connection.execute(_INSERT_MESSAGE, _message_row(message))
+        self.queued = True
 
     def record_resend(self, verification_id: str, message: QueuedMessage) -> Verification:
         self._connection.execute(_INSERT_MESSAGE, _message_row(message))
+        self.queued = True
         row = self._connection.execute(
             _RECORD_RESEND,
             {
@@ -279,8 +291,17 @@ class SqlVerificationStore:
 
     @contextmanager
     def writing(self) -> Iterator[SqlVerificationWriter]:
-        with self._database.write() as connection:
-            yield SqlVerificationWriter(connection)
+        try:
+            with self._database.write() as connection:
+                writer = SqlVerificationWriter(connection)
+                yield writer
+                if writer.queued and not self._database.is_sqlite:
+                    # the delivery workers LISTENing on every node wake at this commit
+                    connection.execute(NOTIFY_MESSAGE_QUEUED)
+        except IntegrityError as error:
+            if is_unique_violation(error):
+                raise WriteConflict(str(error.orig)) from error
+            raise
 
     def get(self, app_id: str, verification_id: str) -> Verification | None:
         with self._database.read() as connection:
