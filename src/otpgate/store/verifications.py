@@ -9,7 +9,18 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
@@ -121,6 +132,9 @@ _RECORD_RESEND = (
 )
 
 
+_LOCK_KEY = text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
+
+
 def _check_statement() -> Any:
     """The atomic check: one conditional UPDATE … RETURNING.
 
@@ -184,6 +198,10 @@ class SqlVerificationWriter:
 
     def find_idempotent(self, app_id: str, key: str, since: datetime) -> IdempotentAnswer | None:
         k = idempotency_keys.c
+        if self._connection.dialect.name == "postgresql":
+            # requests with one key run one after the other (SQLite has one writer anyway):
+            # the later one finds the earlier one's answer instead of racing it to a refusal
+            self._connection.execute(_LOCK_KEY, {"name": f"idempotency:{app_id}:{key}"})
         row = self._connection.execute(
             select(k.fingerprint, k.created, k.answer, k.created_at).where(
                 k.app_id == app_id, k.key == key
