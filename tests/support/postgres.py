@@ -42,12 +42,16 @@ def url_of(name: str) -> str:
 
 
 class PostgresDatabases:
-    """Databases of this run: a template migrated once, then one copy per test."""
+    """Databases of this run: a template migrated once, then a copy per test. A copy a test
+    is done with is emptied (its connections ended, its rows deleted) and given to the
+    next test: cheaper than a new one, and just as empty."""
 
     def __init__(self) -> None:
         self.run = f"{PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
         self.template = f"{self.run}_template"
         self._count = 0
+        self._copies: set[str] = set()  # every migrated copy, in use or not
+        self._emptied: list[str] = []  # copies ready for the next test
 
     def start(self) -> PostgresDatabases:
         _drop_leftovers_of_dead_runs()
@@ -60,18 +64,41 @@ class PostgresDatabases:
         return self
 
     def stop(self) -> None:
-        _drop(self.template)
+        for name in [*self._copies, self.template]:
+            _drop(name)
 
     @contextmanager
     def fresh(self, *, migrated: bool = True) -> Iterator[str]:
-        """A new database for one test (a copy of the migrated template, or empty)."""
-        self._count += 1
-        name = f"{self.run}_{self._count}"
-        self._create(name, template=self.template if migrated else None)
+        """An empty database for one test: migrated, or with no tables at all."""
+        if not migrated:
+            name = self._new(template=None)
+            try:
+                yield url_of(name)
+            finally:
+                _drop(name)
+            return
+        if self._emptied:
+            name = self._emptied.pop()
+        else:
+            name = self._new(template=self.template)
+            self._copies.add(name)
         try:
             yield url_of(name)
         finally:
-            _drop(name)
+            try:
+                _empty(name)
+            except psycopg.Error:
+                # a test left it in a state we cannot clean: never reuse it
+                self._copies.discard(name)
+                _drop(name)
+            else:
+                self._emptied.append(name)
+
+    def _new(self, template: str | None) -> str:
+        self._count += 1
+        name = f"{self.run}_{self._count}"
+        self._create(name, template=template)
+        return name
 
     def _create(self, name: str, template: str | None = None) -> None:
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
@@ -79,6 +106,31 @@ class PostgresDatabases:
             statement = sql.SQL("{} TEMPLATE {}").format(statement, sql.Identifier(template))
         with _connect() as connection:
             connection.execute(statement)
+
+
+def _empty(name: str) -> None:
+    """End every session on `name` (a server process a test left behind) and empty its
+    tables, keeping the schema."""
+    with _connect() as connection:
+        connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+    with psycopg.connect(url_of(name), autocommit=True, connect_timeout=5) as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "SELECT tablename FROM pg_tables"
+                " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ]
+        # DELETE, not TRUNCATE: a few rows go faster than new files for every table; with
+        # foreign key triggers off (replica role) the order does not matter
+        with connection.transaction():
+            connection.execute("SET LOCAL session_replication_role = replica")
+            for table in tables:
+                connection.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
 
 
 def _drop(name: str) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import psycopg
 import structlog
@@ -17,7 +18,6 @@ CHANNEL = "otpgate_messages"
 # sent inside the transaction that queues a message: PostgreSQL delivers it at commit
 NOTIFY_MESSAGE_QUEUED = text(f"NOTIFY {CHANNEL}")
 RECONNECT_SECONDS = 2.0
-WAIT_SECONDS = 1.0  # how often the listener looks at the stop signal
 
 
 class MessageNotifications:
@@ -32,21 +32,34 @@ class MessageNotifications:
         lost = False
         while not stop.is_set():
             try:
-                await self._listen(stop)
+                await _until(stop, self._listen())
             except psycopg.Error as exc:
                 if not lost:  # once per outage, not once per retry
                     log.warning("message_notifications_lost", error=type(exc).__name__)
                 lost = True
-            else:
-                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), RECONNECT_SECONDS)
 
-    async def _listen(self, stop: asyncio.Event) -> None:
+    async def _listen(self) -> None:
         async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as connection:
             await connection.execute(f"LISTEN {CHANNEL}")
             log.info("message_notifications_listening")
             self._on_queued()  # what was queued while no one listened
-            while not stop.is_set():
-                async for _ in connection.notifies(timeout=WAIT_SECONDS):
-                    self._on_queued()
+            async for _ in connection.notifies():
+                self._on_queued()
+
+
+async def _until(stop: asyncio.Event, work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` until it ends or `stop` is set (then cancel it, closing its connection)."""
+    working = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({working, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not working.done():
+            working.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await working
+    if working.done() and not working.cancelled():
+        working.result()  # its error, if any, is the caller's to log
