@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from otpgate.domain.codes import CodeHasher, generate_code
 from otpgate.domain.errors import (
+    Conflict,
     IdempotencyConflict,
     NotFound,
     NotPending,
@@ -151,12 +152,12 @@ class VerificationService:
                         writer, app, request, number, sender, template, ttl, now
                     )
                 break
-            except WriteConflict:
+            except WriteConflict as conflict:
                 # a concurrent start committed the same number or idempotency key first; run
                 # again, and its row is the pending one (or its answer is replayed), as if the
                 # two had run one after the other
                 if attempt == START_ATTEMPTS:
-                    raise
+                    raise Conflict("concurrent requests for this number; try again") from conflict
         self._on_message_queued()
         if result.created:
             self._observer.verification_status(result.verification)
