@@ -55,6 +55,15 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs on PostgreSQL, so `-m "not postgresql"` leaves SQLite's."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        fixtures = getattr(item, "fixturenames", ())
+        if "postgresql" in params.values() or "postgres_databases" in fixtures:
+            item.add_marker(pytest.mark.postgresql)
+
+
 def require_postgres() -> None:
     """Under CI a missing PostgreSQL fails the run; on a laptop its tests skip, saying why."""
     reason = unreachable_reason()
