@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Connection, delete, select, tuple_
 
 from otpgate.store.engine import Database
 from otpgate.store.tables import (
@@ -19,6 +19,43 @@ from otpgate.store.tables import (
 )
 
 v = verifications.c
+m = messages.c
+
+
+def _lock_idle(connection: Connection, candidates: set[str]) -> list[str]:
+    """Lock the candidates that no one else holds, and their messages, messages first (the
+    order delivery and receipts lock them in), skipping anything locked: the job never
+    waits for a row, so it can neither deadlock with delivery nor hold requests up. A
+    verification with a message in use stays for the next sweep."""
+    mine = connection.execute(
+        select(m.id, m.verification_id)
+        .where(m.verification_id.in_(candidates))
+        .order_by(m.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    every = connection.execute(
+        select(m.id, m.verification_id).where(m.verification_id.in_(candidates))
+    ).all()
+    busy = {row.verification_id for row in set(every) - set(mine)}
+    return list(
+        connection.execute(
+            select(v.id)
+            .where(v.id.in_(candidates - busy))
+            .order_by(v.id)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+
+
+def _delete_with_dependents(connection: Connection, ids: list[str]) -> None:
+    events = select(webhook_events.c.id).where(webhook_events.c.verification_id.in_(ids))
+    connection.execute(delete(webhook_attempts).where(webhook_attempts.c.event_id.in_(events)))
+    connection.execute(delete(webhook_events).where(webhook_events.c.verification_id.in_(ids)))
+    connection.execute(
+        delete(verification_aliases).where(verification_aliases.c.verification_id.in_(ids))
+    )
+    connection.execute(delete(messages).where(m.verification_id.in_(ids)))
+    connection.execute(delete(verifications).where(v.id.in_(ids)))
 
 
 class SqlRetention:
@@ -27,32 +64,15 @@ class SqlRetention:
 
     def delete_verifications_before(self, cutoff: datetime, batch_size: int) -> int:
         """One batch of the oldest verifications created before `cutoff` and what hangs off
-        them; returns how many verifications went (fewer than `batch_size`: none are left)."""
-        # SKIP LOCKED: nodes purging at the same moment take different batches, and a row a
-        # request holds is left for the next round instead of waited for
-        oldest = (
-            select(v.id)
-            .where(v.created_at < cutoff)
-            .order_by(v.created_at)
-            .limit(batch_size)
-            .with_for_update(skip_locked=True)
-        )
+        them; returns how many verifications went (fewer than `batch_size`: stop for now)."""
+        oldest = select(v.id).where(v.created_at < cutoff).order_by(v.created_at).limit(batch_size)
         with self._database.write() as connection:
-            ids = list(connection.execute(oldest).scalars())
-            if not ids:
+            candidates = set(connection.execute(oldest).scalars())
+            if not candidates:
                 return 0
-            events = select(webhook_events.c.id).where(webhook_events.c.verification_id.in_(ids))
-            connection.execute(
-                delete(webhook_attempts).where(webhook_attempts.c.event_id.in_(events))
-            )
-            connection.execute(
-                delete(webhook_events).where(webhook_events.c.verification_id.in_(ids))
-            )
-            connection.execute(
-                delete(verification_aliases).where(verification_aliases.c.verification_id.in_(ids))
-            )
-            connection.execute(delete(messages).where(messages.c.verification_id.in_(ids)))
-            connection.execute(delete(verifications).where(v.id.in_(ids)))
+            ids = _lock_idle(connection, candidates)
+            if ids:
+                _delete_with_dependents(connection, ids)
         return len(ids)
 
     def delete_records_before(self, cutoff: datetime, batch_size: int) -> int:

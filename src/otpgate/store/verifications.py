@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from otpgate.domain.verification import DeliveryStatus, Status, Verification
 from otpgate.service.ports import (
@@ -130,6 +131,19 @@ _RECORD_RESEND = (
     )
     .returning(*VERIFICATION_FIELDS)
 )
+
+
+def newest_message_in(message_ids: Sequence[str]) -> ColumnElement[bool]:
+    """Verifications whose newest message is one of `message_ids`, for a set-based UPDATE.
+
+    The rows are found through the messages' own verification ids (primary keys, not a scan)
+    and locked in id order first (PostgreSQL): two batches touching overlapping verifications
+    then wait for each other instead of deadlocking, as they could when each locked rows in
+    the order it met them on disk."""
+    owners = select(messages.c.verification_id).where(messages.c.id.in_(message_ids))
+    newest = and_(v.id.in_(owners), v.last_message_id.in_(message_ids))
+    locked = select(v.id).where(newest).order_by(v.id).with_for_update()
+    return and_(v.id.in_(locked), v.last_message_id.in_(message_ids))
 
 
 _LOCK_KEY = text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
