@@ -10,6 +10,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +55,17 @@ def queued(tmp_path: Path, postgres_databases: PostgresDatabases) -> Iterator[tu
             database_url=url,
             secret_key=SECRET_KEY,
             admin_token=ADMIN_TOKEN,
-            database_pool_size=2,
+            database_pool_size=4,
         )
         runtime = build_runtime(settings)
         app = runtime.apps.create_app("several-workers")
-        for number in plain_numbers(MESSAGES):
-            runtime.verifications.start(app, StartRequest(to=number))
+        with ThreadPoolExecutor(4) as threads:  # as several clients would, and sooner
+            list(
+                threads.map(
+                    lambda number: runtime.verifications.start(app, StartRequest(to=number)),
+                    plain_numbers(MESSAGES),
+                )
+            )
         yield runtime, url
         runtime.close()
 
