@@ -9,7 +9,9 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from peers.otpgate import wait_until
 from support.postgres import PostgresDatabases
@@ -91,6 +93,17 @@ def last_message_id(runtime: Runtime, verification_id: str) -> str:
         )
 
 
+def seconds_to_sent(runtime: Runtime, app: Any, to: str) -> float:
+    """Queue a message on `runtime`'s node; seconds from its commit until it is sent."""
+    verification = runtime.verifications.start(app, StartRequest(to=to))
+    started = time.monotonic()  # committed: the NOTIFY is on its way
+    message_id = last_message_id(runtime, verification.verification.id)
+    while status_of(runtime, message_id) in ("queued", "sending"):
+        assert time.monotonic() - started < 5, "never delivered"
+        time.sleep(0.002)
+    return time.monotonic() - started
+
+
 def test_a_message_queued_on_one_node_is_sent_by_another_within_100_ms(
     api_node: Runtime, worker_log: Path, record_property: object
 ) -> None:
@@ -98,13 +111,7 @@ def test_a_message_queued_on_one_node_is_sent_by_another_within_100_ms(
     latencies = []
     for n in range(SENDS):
         time.sleep(POSTGRESQL_POLL_SECONDS / 4)  # the worker is idle, waiting, not polling
-        verification = api_node.verifications.start(app, StartRequest(to=f"+44712370{n:04d}"))
-        started = time.monotonic()  # committed: the NOTIFY is on its way
-        message_id = last_message_id(api_node, verification.verification.id)
-        while status_of(api_node, message_id) in ("queued", "sending"):
-            assert time.monotonic() - started < 5, "never delivered"
-            time.sleep(0.002)
-        latencies.append(time.monotonic() - started)
+        latencies.append(seconds_to_sent(api_node, app, f"+44712370{n:04d}"))
     note = (
         f"queued to sent on another node: median {statistics.median(latencies) * 1000:.0f} ms, "
         f"max {max(latencies) * 1000:.0f} ms (idle poll {POSTGRESQL_POLL_SECONDS * 1000:.0f} ms)"
@@ -113,3 +120,24 @@ def test_a_message_queued_on_one_node_is_sent_by_another_within_100_ms(
     record_property("notify_latency", note)  # type: ignore[operator]
     assert statistics.median(latencies) < 0.1
     assert max(latencies) < POSTGRESQL_POLL_SECONDS / 2  # no pickup waited for a poll
+
+
+def test_a_lost_listen_connection_is_reopened_and_notifications_resume(
+    api_node: Runtime, worker_log: Path, shared_database: str
+) -> None:
+    with psycopg.connect(shared_database, autocommit=True) as admin:
+        ended = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+        ).fetchall()
+    assert ended == [(True,)]
+    wait_until(
+        worker_log.read_text,
+        lambda text: text.count("message_notifications_listening") == 2,
+        20,
+        what="the worker to LISTEN again",
+    )
+    assert worker_log.read_text().count("message_notifications_lost") == 1
+    app = api_node.apps.create_app("renotified")
+    time.sleep(POSTGRESQL_POLL_SECONDS / 4)
+    assert seconds_to_sent(api_node, app, "+447123709999") < POSTGRESQL_POLL_SECONDS / 2
