@@ -1,8 +1,10 @@
-"""Fixtures shared by every test: a real runtime on a fresh database, the real ASGI app, and
+"""Fixtures shared by every test: a real runtime on a fresh database (SQLite and PostgreSQL:
+each test that takes `settings` or `database_url` runs once per engine), the real ASGI app, and
 (in e2e/) a real `otpgate serve` process."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from support.postgres import ENGINES, PostgresDatabases, unreachable_reason
 
 from otpgate.config import Settings
 from otpgate.runtime import Runtime, build_runtime, migrate
@@ -52,10 +55,49 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs on PostgreSQL, so `-m "not postgresql"` leaves SQLite's."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        fixtures = getattr(item, "fixturenames", ())
+        if "postgresql" in params.values() or "postgres_databases" in fixtures:
+            item.add_marker(pytest.mark.postgresql)
+
+
+def require_postgres() -> None:
+    """Under CI a missing PostgreSQL fails the run; on a laptop its tests skip, saying why."""
+    reason = unreachable_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    """This run's PostgreSQL databases; all dropped at the end."""
+    require_postgres()
+    databases = PostgresDatabases().start()
+    yield databases
+    databases.stop()
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None: SQLite in the test's data dir; else a fresh, migrated PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    with databases.fresh() as url:
+        yield url
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
     return Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN, secret_key=SECRET_KEY,
-                    _env_file=None)
+                    database_url=database_url, _env_file=None)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -13,6 +13,7 @@ from otpgate.datadir import Secrets, load_or_create_secrets
 from otpgate.delivery.circuit import CircuitBreaker
 from otpgate.delivery.protocol import ReceiptReader, ReceiptSink, SmsSender
 from otpgate.delivery.receipts import ReceiptInbox
+from otpgate.delivery.retention import RetentionJob
 from otpgate.delivery.senders import http as http_provider
 from otpgate.delivery.senders import smpp as smpp_provider
 from otpgate.delivery.senders import twilio as twilio_provider
@@ -21,6 +22,7 @@ from otpgate.delivery.senders.outbox import OutboxSender
 from otpgate.delivery.webhooks import WebhookDispatcher
 from otpgate.delivery.worker import DeliveryWorker
 from otpgate.domain.codes import CodeHasher
+from otpgate.domain.errors import Conflict
 from otpgate.domain.templates import validate_sender
 from otpgate.metrics import Metrics
 from otpgate.service.apps import AppService, NewApiKey
@@ -35,12 +37,17 @@ from otpgate.store.apps import SqlAppStore
 from otpgate.store.engine import Database, open_database
 from otpgate.store.messages import SqlDevOutbox, SqlMessageQueue
 from otpgate.store.migrate import upgrade
+from otpgate.store.notify import MessageNotifications
 from otpgate.store.opt_ins import SqlOptInStore
 from otpgate.store.receipts import SqlDeliveryLog
+from otpgate.store.retention import SqlRetention
 from otpgate.store.verifications import SqlVerificationStore
 from otpgate.store.webhooks import SqlWebhookStore
 
 DEFAULT_APP_NAME = "default"
+SQLITE_POLL_SECONDS = 0.25
+# with NOTIFY the poll only finds retries that came due and leases that ran out
+POSTGRESQL_POLL_SECONDS = 1.0
 
 
 class SystemClock:
@@ -72,6 +79,7 @@ class Runtime:
     receipts: ReceiptInbox
     webhooks: SqlWebhookStore
     webhook_secrets: WebhookSecrets
+    retention: RetentionJob  # runs beside the worker; tests call `sweep` directly
 
     def database_ready(self) -> bool:
         try:
@@ -113,6 +121,19 @@ def build_runtime(
     )
     receipts = ReceiptInbox(_receipt_readers(settings), deliveries)
     senders = [_sender(name, settings, receipts.sink) for name in settings.providers]
+    retention = RetentionJob(
+        SqlRetention(database),
+        clock,
+        retention=timedelta(days=settings.retention_days),
+        batch_size=settings.retention_batch_size,
+    )
+    companions = [dispatcher.run, retention.run]
+    notifications = None
+    if not database.is_sqlite:
+        # other nodes queue messages too: their commits wake this worker (SQLite's worker
+        # is woken in-process, below, and polls for other processes)
+        notifications = MessageNotifications(database.postgresql_url(), lambda: worker.wake())
+        companions.append(notifications.run)
     worker = DeliveryWorker(
         SqlMessageQueue(database),
         senders,
@@ -131,7 +152,8 @@ def build_runtime(
         on_finished=lambda batch, results: emitter.batch_recorded(
             batch, results, verification_store
         ),
-        companions=[dispatcher.run],
+        companions=companions,
+        poll_seconds=POSTGRESQL_POLL_SECONDS if notifications else SQLITE_POLL_SECONDS,
     )
     verifications = VerificationService(
         verification_store,
@@ -164,6 +186,7 @@ def build_runtime(
         receipts=receipts,
         webhooks=webhook_store,
         webhook_secrets=WebhookSecrets(webhook_store, app_store, clock, random),
+        retention=retention,
     )
 
 
@@ -309,5 +332,8 @@ def bootstrap_default_app(runtime: Runtime) -> NewApiKey | None:
     """On an empty database, create the `default` app and its first key (shown once)."""
     if runtime.apps.list_apps():
         return None
-    app: App = runtime.apps.create_app(DEFAULT_APP_NAME)
+    try:
+        app: App = runtime.apps.create_app(DEFAULT_APP_NAME)
+    except Conflict:
+        return None  # another node starting at the same moment made it, and shows its key
     return runtime.apps.create_key(app.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from support.bodies import app_request, verification_request
+from support.postgres import ENGINES
 
 from otpgate.config import Settings
 from otpgate.runtime import build_runtime, migrate
@@ -309,11 +311,26 @@ TABLE = [
 ]
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    """One app for the whole table: each row sends its own number, so rows never meet."""
+@pytest.fixture(scope="module", params=ENGINES)
+def shared(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """One app for the whole table, per engine: each row sends its own number, so rows never
+    meet."""
+    with ExitStack() as cleanup:
+        database_url = None
+        if request.param == "postgresql":
+            databases = request.getfixturevalue("postgres_databases")
+            database_url = cleanup.enter_context(databases.fresh())
+        yield from _shared_app(Path(tmp_path_factory.mktemp("malformed")), database_url)
+
+
+def _shared_app(
+    data_dir: Path, database_url: str | None
+) -> Iterator[tuple[TestClient, dict[str, str]]]:
     settings = Settings(
-        data_dir=Path(tmp_path_factory.mktemp("malformed")),
+        data_dir=data_dir,
+        database_url=database_url,
         admin_token=ADMIN_TOKEN,
         secret_key="malformed-secret-key-0123456789abcdefghij",
         _env_file=None,  # type: ignore[call-arg]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from support.postgres import ENGINES, PostgresDatabases
 from support.served import ServedOtpgate, StartOtpgate, launch
 
 
@@ -29,19 +31,39 @@ def start_otpgate(tmp_path: Path) -> Iterator[StartOtpgate]:
         served.stop()
 
 
+@pytest.fixture(scope="session", params=ENGINES)
+def engine_settings(request: pytest.FixtureRequest) -> Iterator[Callable[[], dict[str, str]]]:
+    """Makes OTPGATE_ settings for one more server on this engine: SQLite in its data dir,
+    or a PostgreSQL database of its own; the databases are dropped after the session."""
+    with ExitStack() as cleanup:
+
+        def make() -> dict[str, str]:
+            if request.param == "sqlite":
+                return {}
+            databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+            url = cleanup.enter_context(databases.fresh())
+            return {"OTPGATE_DATABASE_URL": url, "OTPGATE_DATABASE_POOL_SIZE": "8"}
+
+        yield make
+
+
 @pytest.fixture(scope="session")
-def otpgate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedOtpgate]:
+def otpgate(
+    tmp_path_factory: pytest.TempPathFactory, engine_settings: Callable[[], dict[str, str]]
+) -> Iterator[ServedOtpgate]:
     """One `otpgate serve` for the tests that only need a running server with the defaults."""
     root = tmp_path_factory.mktemp("otpgate")
-    served = launch(root / "data", root / "serve.log")
+    served = launch(root / "data", root / "serve.log", **engine_settings())
     yield served
     served.stop()
 
 
 @pytest.fixture(scope="session")
-def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedOtpgate]:
-    """`serve --workers 2`: two processes, each with its own pool, on one SQLite file."""
+def two_processes(
+    tmp_path_factory: pytest.TempPathFactory, engine_settings: Callable[[], dict[str, str]]
+) -> Iterator[ServedOtpgate]:
+    """`serve --workers 2`: two processes, each with its own pool, on one database."""
     root = tmp_path_factory.mktemp("two-processes")
-    served = launch(root / "data", root / "serve.log", "--workers", "2")
+    served = launch(root / "data", root / "serve.log", "--workers", "2", **engine_settings())
     yield served
     served.stop()

@@ -36,7 +36,9 @@ async def create_all_at_once(
 
 
 @pytest.fixture(params=["1 process", "2 processes"])
-def server(request: pytest.FixtureRequest) -> ServedOtpgate:
+def server(request: pytest.FixtureRequest, engine_settings: object) -> ServedOtpgate:
+    """One or two processes, on each engine (`engine_settings` is named here so that pytest
+    parametrises the test by engine)."""
     served: ServedOtpgate = request.getfixturevalue(
         "otpgate" if request.param == "1 process" else "two_processes"
     )

@@ -7,7 +7,7 @@ import subprocess
 import httpx
 import pytest
 from support.bodies import verification_request
-from support.served import OTPGATE, ServedOtpgate, clean_environment
+from support.served import OTPGATE, ServedOtpgate
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,7 @@ def test_a_key_revoked_by_the_command_line_fails_at_once_on_every_process(
 
     revoked = subprocess.run(
         [OTPGATE, "keys", "revoke", key["key_id"]],
-        env=clean_environment(two_processes.data_dir),
+        env=two_processes.command_environment(),
         cwd=two_processes.data_dir.parent,
         capture_output=True,
         timeout=60,

@@ -44,6 +44,7 @@ class ServedOtpgate:
     data_dir: Path
     log_path: Path
     log_file: IO[bytes]
+    settings: dict[str, str] = field(default_factory=dict)  # OTPGATE_ settings it started with
     first_start: dict[str, Any] | None = None  # what `serve --json` printed, if anything
     stdout: bytes = b""
     http: httpx.Client = field(init=False)
@@ -68,6 +69,10 @@ class ServedOtpgate:
         assert created.status_code == 201, created.text
         key = self.http.post(f"/v1/apps/{created.json()['id']}/keys", headers=self.admin_headers)
         return NativeApi(self.http, {"Authorization": f"Bearer {key.json()['api_key']}"})
+
+    def command_environment(self) -> dict[str, str]:
+        """The environment for an `otpgate` command on this server's data and database."""
+        return clean_environment(self.data_dir, **self.settings)
 
     def read_stdout(self) -> bytes:
         """What the process wrote to stdout since the last read (never blocks)."""
@@ -110,7 +115,9 @@ def launch(data_dir: Path, log_path: Path, *args: str, **settings: str) -> Serve
     )
     assert process.stdout is not None
     os.set_blocking(process.stdout.fileno(), False)
-    served = ServedOtpgate(process, f"http://127.0.0.1:{port}", data_dir, log_path, log_file)
+    served = ServedOtpgate(
+        process, f"http://127.0.0.1:{port}", data_dir, log_path, log_file, settings
+    )
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         if process.poll() is not None:

@@ -83,8 +83,16 @@ class ListQuery:
     before_id: str | None
 
 
+class WriteConflict(Exception):
+    """A concurrent transaction committed the same unique key first (two starts for one
+    number, or one idempotency key, on PostgreSQL). The transaction is rolled back; running
+    it again sees the other's row."""
+
+
 class VerificationWriter(Protocol):
-    """The statements of one write transaction that starts or re-sends a verification."""
+    """The statements of one write transaction that starts or re-sends a verification.
+    `find_pending` locks the pending row until the transaction ends, so two re-sends of it
+    are counted one after the other."""
 
     def find_idempotent(
         self, app_id: str, key: str, since: datetime
@@ -137,6 +145,14 @@ class VerificationStore(Protocol):
     def find_alias(self, alias_hash: str) -> tuple[str, str] | None:
         """(app id, verification id) of a vendor's name for a verification."""
         ...
+
+
+class RetentionStore(Protocol):
+    """Deletes old records a batch per call; each returns how many it deleted."""
+
+    def delete_verifications_before(self, cutoff: datetime, batch_size: int) -> int: ...
+
+    def delete_records_before(self, cutoff: datetime, batch_size: int) -> int: ...
 
 
 @dataclass(frozen=True)

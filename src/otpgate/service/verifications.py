@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from otpgate.domain.codes import CodeHasher, generate_code
 from otpgate.domain.errors import (
+    Conflict,
     ExpiryInvalid,
     IdempotencyConflict,
     NotFound,
@@ -51,10 +52,12 @@ from otpgate.service.ports import (
     RandomSource,
     VerificationStore,
     VerificationWriter,
+    WriteConflict,
 )
 from otpgate.service.sealing import Sealer
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+START_ATTEMPTS = 3  # a start meets another's commit at most once per unique key it writes
 MAX_SUBMITTED_CODE_LENGTH = 64
 MAX_LABEL_LENGTH = 128  # external_id and reference
 ALIAS_TOKEN_SYMBOLS = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -156,32 +159,64 @@ class VerificationService:
         extra_values = used_extra_values(template, dict(request.template_values))
         now = self._clock.now()
         lifetime = _lifetime(settings.ttl_seconds, request, now)
-        with self._store.writing() as writer:
-            if request.idempotency_key is not None:
-                earlier = writer.find_idempotent(
-                    app.id, request.idempotency_key, now - IDEMPOTENCY_WINDOW
-                )
-                if earlier is not None:
-                    if earlier.fingerprint != request.fingerprint():
-                        raise IdempotencyConflict(
-                            "this idempotency_key was used with a different request"
-                        )
-                    return StartResult(earlier.verification, earlier.created)
-            result = self._start_or_resend(
-                writer, app, request, number, sender, template, extra_values, lifetime, now
-            )
-            if request.alias is not None:
-                writer.add_alias(app.id, request.alias.hashed(), result.verification.id, now)
-            if request.idempotency_key is not None:
-                writer.remember_idempotent(
-                    app.id,
-                    request.idempotency_key,
-                    IdempotentAnswer(request.fingerprint(), result.created, result.verification),
-                    now,
-                )
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                with self._store.writing() as writer:
+                    earlier = self._replay(writer, app, request, now)
+                    if earlier is not None:
+                        return earlier
+                    result = self._start_in(
+                        writer, app, request, number, sender, template, extra_values, lifetime, now
+                    )
+                break
+            except WriteConflict as conflict:
+                # a concurrent start committed the same number or idempotency key first; run
+                # again, and its row is the pending one (or its answer is replayed), as if the
+                # two had run one after the other
+                if attempt == START_ATTEMPTS:
+                    raise Conflict("concurrent requests for this number; try again") from conflict
         self._on_message_queued()
         if result.created:
             self._observer.verification_status(result.verification)
+        return result
+
+    def _replay(
+        self, writer: VerificationWriter, app: App, request: StartRequest, now: datetime
+    ) -> StartResult | None:
+        """The answer an earlier request with this idempotency key got, if any."""
+        if request.idempotency_key is None:
+            return None
+        earlier = writer.find_idempotent(app.id, request.idempotency_key, now - IDEMPOTENCY_WINDOW)
+        if earlier is None:
+            return None
+        if earlier.fingerprint != request.fingerprint():
+            raise IdempotencyConflict("this idempotency_key was used with a different request")
+        return StartResult(earlier.verification, earlier.created)
+
+    def _start_in(
+        self,
+        writer: VerificationWriter,
+        app: App,
+        request: StartRequest,
+        number: PhoneNumber,
+        sender: str | None,
+        template: str,
+        extra_values: dict[str, str],
+        lifetime: timedelta,
+        now: datetime,
+    ) -> StartResult:
+        result = self._start_or_resend(
+            writer, app, request, number, sender, template, extra_values, lifetime, now
+        )
+        if request.alias is not None:
+            writer.add_alias(app.id, request.alias.hashed(), result.verification.id, now)
+        if request.idempotency_key is not None:
+            writer.remember_idempotent(
+                app.id,
+                request.idempotency_key,
+                IdempotentAnswer(request.fingerprint(), result.created, result.verification),
+                now,
+            )
         return result
 
     def _start_or_resend(

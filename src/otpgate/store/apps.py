@@ -9,10 +9,12 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 
+from otpgate.domain.errors import Conflict
 from otpgate.domain.policy import AppSettings, apply_settings
 from otpgate.service.ports import ApiKeyRecord, App
-from otpgate.store.engine import Database
+from otpgate.store.engine import Database, is_unique_violation
 from otpgate.store.tables import api_keys, apps
 
 a = apps.c
@@ -48,17 +50,23 @@ class SqlAppStore:
         self._database = database
 
     def insert_app(self, app: App) -> None:
-        with self._database.write() as connection:
-            connection.execute(
-                insert(apps).values(
-                    id=app.id,
-                    name=app.name,
-                    settings=json.dumps(app.settings.to_mapping()),
-                    webhook_secret=app.webhook_secret,
-                    created_at=app.created_at,
-                    updated_at=app.created_at,
+        try:
+            with self._database.write() as connection:
+                connection.execute(
+                    insert(apps).values(
+                        id=app.id,
+                        name=app.name,
+                        settings=json.dumps(app.settings.to_mapping()),
+                        webhook_secret=app.webhook_secret,
+                        created_at=app.created_at,
+                        updated_at=app.created_at,
+                    )
                 )
-            )
+        except IntegrityError as error:
+            # another request (or node) took the name between the service's look and now
+            if is_unique_violation(error):
+                raise Conflict(f"an app named {app.name!r} exists", field="name") from error
+            raise
 
     def get_app(self, app_id: str) -> App | None:
         return self._one(select(*_APP_FIELDS).where(a.id == app_id))

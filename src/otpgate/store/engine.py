@@ -11,10 +11,12 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # a group commit closes after this many writers even if more are queued, bounding its latency
 GROUP_COMMIT_MAX_WRITERS = 64
+POOL_TIMEOUT_SECONDS = 30
 _WRITE_OPTION = "otpgate_write"
 
 
@@ -49,6 +51,11 @@ class Database:
     def insert(self, table: Table) -> Any:
         """INSERT with this dialect's ON CONFLICT support."""
         return sqlite_insert(table) if self.is_sqlite else postgresql_insert(table)
+
+    def postgresql_url(self) -> str:
+        """The libpq URL of this database, for a connection outside the pool (LISTEN)."""
+        url = self.engine.url.set(drivername="postgresql")
+        return url.render_as_string(hide_password=False)
 
     def dispose(self) -> None:
         if self._group is not None:
@@ -142,6 +149,14 @@ class _GroupCommit:
             self._connection = None
 
 
+def is_unique_violation(error: IntegrityError) -> bool:
+    """A concurrent transaction committed the same key first (not a bug in the statement)."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return str(original).startswith("UNIQUE constraint failed")  # SQLite
+
+
 def open_database(url: str, *, pool_size: int = 10) -> Database:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -149,8 +164,16 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
+        # the pool size is the most connections a process opens: what an operator budgets
+        # against PostgreSQL's max_connections, across every node
         return Database(
-            create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            create_engine(
+                parsed,
+                pool_size=pool_size,
+                max_overflow=0,
+                pool_timeout=POOL_TIMEOUT_SECONDS,
+                pool_pre_ping=True,
+            )
         )
     raise ValueError(f"unsupported database {parsed.get_backend_name()!r}")
 

@@ -14,7 +14,11 @@ from otpgate.service.ports import DeliveryResult, OutboxEntry, QueuedMessage
 from otpgate.store.engine import Database
 from otpgate.store.receipts import apply_early_receipts, early_keys
 from otpgate.store.tables import messages, verifications
-from otpgate.store.verifications import VERIFICATION_FIELDS, verification_from_row
+from otpgate.store.verifications import (
+    VERIFICATION_FIELDS,
+    newest_message_in,
+    verification_from_row,
+)
 
 m = messages.c
 v = verifications.c
@@ -65,7 +69,7 @@ class SqlMessageQueue:
             if rows:
                 connection.execute(
                     update(verifications)
-                    .where(v.last_message_id.in_([row.id for row in rows]))
+                    .where(newest_message_in([row.id for row in rows]))
                     .values(delivery_status=DeliveryStatus.SENDING)
                 )
         return sorted((_queued(row) for row in rows), key=lambda message: message.created_at)
@@ -84,7 +88,7 @@ class SqlMessageQueue:
                 ids = [r.message_id for r in results if r.status is status]
                 connection.execute(
                     update(verifications)
-                    .where(v.last_message_id.in_(ids))
+                    .where(newest_message_in(ids))
                     .values(delivery_status=status)
                 )
             failed = [r.message_id for r in results if r.status is DeliveryStatus.FAILED]
@@ -92,7 +96,7 @@ class SqlMessageQueue:
                 # the newest message failed for good: the person cannot get the code
                 rows = connection.execute(
                     update(verifications)
-                    .where(v.last_message_id.in_(failed), v.status == Status.PENDING)
+                    .where(newest_message_in(failed), v.status == Status.PENDING)
                     .values(status=Status.UNDELIVERABLE, code_sealed=None, updated_at=now)
                     .returning(*VERIFICATION_FIELDS)
                 ).all()
@@ -104,10 +108,17 @@ class SqlMessageQueue:
     def erase_expired_codes(self, now: datetime) -> int:
         """Drop the sealed code of verifications past expiry; their status stays for a check
         to report (a vendor API answers the first check after expiry differently)."""
+        # SKIP LOCKED: every node sweeps; rows another holds are left for the next sweep
+        # rather than waited for (or deadlocked on)
+        expired = (
+            select(v.id)
+            .where(v.code_sealed.is_not(None), v.expires_at <= now)
+            .with_for_update(skip_locked=True)
+        )
         with self._database.write() as connection:
             result = connection.execute(
                 update(verifications)
-                .where(v.code_sealed.is_not(None), v.expires_at <= now)
+                .where(v.id.in_(expired), v.code_sealed.is_not(None))
                 .values(code_sealed=None)
             )
         return int(result.rowcount)

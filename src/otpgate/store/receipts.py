@@ -15,7 +15,11 @@ from otpgate.domain.verification import DeliveryStatus, Verification
 from otpgate.service.ports import DeliveryResult, MessageRecord, ReceiptUpdate
 from otpgate.store.engine import Database
 from otpgate.store.tables import early_receipts, messages, verifications
-from otpgate.store.verifications import VERIFICATION_FIELDS, verification_from_row
+from otpgate.store.verifications import (
+    VERIFICATION_FIELDS,
+    newest_message_in,
+    verification_from_row,
+)
 
 m = messages.c
 v = verifications.c
@@ -202,7 +206,7 @@ def _apply(
         # a verification's delivery status is its newest message's
         rows = connection.execute(
             update(verifications)
-            .where(v.last_message_id.in_(ids))
+            .where(newest_message_in(ids))
             .values(delivery_status=status)
             .returning(*VERIFICATION_FIELDS)
         ).all()

@@ -88,7 +88,7 @@ verifications = Table(
     # the code, sealed, only while pending: a re-send must carry the same code
     Column("code_sealed", LargeBinary),
     Column("last_message_id", String(40)),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, index=True),  # retention walks by age
     Column("expires_at", UtcDateTime, nullable=False),
     Column("approved_at", UtcDateTime),
     Column("last_sent_at", UtcDateTime, nullable=False),
@@ -165,7 +165,7 @@ idempotency_keys = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("created", Boolean, nullable=False),
     Column("answer", Text, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
 )
 
 # a compatibility API's own name for a verification (dotdigital GUID, IDResponse token), hashed
@@ -174,7 +174,9 @@ verification_aliases = Table(
     metadata,
     Column("alias_hash", String(64), primary_key=True),
     Column("app_id", String(40), nullable=False),
-    Column("verification_id", String(40), ForeignKey("verifications.id"), nullable=False),
+    Column(
+        "verification_id", String(40), ForeignKey("verifications.id"), nullable=False, index=True
+    ),
     Column("created_at", UtcDateTime, nullable=False),
 )
 

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from otpgate.domain.verification import DeliveryStatus, Status, Verification
 from otpgate.service.ports import (
@@ -18,8 +31,10 @@ from otpgate.service.ports import (
     ListQuery,
     PendingVerification,
     QueuedMessage,
+    WriteConflict,
 )
-from otpgate.store.engine import Database
+from otpgate.store.engine import Database, is_unique_violation
+from otpgate.store.notify import NOTIFY_MESSAGE_QUEUED
 from otpgate.store.tables import (
     UtcDateTime,
     idempotency_keys,
@@ -93,10 +108,16 @@ def _message_row(message: QueuedMessage) -> dict[str, Any]:
 _INSERT_VERIFICATION = insert(verifications)
 _INSERT_MESSAGE = insert(messages)
 _GET = select(*VERIFICATION_FIELDS).where(v.id == bindparam("id"), v.app_id == bindparam("app_id"))
-_FIND_PENDING = select(*VERIFICATION_FIELDS, v.code_sealed).where(
-    v.app_id == bindparam("app_id"),
-    v.to_number == bindparam("to"),
-    v.status == Status.PENDING.value,
+# FOR UPDATE (PostgreSQL; SQLite has one writer anyway): a concurrent re-send of the same
+# verification waits, then reads the count and time of this one's send
+_FIND_PENDING = (
+    select(*VERIFICATION_FIELDS, v.code_sealed)
+    .where(
+        v.app_id == bindparam("app_id"),
+        v.to_number == bindparam("to"),
+        v.status == Status.PENDING.value,
+    )
+    .with_for_update()
 )
 _RECORD_RESEND = (
     update(verifications)
@@ -110,6 +131,22 @@ _RECORD_RESEND = (
     )
     .returning(*VERIFICATION_FIELDS)
 )
+
+
+def newest_message_in(message_ids: Sequence[str]) -> ColumnElement[bool]:
+    """Verifications whose newest message is one of `message_ids`, for a set-based UPDATE.
+
+    The rows are found through the messages' own verification ids (primary keys, not a scan)
+    and locked in id order first (PostgreSQL): two batches touching overlapping verifications
+    then wait for each other instead of deadlocking, as they could when each locked rows in
+    the order it met them on disk."""
+    owners = select(messages.c.verification_id).where(messages.c.id.in_(message_ids))
+    newest = and_(v.id.in_(owners), v.last_message_id.in_(message_ids))
+    locked = select(v.id).where(newest).order_by(v.id).with_for_update()
+    return and_(v.id.in_(locked), v.last_message_id.in_(message_ids))
+
+
+_LOCK_KEY = text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
 
 
 def _check_statement() -> Any:
@@ -171,9 +208,14 @@ def _answer_from_text(text: str) -> Verification:
 class SqlVerificationWriter:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+        self.queued = False  # a message was queued in this transaction
 
     def find_idempotent(self, app_id: str, key: str, since: datetime) -> IdempotentAnswer | None:
         k = idempotency_keys.c
+        if self._connection.dialect.name == "postgresql":
+            # requests with one key run one after the other (SQLite has one writer anyway):
+            # the later one finds the earlier one's answer instead of racing it to a refusal
+            self._connection.execute(_LOCK_KEY, {"name": f"idempotency:{app_id}:{key}"})
         row = self._connection.execute(
             select(k.fingerprint, k.created, k.answer, k.created_at).where(
                 k.app_id == app_id, k.key == key
@@ -249,9 +291,11 @@ class SqlVerificationWriter:
             },
         )
         self._connection.execute(_INSERT_MESSAGE, _message_row(message))
+        self.queued = True
 
     def record_resend(self, verification_id: str, message: QueuedMessage) -> Verification:
         self._connection.execute(_INSERT_MESSAGE, _message_row(message))
+        self.queued = True
         row = self._connection.execute(
             _RECORD_RESEND,
             {
@@ -279,8 +323,17 @@ class SqlVerificationStore:
 
     @contextmanager
     def writing(self) -> Iterator[SqlVerificationWriter]:
-        with self._database.write() as connection:
-            yield SqlVerificationWriter(connection)
+        try:
+            with self._database.write() as connection:
+                writer = SqlVerificationWriter(connection)
+                yield writer
+                if writer.queued and not self._database.is_sqlite:
+                    # the delivery workers LISTENing on every node wake at this commit
+                    connection.execute(NOTIFY_MESSAGE_QUEUED)
+        except IntegrityError as error:
+            if is_unique_violation(error):
+                raise WriteConflict(str(error.orig)) from error
+            raise
 
     def get(self, app_id: str, verification_id: str) -> Verification | None:
         with self._database.read() as connection:

@@ -1,0 +1,70 @@
+"""The retention job: beside delivery, on every node, deletes what is older than the
+retention period, a small batch at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import structlog
+
+from otpgate.service.ports import Clock, RetentionStore
+
+log = structlog.get_logger("otpgate.retention")
+
+SWEEP_SECONDS = 600.0
+BATCH_PAUSE_SECONDS = 0.05  # between batches: requests get the rows and locks in between
+
+
+class RetentionJob:
+    def __init__(
+        self,
+        store: RetentionStore,
+        clock: Clock,
+        *,
+        retention: timedelta,
+        batch_size: int,
+        sweep_seconds: float = SWEEP_SECONDS,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._retention = retention
+        self._batch_size = batch_size
+        self._sweep_seconds = sweep_seconds
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep at start, then every `sweep_seconds`, until `stop`."""
+        while not stop.is_set():
+            try:
+                await self.sweep(stop)
+            except Exception:
+                log.exception("retention_error")  # the next sweep tries again
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._sweep_seconds)
+
+    async def sweep(self, stop: asyncio.Event | None = None) -> int:
+        """Delete everything past retention; returns how many verifications went."""
+        cutoff = self._clock.now() - self._retention
+        deleted = await self._drain(self._store.delete_verifications_before, cutoff, stop)
+        await self._drain(self._store.delete_records_before, cutoff, stop)
+        if deleted:
+            log.info("retention_deleted", verifications=deleted, before=cutoff.isoformat())
+        return deleted
+
+    async def _drain(
+        self,
+        purge: Callable[[datetime, int], int],
+        cutoff: datetime,
+        stop: asyncio.Event | None,
+    ) -> int:
+        """Batches until one comes back short; a stop ends it between two batches."""
+        deleted = 0
+        while stop is None or not stop.is_set():
+            count = await asyncio.to_thread(purge, cutoff, self._batch_size)
+            deleted += count
+            if count < self._batch_size:
+                break
+            await asyncio.sleep(BATCH_PAUSE_SECONDS)
+        return deleted
