@@ -9,12 +9,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from support.idresponse import IdResponse, assert_envelope
 from support.native import NativeApi
 from support.numbers import UK_LANDLINE, UK_UNASSIGNED, new_mobile
 from support.outbox import read_code, wait_for_messages, wrong_code
 
 from otpgate.config import Settings
+from otpgate.runtime import Runtime
+from otpgate.service.verifications import VendorAlias
+from otpgate.store.tables import metadata
 
 UK_VOIP = "+445612345678"
 US_NUMBER = "2015106000"  # national, as the vendor's page writes it
@@ -212,12 +216,21 @@ def test_bad_credentials_are_401_with_one_answer_for_known_and_unknown_keys(
 
 
 def test_the_token_is_stored_only_as_a_hash(
-    vendor: IdResponse, settings: Settings, client: TestClient, app: Any
+    vendor: IdResponse, settings: Settings, client: TestClient, app: Any, runtime: Runtime
 ) -> None:
     token = vendor.pending(US_NUMBER)
     read_code(client, app.headers, US_E164)
-    stored = b"".join(path.read_bytes() for path in Path(settings.data_dir).glob("otpgate.db*"))
-    assert stored and token.encode() not in stored
+    with runtime.database.read() as connection:
+        rows = " ".join(
+            str(tuple(row))
+            for table in metadata.sorted_tables
+            for row in connection.execute(select(table))
+        )
+    assert VendorAlias("idresponse", token).hashed() in rows
+    assert token not in rows
+    if runtime.database.is_sqlite:  # freed pages and the WAL too
+        files = b"".join(path.read_bytes() for path in Path(settings.data_dir).glob("otpgate.db*"))
+        assert files and token.encode() not in files
 
 
 def test_tokens_differ_for_each_request(vendor: IdResponse, clock: Any) -> None:
