@@ -11,9 +11,10 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from otpgate import __version__
+from otpgate.api.flood import FloodLimit
 from otpgate.api.middleware import RequestGuard
 from otpgate.api.problems import register_problem_handlers
-from otpgate.api.routes import apps, lookups, ops, outbox, verifications
+from otpgate.api.routes import apps, blocks, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
 from otpgate.api.routes import receipts as receipt_routes
 from otpgate.api.routes import webhooks as webhook_routes
@@ -57,6 +58,9 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     app.include_router(message_routes.router)
     app.include_router(receipt_routes.router)
     app.include_router(webhook_routes.router)
+    app.include_router(blocks.router)
+    # added last, so it runs first: the request guard times and logs flood refusals too
+    app.add_middleware(FloodLimit, guard=runtime.flood, trusted=runtime.settings.trusted_networks)
     app.add_middleware(RequestGuard, metrics=runtime.metrics)
     return app
 

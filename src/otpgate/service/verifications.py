@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +17,8 @@ from otpgate.domain.errors import (
     RateLimited,
     ValidationFailed,
 )
+from otpgate.domain.gsm import sms_parts
+from otpgate.domain.limits import ip_subject, longest_match
 from otpgate.domain.phone import PhoneNumber, parse_number
 from otpgate.domain.policy import (
     MAX_TTL_SECONDS,
@@ -33,6 +35,7 @@ from otpgate.domain.verification import (
     Status,
     Verification,
 )
+from otpgate.service.abuse import AbuseGuard
 from otpgate.service.ids import new_id
 from otpgate.service.ports import (
     App,
@@ -85,6 +88,8 @@ class StartRequest:
     # a compatibility API's own name for the verification (a GUID, a continuation token)
     alias: VendorAlias | None = None
     narrowing: Narrowing | None = None
+    # the person's address as the caller saw it (per-IP limits apply only when given)
+    end_user_ip: str | None = None
 
     def fingerprint(self) -> str:
         fields = asdict(self)
@@ -107,9 +112,11 @@ class VerificationService:
         hasher: CodeHasher,
         sealer: Sealer,
         observer: Observer,
+        guard: AbuseGuard,
         default_sender: str | None,
         on_message_queued: Callable[[], None],
     ) -> None:
+        self._guard = guard
         self._store = store
         self._clock = clock
         self._random = random
@@ -138,32 +145,70 @@ class VerificationService:
             raise ValidationFailed(
                 f"ttl_seconds must be from 1 to {MAX_TTL_SECONDS}", field="ttl_seconds"
             )
+        code_length = settings.code_length if request.code_length is None else request.code_length
+        test_code = _test_code(settings.test_numbers, number)
+        ip = None if request.end_user_ip is None else ip_subject(request.end_user_ip)
+        # a sample text of the same length tells how many SMS each send costs
+        sample = render_template(
+            template,
+            {"code": "0" * code_length, "minutes": str(math.ceil(ttl / 60)), "app": app.name},
+        )
+        parts = 0 if test_code is not None else sms_parts(sample)
         now = self._clock.now()
-        with self._store.writing() as writer:
-            if request.idempotency_key is not None:
-                earlier = writer.find_idempotent(
-                    app.id, request.idempotency_key, now - IDEMPOTENCY_WINDOW
+        admission = self._guard.admit_send(app, number, ip=ip, parts=parts, now=now)
+        try:
+            with self._store.writing() as writer:
+                result, replayed = self._write_start(
+                    writer, app, request, number, sender, template, ttl, test_code, now
                 )
-                if earlier is not None:
-                    if earlier.fingerprint != request.fingerprint():
-                        raise IdempotencyConflict(
-                            "this idempotency_key was used with a different request"
-                        )
-                    return StartResult(earlier.verification, earlier.created)
-            result = self._start_or_resend(writer, app, request, number, sender, template, ttl, now)
-            if request.alias is not None:
-                writer.add_alias(app.id, request.alias.hashed(), result.verification.id, now)
-            if request.idempotency_key is not None:
-                writer.remember_idempotent(
-                    app.id,
-                    request.idempotency_key,
-                    IdempotentAnswer(request.fingerprint(), result.created, result.verification),
-                    now,
-                )
-        self._on_message_queued()
+        except BaseException:
+            self._guard.release(admission, now)
+            raise
+        if replayed:
+            self._guard.release(admission, now)
+            return result
+        if test_code is None:
+            self._on_message_queued()
         if result.created:
             self._observer.verification_status(result.verification)
         return result
+
+    def _write_start(
+        self,
+        writer: VerificationWriter,
+        app: App,
+        request: StartRequest,
+        number: PhoneNumber,
+        sender: str | None,
+        template: str,
+        ttl: int,
+        test_code: str | None,
+        now: datetime,
+    ) -> tuple[StartResult, bool]:
+        """The start in one transaction; True with the earlier answer to a replayed key."""
+        if request.idempotency_key is not None:
+            earlier = writer.find_idempotent(
+                app.id, request.idempotency_key, now - IDEMPOTENCY_WINDOW
+            )
+            if earlier is not None:
+                if earlier.fingerprint != request.fingerprint():
+                    raise IdempotencyConflict(
+                        "this idempotency_key was used with a different request"
+                    )
+                return StartResult(earlier.verification, earlier.created), True
+        result = self._start_or_resend(
+            writer, app, request, number, sender, template, ttl, test_code, now
+        )
+        if request.alias is not None:
+            writer.add_alias(app.id, request.alias.hashed(), result.verification.id, now)
+        if request.idempotency_key is not None:
+            writer.remember_idempotent(
+                app.id,
+                request.idempotency_key,
+                IdempotentAnswer(request.fingerprint(), result.created, result.verification),
+                now,
+            )
+        return result, False
 
     def _start_or_resend(
         self,
@@ -174,6 +219,7 @@ class VerificationService:
         sender: str | None,
         template: str,
         ttl: int,
+        test_code: str | None,
         now: datetime,
     ) -> StartResult:
         pending = writer.find_pending(app.id, number.e164)
@@ -183,13 +229,17 @@ class VerificationService:
             assert pending.code_sealed is not None, "a pending verification keeps its code"
             code = self._sealer.open(pending.code_sealed, verification.id)
             minutes = math.ceil((verification.expires_at - now).total_seconds() / 60)
-            message = self._message(app, verification, sender, template, code, minutes, now)
-            return StartResult(writer.record_resend(verification.id, message), created=False)
+            message = (
+                None
+                if test_code is not None
+                else self._message(app, verification, sender, template, code, minutes, now)
+            )
+            return StartResult(writer.record_resend(verification.id, message, now), created=False)
         if pending is not None:
             writer.expire(pending.verification.id, now)
         settings = app.settings
         code_length = settings.code_length if request.code_length is None else request.code_length
-        code = generate_code(code_length, settings.code_alphabet, self._random.choice)
+        code = test_code or generate_code(code_length, settings.code_alphabet, self._random.choice)
         verification = Verification(
             id=new_id("ver", now, self._random),
             app_id=app.id,
@@ -201,7 +251,10 @@ class VerificationService:
             attempts=0,
             max_attempts=settings.max_attempts,
             sends=1,
-            delivery_status=DeliveryStatus.QUEUED,
+            # a test number gets no SMS: its (fixed) code is as good as delivered
+            delivery_status=DeliveryStatus.QUEUED
+            if test_code is None
+            else DeliveryStatus.DELIVERED,
             external_id=request.external_id,
             reference=request.reference,
             created_at=now,
@@ -209,7 +262,11 @@ class VerificationService:
             approved_at=None,
             last_sent_at=now,
         )
-        message = self._message(app, verification, sender, template, code, math.ceil(ttl / 60), now)
+        message = (
+            None
+            if test_code is not None
+            else self._message(app, verification, sender, template, code, math.ceil(ttl / 60), now)
+        )
         writer.insert(
             verification,
             self._hasher.hash(verification.id, code),
@@ -259,23 +316,42 @@ class VerificationService:
             created_at=now,
         )
 
-    def check(self, app: App, verification_id: str, code: str) -> CheckResult:
+    def check(
+        self, app: App, verification_id: str, code: str, *, end_user_ip: str | None = None
+    ) -> CheckResult:
         """Count one attempt; a wrong code is an outcome, a final verification a refusal."""
         _require_code(code)
         now = self._clock.now()
+        if end_user_ip is not None:
+            self._guard.admit_check(app, ip_subject(end_user_ip), now)
         code_hash = self._hasher.hash(verification_id, code)
         updated = self._store.check(app.id, verification_id, code_hash, now)
         if updated is None:
             current = self.get(app, verification_id)
             raise NotPending(f"the verification is {current.status}", status=current.status)
-        result = CheckResult(updated, _OUTCOMES[updated.status])
+        outcome = _OUTCOMES[updated.status]
+        if outcome in (CheckOutcome.WRONG_CODE, CheckOutcome.LOCKED) and (
+            self._guard.failure_budget_spent(app, updated.to, now)
+        ):
+            # new verifications for the number are refused until the budget's day is over;
+            # this one may not take the guesses that are left either
+            updated = self._store.lock(app.id, updated.id, now) or updated
+            outcome = _OUTCOMES[updated.status]
+        result = CheckResult(updated, outcome)
         self._observer.check_outcome(result.outcome)
         if updated.status is not Status.PENDING:
             self._observer.verification_status(updated)
         return result
 
     def check_by_number(
-        self, app: App, to: str, country: str | None, code: str, *, external_id: str | None = None
+        self,
+        app: App,
+        to: str,
+        country: str | None,
+        code: str,
+        *,
+        external_id: str | None = None,
+        end_user_ip: str | None = None,
     ) -> CheckResult:
         """Check against the app's pending verification for a number (and external id)."""
         _require_code(code)
@@ -287,7 +363,7 @@ class VerificationService:
                 verification_id = None
         if verification_id is None:
             raise NotFound("no pending verification for this number", field="to")
-        return self.check(app, verification_id, code)
+        return self.check(app, verification_id, code, end_user_ip=end_user_ip)
 
     def find_alias(self, alias: VendorAlias) -> tuple[str, str] | None:
         """The (app id, verification id) a vendor's name stands for."""
@@ -311,6 +387,12 @@ class VerificationService:
     def list(self, app: App, query: ListQuery) -> list[Verification]:
         now = self._clock.now()
         return [v.seen_at(now) for v in self._store.list(app.id, query, now)]
+
+
+def _test_code(test_numbers: Mapping[str, str], number: PhoneNumber) -> str | None:
+    """The fixed code of the app's test number (or prefix) this number falls under."""
+    match = longest_match(number.e164, test_numbers) if test_numbers else None
+    return None if match is None else test_numbers[match]
 
 
 def _require_code(code: str) -> None:

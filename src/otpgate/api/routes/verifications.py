@@ -56,6 +56,7 @@ def start_verification(
             external_id=body.external_id,
             reference=body.reference,
             idempotency_key=body.idempotency_key,
+            end_user_ip=body.end_user_ip,
         ),
     )
     response.status_code = 201 if result.created else 200
@@ -98,7 +99,9 @@ def check_verification(
     credentials: CredentialsDep,
 ) -> dict[str, Any]:
     app = authenticate_app(runtime, credentials)
-    return _answer(runtime.verifications.check(app, verification_id, body.code))
+    return _answer(
+        runtime.verifications.check(app, verification_id, body.code, end_user_ip=body.end_user_ip)
+    )
 
 
 @router.post("/verification-checks", response_model=CheckOut)
@@ -107,7 +110,11 @@ def check_by_number(
 ) -> dict[str, Any]:
     app = authenticate_app(runtime, credentials)
     country = normalize_country(body.country) if body.country is not None else None
-    return _answer(runtime.verifications.check_by_number(app, body.to, country, body.code))
+    return _answer(
+        runtime.verifications.check_by_number(
+            app, body.to, country, body.code, end_user_ip=body.end_user_ip
+        )
+    )
 
 
 @router.post("/verifications/{verification_id}/cancel", response_model=VerificationOut)
