@@ -74,7 +74,9 @@ def poisson(rng: random.Random, mean: float) -> int:
     return count
 
 
-def send(prefix: Prefix, minute: int, approves: bool, rng: random.Random, t: fraud.PumpingThresholds) -> bool:
+def send(
+    prefix: Prefix, minute: int, approves: bool, rng: random.Random, t: fraud.PumpingThresholds
+) -> bool:
     """One send through the guard; False when refused (blocked, or blocked by this send)."""
     if minute < prefix.blocked_until:
         return False
@@ -115,7 +117,10 @@ def run(t: fraud.PumpingThresholds, seed: int, attack: str | None) -> Outcome:
         if kind == "new":
             prefixes.append(target)
     campaigns = {rng.randrange(MINUTES): rng.choice(prefixes) for _ in range(6 * 3)}
-    launches = {day * 1440 + rng.randrange(8 * 60, 20 * 60): Prefix(60.0, rng.uniform(0.5, 0.9)) for day in range(3)}
+    launches = {
+        day * 1440 + rng.randrange(8 * 60, 20 * 60): Prefix(60.0, rng.uniform(0.5, 0.9))
+        for day in range(3)
+    }
     surging: dict[int, Prefix] = {}
     out = Outcome()
     first_block: dict[int, int] = {}
@@ -186,7 +191,9 @@ def main() -> None:
     for min_sends, factor, conversion in grid:
         t = fraud.PumpingThresholds(min_sends, factor, conversion / 100, 12 * 3600)
         row = evaluate(t, seeds)
-        figures = " | ".join(f"{row[c]:.2f}" if c.endswith("pct") else f"{row[c]:.0f}" for c in columns)
+        figures = " | ".join(
+            f"{row[c]:.2f}" if c.endswith("pct") else f"{row[c]:.0f}" for c in columns
+        )
         print(f"{min_sends:9d} {factor:6d} {conversion:9d} | {figures}", flush=True)
 
 
