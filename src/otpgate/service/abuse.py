@@ -43,13 +43,20 @@ _FIELDS = {"sends_per_ip_hour": "end_user_ip", "checks_per_ip_hour": "end_user_i
 
 
 @dataclass(frozen=True)
-class Admission:
-    """What an admitted send counted, to give back if it does not happen after all."""
+class SendScreen:
+    """What screening found out before the start's transaction: the prefix the pumping guard
+    watches for this send (None: not watched) and what the send costs."""
 
-    buckets: tuple[Bucket, ...]
+    prefix: str | None
+    parts: int
 
 
 class AbuseGuard:
+    """Sends go through two steps: `screen_send` (the pumping guard; its blocks must persist
+    even though the send is refused) before the start's transaction, and `admit_send` (the
+    counters) inside it, after the re-send rules, so a refused or failed start counts nothing.
+    Refusals are reported with `report` once the transaction is over."""
+
     def __init__(
         self,
         counters: Counters,
@@ -64,46 +71,53 @@ class AbuseGuard:
         self._random = random
         self._observer = observer
 
-    def admit_send(
-        self, app: App, number: PhoneNumber, *, ip: str | None, parts: int, now: datetime
-    ) -> Admission:
-        """Count one send against every limit, or refuse it (and count nothing)."""
+    def screen_send(
+        self, app: App, number: PhoneNumber, *, parts: int, now: datetime
+    ) -> SendScreen:
+        """Refuse a send to a blocked prefix, or block the prefix if this send tips it over."""
         settings = app.settings
-        guarded = (
-            settings.fraud_guard
-            and parts > 0
-            and not longest_match(number.e164, settings.safe_list)
-        )
+        if not settings.fraud_guard or not parts or longest_match(number.e164, settings.safe_list):
+            return SendScreen(None, parts)
         prefix = destination_prefix(number.e164, number.calling_code, settings.fraud_prefix_digits)
-        if guarded:
-            block = self._blocks.active(app.id, prefix, now)
-            if block is not None and block.lifted_at is None:
-                self._observer.refused(app.id, "fraud_guard")
-                raise _blocked(block, now)
+        block = self._blocks.active(app.id, prefix, now)
+        if block is not None and block.lifted_at is None:
+            self._observer.refused(app.id, "fraud_guard")
+            raise _blocked(block, now)
+        if block is not None:
             # a block an admin lifted vouches for the prefix until it would have expired
-            guarded = block is None
-        quotas = send_quotas(app.id, settings, number.e164, number.country, ip=ip, parts=parts)
-        if guarded:
-            quotas.extend(fraud.counting_quotas(app.id, prefix))
-        buckets = tuple(quota.bucket(now) for quota in quotas)
-        refused = self._counters.acquire(buckets, now)
-        if refused is not None:
-            self._refuse(app, quotas[refused], now)
-        if guarded:
-            try:
-                self._judge(app, number, prefix, now)
-            except FraudBlocked:
-                self._counters.release(buckets, now)
-                raise
-        return Admission(buckets)
+            return SendScreen(None, parts)
+        self._judge(app, number, prefix, now)
+        return SendScreen(prefix, parts)
 
-    def release(self, admission: Admission, now: datetime) -> None:
-        self._counters.release(admission.buckets, now)
+    def admit_send(
+        self, app: App, number: PhoneNumber, screen: SendScreen, *, ip: str | None, now: datetime
+    ) -> None:
+        """Count one send against every limit, or refuse it and count nothing."""
+        quotas = send_quotas(
+            app.id, app.settings, number.e164, number.country, ip=ip, parts=screen.parts
+        )
+        if screen.prefix is not None:
+            quotas.extend(fraud.counting_quotas(app.id, screen.prefix))
+        refused = self._counters.acquire([quota.bucket(now) for quota in quotas], now)
+        if refused is not None:
+            raise _refusal(quotas[refused], now)
+
+    def report(self, app: App, refusal: RateLimited, now: datetime) -> None:
+        """Metrics, and one alert per spend cap and window, after a refused start."""
+        self._observer.refused(app.id, refusal.limit or "resend")
+        if refusal.limit not in SPEND_CAPS or not isinstance(refusal, _QuotaRefused):
+            return
+        quota = refusal.quota
+        alert = Bucket(f"alerted:{quota.bucket(now).key}", 1, 1, quota.window_seconds + 60)
+        if self._counters.acquire([alert], now) is None:
+            assert quota.limit is not None
+            self._observer.spend_cap_reached(app.id, quota.name, quota.limit, refusal.retry_after)
 
     def admit_check(self, app: App, ip: str, now: datetime) -> None:
         quota = check_quota(app.id, app.settings, ip)
         if self._counters.acquire([quota.bucket(now)], now) is not None:
-            self._refuse(app, quota, now)
+            self._observer.refused(app.id, quota.name)
+            raise _refusal(quota, now)
 
     def failure_budget_spent(self, app: App, e164: str, now: datetime) -> bool:
         """Count one wrong code for the number; True once its budget for the day is spent."""
@@ -120,27 +134,11 @@ class AbuseGuard:
             raise NotFound("no such block in force")
         return lifted
 
-    def _refuse(self, app: App, quota: Quota, now: datetime) -> None:
-        retry_after = quota.retry_after(now)
-        self._observer.refused(app.id, quota.name)
-        if quota.name in SPEND_CAPS:
-            # one alert per cap and window, however many sends it refuses
-            alert = Bucket(f"alerted:{quota.bucket(now).key}", 1, 1, quota.window_seconds + 60)
-            if self._counters.acquire([alert], now) is None:
-                assert quota.limit is not None
-                self._observer.spend_cap_reached(app.id, quota.name, quota.limit, retry_after)
-        raise RateLimited(
-            _REFUSALS.get(quota.name, "too many requests"),
-            retry_after=retry_after,
-            field=_FIELDS.get(quota.name, "to"),
-            limit=quota.name,
-        )
-
     def _judge(self, app: App, number: PhoneNumber, prefix: str, now: datetime) -> None:
         thresholds = fraud.PumpingThresholds.of(app.settings)
         recent_keys = fraud.recent_keys(app.id, prefix, now)
         counts = self._counters.read([*recent_keys, *fraud.baseline_keys(app.id, prefix, now)], now)
-        recent = sum(counts[: len(recent_keys)])
+        recent = sum(counts[: len(recent_keys)]) + 1  # this send included
         baseline = sum(counts[len(recent_keys) :]) / fraud.BASELINE_HOURS
         if not fraud.is_surge(recent, baseline, thresholds):
             return
@@ -167,6 +165,23 @@ class AbuseGuard:
             self._observer.fraud_blocked(block)
         self._observer.refused(app.id, "fraud_guard")
         raise _blocked(block, now)
+
+
+class _QuotaRefused(RateLimited):
+    """A refusal by one of the counted limits; carries the quota for the spend-cap alert."""
+
+    def __init__(self, quota: Quota, now: datetime) -> None:
+        super().__init__(
+            _REFUSALS[quota.name],
+            retry_after=quota.retry_after(now),
+            field=_FIELDS.get(quota.name, "to"),
+            limit=quota.name,
+        )
+        self.quota = quota
+
+
+def _refusal(quota: Quota, now: datetime) -> RateLimited:
+    return _QuotaRefused(quota, now)
 
 
 def _blocked(block: FraudBlock, now: datetime) -> FraudBlocked:

@@ -355,10 +355,6 @@ class Counters(Protocol):
         count nothing and return that bucket's index."""
         ...
 
-    def release(self, buckets: Sequence[Bucket], now: datetime) -> None:
-        """Give back what `acquire` counted (the send did not happen after all)."""
-        ...
-
     def add(self, bucket: Bucket, now: datetime) -> int:
         """Count unconditionally; the new total."""
         ...

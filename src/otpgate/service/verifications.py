@@ -154,18 +154,23 @@ class VerificationService:
             {"code": "0" * code_length, "minutes": str(math.ceil(ttl / 60)), "app": app.name},
         )
         parts = 0 if test_code is not None else sms_parts(sample)
-        now = self._clock.now()
-        admission = self._guard.admit_send(app, number, ip=ip, parts=parts, now=now)
+        screen = self._guard.screen_send(app, number, parts=parts, now=self._clock.now())
         try:
             with self._store.writing() as writer:
+                # read under the write lock: a start that waited for it must not look older
+                # than the send it waited for (the re-send cooldown compares the two)
+                now = self._clock.now()
+
+                def admit() -> None:
+                    self._guard.admit_send(app, number, screen, ip=ip, now=now)
+
                 result, replayed = self._write_start(
-                    writer, app, request, number, sender, template, ttl, test_code, now
+                    writer, app, request, number, sender, template, ttl, test_code, admit, now
                 )
-        except BaseException:
-            self._guard.release(admission, now)
+        except RateLimited as refused:
+            self._guard.report(app, refused, self._clock.now())
             raise
         if replayed:
-            self._guard.release(admission, now)
             return result
         if test_code is None:
             self._on_message_queued()
@@ -183,6 +188,7 @@ class VerificationService:
         template: str,
         ttl: int,
         test_code: str | None,
+        admit: Callable[[], None],
         now: datetime,
     ) -> tuple[StartResult, bool]:
         """The start in one transaction; True with the earlier answer to a replayed key."""
@@ -197,7 +203,7 @@ class VerificationService:
                     )
                 return StartResult(earlier.verification, earlier.created), True
         result = self._start_or_resend(
-            writer, app, request, number, sender, template, ttl, test_code, now
+            writer, app, request, number, sender, template, ttl, test_code, admit, now
         )
         if request.alias is not None:
             writer.add_alias(app.id, request.alias.hashed(), result.verification.id, now)
@@ -220,12 +226,15 @@ class VerificationService:
         template: str,
         ttl: int,
         test_code: str | None,
+        admit: Callable[[], None],
         now: datetime,
     ) -> StartResult:
+        """Decide re-send or new verification, then count the send (`admit`), then write."""
         pending = writer.find_pending(app.id, number.e164)
         if pending is not None and pending.verification.status_at(now) is Status.PENDING:
             verification = pending.verification
             self._enforce_resend_limits(app, verification, now)
+            admit()
             assert pending.code_sealed is not None, "a pending verification keeps its code"
             code = self._sealer.open(pending.code_sealed, verification.id)
             minutes = math.ceil((verification.expires_at - now).total_seconds() / 60)
@@ -235,6 +244,7 @@ class VerificationService:
                 else self._message(app, verification, sender, template, code, minutes, now)
             )
             return StartResult(writer.record_resend(verification.id, message, now), created=False)
+        admit()
         if pending is not None:
             writer.expire(pending.verification.id, now)
         settings = app.settings

@@ -1,8 +1,8 @@
 """Rate-limit counters in the database, for deployments without Redis (and when it is down).
 
-Each acquire is one write transaction of conditional upserts: `count + cost <= limit` is
-checked by the database on the row it locks, so concurrent processes cannot both take the
-last unit, and a refusal rolls the whole set back.
+Each acquire is a set of conditional upserts in one transaction (a start's own, when called
+inside it): `count + cost <= limit` is checked by the database on the row it locks, so
+concurrent processes cannot both take the last unit, and a refusal rolls the set back.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select
 
 from otpgate.domain.limits import Bucket
 from otpgate.store.engine import Database
@@ -36,7 +36,8 @@ class SqlCounters:
             if bucket.limit is not None and bucket.cost > bucket.limit:
                 return index
         try:
-            with self._database.write() as connection:
+            # a savepoint: inside a start's transaction, a refusal undoes only these counts
+            with self._database.write() as connection, connection.begin_nested():
                 for index in order:
                     if not self._take(connection, buckets[index], now):
                         raise _Refused(index)
@@ -60,18 +61,6 @@ class SqlCounters:
             where=None if bucket.limit is None else (c.count + bucket.cost <= bucket.limit),
         ).returning(c.count)
         return connection.execute(upsert).first() is not None
-
-    def release(self, buckets: Sequence[Bucket], now: datetime) -> None:
-        consumed = sorted((b for b in buckets if b.consume), key=lambda bucket: bucket.key)
-        if not consumed:
-            return
-        with self._database.write() as connection:
-            for bucket in consumed:
-                connection.execute(
-                    update(rate_counters)
-                    .where(c.key == bucket.key, c.count >= bucket.cost)
-                    .values(count=c.count - bucket.cost)
-                )
 
     def add(self, bucket: Bucket, now: datetime) -> int:
         expires_at = now + timedelta(seconds=bucket.ttl_seconds)

@@ -26,13 +26,24 @@ class Database:
         # fairer than letting them spin in SQLite's busy handler. Other processes still wait
         # there, with BEGIN IMMEDIATE so a transaction never fails half-way for a lock.
         self._write_lock: Any = threading.Lock() if self.is_sqlite else nullcontext()
+        self._writing = threading.local()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
+        """A write transaction; a write begun inside another on the same thread joins it (the
+        rate-limit counters of a start commit or roll back with the start itself)."""
+        joined: Connection | None = getattr(self._writing, "connection", None)
+        if joined is not None:
+            yield joined
+            return
         with self._write_lock, self.engine.connect() as connection:
             connection.execution_options(**{_WRITE_OPTION: True})
-            with connection.begin():
-                yield connection
+            self._writing.connection = connection
+            try:
+                with connection.begin():
+                    yield connection
+            finally:
+                self._writing.connection = None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -69,9 +69,6 @@ class FallbackCounters:
     def acquire(self, buckets: Sequence[Bucket], now: datetime) -> int | None:
         return self._call(lambda counters: counters.acquire(buckets, now))
 
-    def release(self, buckets: Sequence[Bucket], now: datetime) -> None:
-        self._call(lambda counters: counters.release(buckets, now))
-
     def add(self, bucket: Bucket, now: datetime) -> int:
         return self._call(lambda counters: counters.add(bucket, now))
 

@@ -38,22 +38,12 @@ return total
 """
 
 
-# a key that expired meanwhile is left alone: DECRBY would make it anew, negative, forever
-_RELEASE = """
-for i = 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('DECRBY', KEYS[i], ARGV[i]) end
-end
-return 0
-"""
-
-
 class RedisCounters:
     def __init__(self, client: redis.Redis, key_prefix: str) -> None:
         self._client = client
         self._prefix = key_prefix
         self._acquire = client.register_script(_ACQUIRE)
         self._add = client.register_script(_ADD)
-        self._release = client.register_script(_RELEASE)
 
     def acquire(self, buckets: Sequence[Bucket], now: datetime) -> int | None:
         args: list[int] = []
@@ -62,13 +52,6 @@ class RedisCounters:
             args += [limit, bucket.cost, bucket.ttl_seconds, int(bucket.consume)]
         refused = int(self._acquire(keys=[self._prefix + b.key for b in buckets], args=args))
         return None if refused == 0 else refused - 1
-
-    def release(self, buckets: Sequence[Bucket], now: datetime) -> None:
-        consumed = [bucket for bucket in buckets if bucket.consume]
-        if consumed:
-            self._release(
-                keys=[self._prefix + b.key for b in consumed], args=[b.cost for b in consumed]
-            )
 
     def add(self, bucket: Bucket, now: datetime) -> int:
         return int(
