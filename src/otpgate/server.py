@@ -59,8 +59,13 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     app.include_router(receipt_routes.router)
     app.include_router(webhook_routes.router)
     app.include_router(blocks.router)
-    # added last, so it runs first: the request guard times and logs flood refusals too
-    app.add_middleware(FloodLimit, guard=runtime.flood, trusted=runtime.settings.trusted_networks)
+    # the request guard, added after it, wraps it: flood refusals are timed and logged too
+    app.add_middleware(
+        FloodLimit,
+        guard=runtime.flood,
+        trusted=runtime.settings.trusted_networks,
+        metrics=runtime.metrics,
+    )
     app.add_middleware(RequestGuard, metrics=runtime.metrics)
     return app
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy
-from abuse.conftest import REDIS_URL, redis_prefix, require_redis
+from support.services import REDIS_URL, redis_prefix, require_redis
 
 from otpgate.domain.limits import Bucket
 from otpgate.service.ports import Counters

@@ -47,6 +47,8 @@ def test_x_forwarded_for_from_an_untrusted_peer_changes_nothing(
     assert refused.status_code == 429
     assert refused.json()["limit"] == "flood_requests_per_minute"
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    metrics = served.http.get("/metrics").text
+    assert 'otpgate_rate_limited_total{app="-",limit="flood_requests_per_minute"} 3.0' in metrics
 
 
 def test_behind_a_trusted_proxy_each_forwarded_caller_has_its_own_count(

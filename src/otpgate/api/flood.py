@@ -7,16 +7,21 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from otpgate.api.caller import Network, caller_address
 from otpgate.api.problems import problem
+from otpgate.metrics import Metrics
 from otpgate.service.flood import FloodGuard
 
 _LIMITED_PREFIX = "/v1/"
+LIMIT = "flood_requests_per_minute"
 
 
 class FloodLimit:
-    def __init__(self, app: ASGIApp, guard: FloodGuard, trusted: tuple[Network, ...]) -> None:
+    def __init__(
+        self, app: ASGIApp, guard: FloodGuard, trusted: tuple[Network, ...], metrics: Metrics
+    ) -> None:
         self.app = app
         self.guard = guard
         self.trusted = trusted
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(_LIMITED_PREFIX):
@@ -36,6 +41,7 @@ class FloodLimit:
         if retry_after is None:
             await self.app(scope, receive, send)
             return
+        self.metrics.refused("-", LIMIT)  # before authentication: no app is known
         refusal = problem(
             429,
             "rate_limited",
@@ -43,6 +49,6 @@ class FloodLimit:
             "too many requests from this address",
             headers={"Retry-After": str(retry_after)},
             retry_after=retry_after,
-            limit="flood_requests_per_minute",
+            limit=LIMIT,
         )
         await refusal(scope, receive, send)

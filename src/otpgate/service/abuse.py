@@ -100,7 +100,7 @@ class AbuseGuard:
             quotas.extend(fraud.counting_quotas(app.id, screen.prefix))
         refused = self._counters.acquire([quota.bucket(now) for quota in quotas], now)
         if refused is not None:
-            raise _refusal(quotas[refused], now)
+            raise _QuotaRefused(quotas[refused], now)
 
     def report(self, app: App, refusal: RateLimited, now: datetime) -> None:
         """Metrics, and one alert per spend cap and window, after a refused start."""
@@ -117,7 +117,7 @@ class AbuseGuard:
         quota = check_quota(app.id, app.settings, ip)
         if self._counters.acquire([quota.bucket(now)], now) is not None:
             self._observer.refused(app.id, quota.name)
-            raise _refusal(quota, now)
+            raise _QuotaRefused(quota, now)
 
     def failure_budget_spent(self, app: App, e164: str, now: datetime) -> bool:
         """Count one wrong code for the number; True once its budget for the day is spent."""
@@ -178,10 +178,6 @@ class _QuotaRefused(RateLimited):
             limit=quota.name,
         )
         self.quota = quota
-
-
-def _refusal(quota: Quota, now: datetime) -> RateLimited:
-    return _QuotaRefused(quota, now)
 
 
 def _blocked(block: FraudBlock, now: datetime) -> FraudBlocked:
