@@ -136,10 +136,12 @@ class AbuseGuard:
 
     def _judge(self, app: App, number: PhoneNumber, prefix: str, now: datetime) -> None:
         thresholds = fraud.PumpingThresholds.of(app.settings)
-        recent_keys = fraud.recent_keys(app.id, prefix, now)
-        counts = self._counters.read([*recent_keys, *fraud.baseline_keys(app.id, prefix, now)], now)
-        recent = sum(counts[: len(recent_keys)]) + 1  # this send included
-        baseline = sum(counts[len(recent_keys) :]) / fraud.BASELINE_HOURS
+        # this send included
+        recent = sum(self._counters.read(fraud.recent_keys(app.id, prefix, now), now)) + 1
+        if recent < thresholds.min_sends:  # no surge, whatever the baseline: skip reading it
+            return
+        baseline_counts = self._counters.read(fraud.baseline_keys(app.id, prefix, now), now)
+        baseline = sum(baseline_counts) / fraud.BASELINE_HOURS
         if not fraud.is_surge(recent, baseline, thresholds):
             return
         since = now - timedelta(seconds=fraud.RECENT_BUCKETS * fraud.RECENT_BUCKET_SECONDS)

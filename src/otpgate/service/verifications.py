@@ -335,18 +335,23 @@ class VerificationService:
         if end_user_ip is not None:
             self._guard.admit_check(app, ip_subject(end_user_ip), now)
         code_hash = self._hasher.hash(verification_id, code)
-        updated = self._store.check(app.id, verification_id, code_hash, now)
-        if updated is None:
+        # one transaction (the store's writes inside it join it): a wrong code and the
+        # number's failure budget are counted with one commit, not two
+        with self._store.writing():
+            updated = self._store.check(app.id, verification_id, code_hash, now)
+            outcome = None if updated is None else _OUTCOMES[updated.status]
+            if (
+                updated is not None
+                and outcome in (CheckOutcome.WRONG_CODE, CheckOutcome.LOCKED)
+                and self._guard.failure_budget_spent(app, updated.to, now)
+            ):
+                # new verifications for the number are refused until the budget's day is
+                # over; this one may not take the guesses that are left either
+                updated = self._store.lock(app.id, updated.id, now) or updated
+                outcome = _OUTCOMES[updated.status]
+        if updated is None or outcome is None:
             current = self.get(app, verification_id)
             raise NotPending(f"the verification is {current.status}", status=current.status)
-        outcome = _OUTCOMES[updated.status]
-        if outcome in (CheckOutcome.WRONG_CODE, CheckOutcome.LOCKED) and (
-            self._guard.failure_budget_spent(app, updated.to, now)
-        ):
-            # new verifications for the number are refused until the budget's day is over;
-            # this one may not take the guesses that are left either
-            updated = self._store.lock(app.id, updated.id, now) or updated
-            outcome = _OUTCOMES[updated.status]
         result = CheckResult(updated, outcome)
         self._observer.check_outcome(result.outcome)
         if updated.status is not Status.PENDING:
