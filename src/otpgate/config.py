@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     redis_key_prefix: str = Field("otpgate:", min_length=1, max_length=64)
     # abuse protection (docs/abuse.md): who may speak for the caller, and the flood limit
     trusted_proxies: str = ""  # comma-separated CIDRs whose X-Forwarded-For is believed
-    flood_requests_per_minute: int = Field(6000, ge=1, le=10_000_000)
+    flood_requests_per_minute: int = Field(60_000, ge=1, le=10_000_000)
     admin_token: str | None = Field(None, min_length=16)
     secret_key: str | None = Field(None, min_length=32)
     sms_provider: str = "outbox"
