@@ -27,20 +27,23 @@ POSTGRES_URL = os.environ.get(
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
+def postgres_admin() -> sqlalchemy.Engine:
+    return sqlalchemy.create_engine(POSTGRES_URL.replace("postgresql:", "postgresql+psycopg:"))
+
+
 def fresh_postgres_schema() -> str:
-    """A schema of this test's own in the shared `test` database."""
+    """A schema of this test's own in the shared `test` database (dropped afterwards)."""
+    schema = f"counters_{uuid.uuid4().hex[:12]}"
+    engine = postgres_admin()
     try:
-        engine = sqlalchemy.create_engine(
-            POSTGRES_URL.replace("postgresql:", "postgresql+psycopg:")
-        )
-        schema = f"counters_{uuid.uuid4().hex[:12]}"
         with engine.begin() as connection:
             connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        engine.dispose()
     except sqlalchemy.exc.OperationalError as exc:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
         pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable (set CI to make this a failure)")
+    finally:
+        engine.dispose()
     return schema
 
 
@@ -54,11 +57,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Counters]:
         url = f"sqlite:///{tmp_path / 'counters.db'}"
     else:
         pytest.importorskip("psycopg", reason="the PostgreSQL driver is not installed")
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{fresh_postgres_schema()}"
+        schema = fresh_postgres_schema()
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     database = open_database(url, pool_size=20)
     upgrade(database)
     yield SqlCounters(database)
     database.dispose()
+    if request.param == "postgresql":
+        engine = postgres_admin()
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        engine.dispose()
 
 
 def bucket(key: str, limit: int | None, cost: int = 1, consume: bool = True) -> Bucket:
