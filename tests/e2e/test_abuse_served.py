@@ -4,6 +4,7 @@ database without a failed request."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -12,10 +13,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 from support.numbers import new_mobile
+from support.outbox import wait_for_messages
 from support.served import StartOtpgate, free_port
+from support.services import REDIS_URL, redis_prefix, require_redis
 
 pytestmark = pytest.mark.e2e
 
@@ -117,3 +121,35 @@ def test_a_redis_that_dies_is_replaced_by_the_database_and_logged_once(
     assert len(logged) == 1, logged
     metrics = served.http.get("/metrics").text
     assert "otpgate_counter_store_fallbacks_total 1.0" in metrics
+
+
+async def send_all_at_once(url: str, headers: dict[str, str], count: int, to: str) -> list[int]:
+    limits = httpx.Limits(max_connections=count, max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as http:
+        ready = asyncio.Event()
+
+        async def send() -> int:
+            await ready.wait()
+            return (await http.post("/v1/verifications", json={"to": to})).status_code
+
+        tasks = [asyncio.create_task(send()) for _ in range(count)]
+        await asyncio.sleep(0)
+        ready.set()
+        return list(await asyncio.gather(*tasks))
+
+
+@pytest.mark.parametrize("counters", ["database", "redis"])
+def test_two_processes_share_one_count(start_otpgate: StartOtpgate, counters: str) -> None:
+    settings = {}
+    if counters == "redis":
+        require_redis()
+        settings = {"OTPGATE_REDIS_URL": REDIS_URL, "OTPGATE_REDIS_KEY_PREFIX": redis_prefix()}
+    served = start_otpgate("--workers", "2", **settings)
+    api = served.new_app(
+        f"shared-{counters}", sends_per_number_10min=5, max_sends=20, resend_cooldown_seconds=0
+    )
+    to = new_mobile()
+    answers = asyncio.run(send_all_at_once(served.url, api.headers, 40, to))
+    print(f"\n40 concurrent sends to one number, two processes, {counters}: {sorted(answers)}")
+    assert sorted(answers) == [200] * 4 + [201] + [429] * 35
+    assert len(wait_for_messages(served.http, api.headers, to, count=5)) == 5
