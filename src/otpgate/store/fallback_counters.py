@@ -52,7 +52,7 @@ class FallbackCounters:
             return use(self._fallback)
         try:
             answer = use(self._primary)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except redis.RedisError as exc:  # down, slow, out of memory, read-only: all the same
             with self._lock:
                 first = self._down_since is None
                 self._down_since = time.monotonic()
