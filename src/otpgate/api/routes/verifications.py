@@ -12,6 +12,7 @@ from otpgate.api.schemas import (
     CheckCode,
     CheckCodeByNumber,
     CheckOut,
+    Problem,
     StartVerification,
     VerificationOut,
     VerificationPage,
@@ -27,6 +28,13 @@ from otpgate.service.verifications import StartRequest
 router = APIRouter(prefix="/v1", tags=["verifications"])
 
 VerificationId = Annotated[str, Path(max_length=64)]
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"model": Problem, "description": "`rate_limited`: a limit refused; see Retry-After"}
+}
+REFUSED_SENDS: dict[int | str, dict[str, Any]] = {
+    **RATE_LIMITED,
+    403: {"model": Problem, "description": "`fraud_blocked`: the number's prefix is blocked"},
+}
 
 
 @router.post(
@@ -34,7 +42,8 @@ VerificationId = Annotated[str, Path(max_length=64)]
     status_code=201,
     response_model=VerificationOut,
     responses={
-        200: {"model": VerificationOut, "description": "the pending verification was re-sent"}
+        200: {"model": VerificationOut, "description": "the pending verification was re-sent"},
+        **REFUSED_SENDS,
     },
 )
 def start_verification(
@@ -91,7 +100,9 @@ def list_verifications(
     }
 
 
-@router.post("/verifications/{verification_id}/check", response_model=CheckOut)
+@router.post(
+    "/verifications/{verification_id}/check", response_model=CheckOut, responses=RATE_LIMITED
+)
 def check_verification(
     verification_id: VerificationId,
     body: CheckCode,
@@ -104,7 +115,7 @@ def check_verification(
     )
 
 
-@router.post("/verification-checks", response_model=CheckOut)
+@router.post("/verification-checks", response_model=CheckOut, responses=RATE_LIMITED)
 def check_by_number(
     body: CheckCodeByNumber, runtime: RuntimeDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
