@@ -96,8 +96,13 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str | None) -> Settings:
-    return Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN, secret_key=SECRET_KEY,
-                    database_url=database_url, _env_file=None)
+    return Settings(
+        data_dir=tmp_path / "data",
+        admin_token=ADMIN_TOKEN,
+        secret_key=SECRET_KEY,
+        database_url=database_url,
+        _env_file=None,
+    )
 
 
 @pytest.fixture
@@ -126,8 +131,9 @@ def make_app(client: TestClient, admin_headers: dict[str, str]) -> Any:
 
     def make(settings: dict[str, Any] | None = None, name: str | None = None) -> AppHandle:
         name = name or f"app-{next(counter)}"
-        created = client.post("/v1/apps", json={"name": name, "settings": settings or {}},
-                              headers=admin_headers)
+        created = client.post(
+            "/v1/apps", json={"name": name, "settings": settings or {}}, headers=admin_headers
+        )
         assert created.status_code == 201, created.text
         app_id = created.json()["id"]
         key = client.post(f"/v1/apps/{app_id}/keys", headers=admin_headers)
@@ -149,8 +155,9 @@ def read_code(client: Any, headers: dict[str, str], to: str, *, timeout: float =
 
     deadline = time.monotonic() + timeout
     while True:
-        messages = client.get("/v1/dev/outbox", params={"to": to, "limit": 1},
-                              headers=headers).json()["messages"]
+        messages = client.get(
+            "/v1/dev/outbox", params={"to": to, "limit": 1}, headers=headers
+        ).json()["messages"]
         if messages:
             found = re.search(r"\b[0-9a-z]{4,10}\b(?=[^0-9a-z]*$)", messages[0]["body"])
             assert found, messages[0]["body"]

@@ -108,6 +108,9 @@ def serve(
         "access_log": False,
         "log_level": settings.log_level,
         "server_header": False,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 and rewrite the peer address;
+        # otpgate reads it itself, and only from OTPGATE_TRUSTED_PROXIES (docs/abuse.md)
+        "proxy_headers": False,
     }
     if workers > 1:
         os.environ["OTPGATE_SERVE_DELIVERS"] = "0" if no_worker else "1"

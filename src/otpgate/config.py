@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
@@ -27,6 +28,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     database_pool_size: int = Field(10, ge=1, le=200)
     redis_url: str | None = None
+    redis_key_prefix: str = Field("otpgate:", min_length=1, max_length=64)
+    # abuse protection (docs/abuse.md): who may speak for the caller, and the flood limit
+    trusted_proxies: str = ""  # comma-separated CIDRs whose X-Forwarded-For is believed
+    flood_requests_per_minute: int = Field(60_000, ge=1, le=10_000_000)
     admin_token: str | None = Field(None, min_length=16)
     secret_key: str | None = Field(None, min_length=32)
     sms_provider: str = "outbox"
@@ -115,6 +120,32 @@ class Settings(BaseSettings):
         ):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{part.strip()!r} is not an IP address or CIDR") from None
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in self.trusted_proxies.split(",")
+            if part.strip()
+        )
 
     @property
     def providers(self) -> list[str]:

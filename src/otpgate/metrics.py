@@ -27,6 +27,29 @@ class Metrics:
             ["status"],
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "otpgate_rate_limited",
+            "Requests refused by a rate limit, spend cap or the fraud guard, by limit.",
+            ["app", "limit"],
+            registry=self.registry,
+        )
+        self.fraud_blocks = Counter(
+            "otpgate_fraud_blocks",
+            "Prefixes the SMS-pumping guard blocked, by app.",
+            ["app"],
+            registry=self.registry,
+        )
+        self.spend_caps = Counter(
+            "otpgate_spend_cap_reached",
+            "Spend caps reached (once per cap and day), by app and cap.",
+            ["app", "cap"],
+            registry=self.registry,
+        )
+        self.counter_fallbacks = Counter(
+            "otpgate_counter_store_fallbacks",
+            "Times Redis failed and rate-limit counters moved to the database.",
+            registry=self.registry,
+        )
         self.request_seconds = Histogram(
             "otpgate_http_request_duration_seconds",
             "HTTP request latency by route.",
@@ -45,3 +68,12 @@ class Metrics:
 
     def message_status(self, status: DeliveryStatus) -> None:
         self.messages.labels(status.value).inc()
+
+    def refused(self, app_id: str, limit: str) -> None:
+        self.rate_limited.labels(app_id, limit).inc()
+
+    def fraud_blocked(self, app_id: str) -> None:
+        self.fraud_blocks.labels(app_id).inc()
+
+    def spend_cap_reached(self, app_id: str, cap: str) -> None:
+        self.spend_caps.labels(app_id, cap).inc()

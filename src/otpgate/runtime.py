@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from otpgate.config import ConfigError, Settings
@@ -25,16 +26,23 @@ from otpgate.domain.codes import CodeHasher
 from otpgate.domain.errors import Conflict
 from otpgate.domain.templates import validate_sender
 from otpgate.metrics import Metrics
+from otpgate.service.abuse import AbuseGuard
+from otpgate.service.abuse_alerts import AbuseAlerts
 from otpgate.service.apps import AppService, NewApiKey
 from otpgate.service.deliveries import DeliveryTracker, ProviderRoutes
+from otpgate.service.flood import FloodGuard
 from otpgate.service.opt_ins import OptInService
 from otpgate.service.outbox import DevOutboxReader
-from otpgate.service.ports import App, Clock, RandomSource
+from otpgate.service.ports import App, Clock, Counters, RandomSource
 from otpgate.service.sealing import Sealer, derive_key
 from otpgate.service.verifications import VerificationService
 from otpgate.service.webhooks import WebhookEmitter, WebhookObserver, WebhookSecrets
+from otpgate.store import redis_counters
 from otpgate.store.apps import SqlAppStore
+from otpgate.store.counters import SqlCounters
 from otpgate.store.engine import Database, open_database
+from otpgate.store.fallback_counters import FallbackCounters
+from otpgate.store.fraud_blocks import SqlFraudBlockStore
 from otpgate.store.messages import SqlDevOutbox, SqlMessageQueue
 from otpgate.store.migrate import upgrade
 from otpgate.store.notify import MessageNotifications
@@ -80,6 +88,8 @@ class Runtime:
     webhooks: SqlWebhookStore
     webhook_secrets: WebhookSecrets
     retention: RetentionJob  # runs beside the worker; tests call `sweep` directly
+    abuse: AbuseGuard
+    flood: FloodGuard
 
     def database_ready(self) -> bool:
         try:
@@ -115,6 +125,15 @@ def build_runtime(
     )
     emitter.on_enqueued = dispatcher.wake
     observer = WebhookObserver(metrics, emitter)
+    sql_counters = SqlCounters(database)
+    counters = _counters(settings, sql_counters, metrics)
+    guard = AbuseGuard(
+        counters,
+        SqlFraudBlockStore(database),
+        verification_store,
+        random,
+        AbuseAlerts(metrics, emitter, structlog.get_logger("otpgate.abuse").warning),
+    )
     delivery_log = SqlDeliveryLog(database)
     deliveries = DeliveryTracker(
         delivery_log, verification_store, clock, observer, emitter.verification_changed
@@ -147,7 +166,7 @@ def build_runtime(
             name: CircuitBreaker(settings.circuit_failure_threshold, settings.circuit_reset_seconds)
             for name in settings.providers
         },
-        on_sweep=lambda _now: deliveries.reconcile(),
+        on_sweep=lambda now: _upkeep(deliveries, sql_counters, now),
         routes=ProviderRoutes(app_store, clock),
         on_finished=lambda batch, results: emitter.batch_recorded(
             batch, results, verification_store
@@ -162,6 +181,7 @@ def build_runtime(
         CodeHasher(derive_key(generated.secret_key, "code-hash")),
         sealer,
         observer,
+        guard,
         settings.default_sender,
         on_message_queued=worker.wake,
     )
@@ -187,6 +207,26 @@ def build_runtime(
         webhooks=webhook_store,
         webhook_secrets=WebhookSecrets(webhook_store, app_store, clock, random),
         retention=retention,
+        abuse=guard,
+        flood=FloodGuard(counters, clock, settings.flood_requests_per_minute),
+    )
+
+
+def _upkeep(deliveries: DeliveryTracker, counters: SqlCounters, now: datetime) -> None:
+    deliveries.reconcile()
+    counters.purge(now)
+
+
+def _counters(settings: Settings, database_counters: SqlCounters, metrics: Metrics) -> Counters:
+    """Redis when configured (the database while it is down), else the database."""
+    if settings.redis_url is None:
+        return database_counters
+    return FallbackCounters(
+        redis_counters.RedisCounters(
+            redis_counters.connect(settings.redis_url), settings.redis_key_prefix
+        ),
+        database_counters,
+        on_fallback=metrics.counter_fallbacks.inc,
     )
 
 

@@ -11,9 +11,10 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from otpgate import __version__
+from otpgate.api.flood import FloodLimit
 from otpgate.api.middleware import RequestGuard
 from otpgate.api.problems import register_problem_handlers
-from otpgate.api.routes import apps, lookups, ops, outbox, verifications
+from otpgate.api.routes import apps, blocks, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
 from otpgate.api.routes import opt_ins as opt_in_routes
 from otpgate.api.routes import receipts as receipt_routes
@@ -68,6 +69,14 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         app.include_router(vendor.router)
     app.include_router(ninety_nine.router)
     app.include_router(idresponse.router)
+    app.include_router(blocks.router)
+    # the request guard, added after it, wraps it: flood refusals are timed and logged too
+    app.add_middleware(
+        FloodLimit,
+        guard=runtime.flood,
+        trusted=runtime.settings.trusted_networks,
+        metrics=runtime.metrics,
+    )
     app.add_middleware(
         RequestGuard,
         metrics=runtime.metrics,

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from support.bodies import app_request
 from support.native import NativeApi
 from support.outbox import wrong_code
+from support.settings import ABUSE_DEFAULTS
 
 DEFAULTS = {
     "code_length": 6,
@@ -25,6 +26,7 @@ DEFAULTS = {
     "status_callback_url": None,
     "sms_campaign": None,
     "sms_providers": [],
+    **ABUSE_DEFAULTS,
 }
 
 

@@ -37,11 +37,15 @@ DELIVERY_ROUTES = {
 }
 # the native side of SessionM's opt-ins (docs/compat/sessionm.md)
 OPT_IN_ROUTES = {("/v1/opt-ins", "get")}
+ABUSE_ROUTES = {
+    ("/v1/apps/{app_id}/blocks", "get"),
+    ("/v1/apps/{app_id}/blocks/{block_id}", "delete"),
+}
 ERROR_CODES = [
     "validation_error", "invalid_phone_number", "country_blocked", "line_type_blocked",
     "invalid_template", "invalid_sender", "unauthorized", "forbidden", "not_found",
     "not_pending", "rate_limited", "payload_too_large", "unsupported_media_type",
-    "idempotency_conflict", "method_not_allowed",
+    "idempotency_conflict", "method_not_allowed", "fraud_blocked",
 ]  # fmt: skip
 
 
@@ -53,7 +57,7 @@ def test_health_and_readiness_answer_without_credentials(client: TestClient) -> 
 def test_the_openapi_document_describes_exactly_the_api(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     served = {(path, method) for path, methods in paths.items() for method in methods}
-    assert served == CONTRACT_ROUTES | DELIVERY_ROUTES | OPT_IN_ROUTES
+    assert served == CONTRACT_ROUTES | DELIVERY_ROUTES | OPT_IN_ROUTES | ABUSE_ROUTES
 
 
 def test_the_openapi_document_shows_the_create_fields_of_the_contract(client: TestClient) -> None:
@@ -61,7 +65,7 @@ def test_the_openapi_document_shows_the_create_fields_of_the_contract(client: Te
     create = document["components"]["schemas"]["StartVerification"]
     assert set(create["properties"]) == {
         "to", "channel", "country", "template", "sender", "code_length", "ttl_seconds",
-        "locale", "external_id", "reference", "idempotency_key",
+        "locale", "external_id", "reference", "idempotency_key", "end_user_ip",
     }  # fmt: skip
     assert create["required"] == ["to"]
 

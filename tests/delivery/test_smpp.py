@@ -135,7 +135,8 @@ def test_smsc_down_fails_over_to_the_next_provider(
 def test_a_dropped_link_is_rebound_and_nothing_is_lost(
     otpgate: LiveOtpgate, smsc: SmscProcess
 ) -> None:
-    app = otpgate.create_app()
+    # thirty codes to one range that nobody enters: the pumping guard would rightly block it
+    app = otpgate.create_app({"fraud_guard": False})
     first = [otpgate.start_verification(app, f"+4471231201{n:02d}") for n in range(10)]
     for verification in first:
         otpgate.wait_for_delivery(app, verification["id"], "delivered")

@@ -77,7 +77,8 @@ def test_killed_worker_loses_nothing_and_reports_duplicates(
     )
     runtime = build_runtime(settings)
     migrate(runtime)
-    app = runtime.apps.create_app("crash")
+    # bulk traffic to one range that nobody checks: not what the abuse limits are about
+    app = runtime.apps.create_app("crash", {"fraud_guard": False, "sends_per_app_minute": MESSAGES})
     for n in range(MESSAGES):
         runtime.verifications.start(app, StartRequest(to=f"+4471235{n + 11001:05d}"))
     environment = worker_environment(data_dir, smsc)

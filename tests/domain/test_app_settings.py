@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.settings import ABUSE_DEFAULTS, ABUSE_RANGES
 
 from otpgate.domain.errors import (
     CountryBlocked,
@@ -47,6 +48,7 @@ def test_every_setting_has_the_contracts_default() -> None:
         "status_callback_url": None,
         "sms_campaign": None,
         "sms_providers": [],
+        **ABUSE_DEFAULTS,
     }
 
 
@@ -56,6 +58,7 @@ RANGES = [
     ("max_attempts", 1, 20),
     ("max_sends", 1, 20),
     ("resend_cooldown_seconds", 0, 3600),
+    *ABUSE_RANGES,
 ]
 
 

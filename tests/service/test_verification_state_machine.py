@@ -79,6 +79,10 @@ class VerificationLifecycle(RuleBasedStateMachine):
                 "max_sends": max_sends,
                 "resend_cooldown_seconds": cooldown,
                 "ttl_seconds": ttl,
+                # the model is of one verification's rules; tests/abuse covers the limits
+                "sends_per_number_10min": 1000,
+                "sends_per_number_day": 10_000,
+                "failures_per_number_day": 1000,
             },
         )
 

@@ -64,9 +64,7 @@ def test_a_sweep_deletes_what_is_past_retention_and_keeps_the_rest(
     small_batches: Runtime, clock: Any
 ) -> None:
     runtime = small_batches
-    app = runtime.apps.create_app(
-        "kept", {"status_callback_url": "https://hooks.example.com/otp"}
-    )
+    app = runtime.apps.create_app("kept", {"status_callback_url": "https://hooks.example.com/otp"})
     start_some(runtime, app, 0, 8)
     clock.advance(29 * DAY)
     recent = start_some(runtime, app, 100, 2)

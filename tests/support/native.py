@@ -32,9 +32,11 @@ class NativeApi:
     def list(self, **params: Any) -> Any:
         return self.http.get("/v1/verifications", params=params, headers=self.headers)
 
-    def check(self, verification_id: str, code: str) -> Any:
+    def check(self, verification_id: str, code: str, **fields: Any) -> Any:
         return self.http.post(
-            f"/v1/verifications/{verification_id}/check", json={"code": code}, headers=self.headers
+            f"/v1/verifications/{verification_id}/check",
+            json={"code": code, **fields},
+            headers=self.headers,
         )
 
     def check_by_number(self, to: str, code: str, **fields: Any) -> Any:

@@ -22,6 +22,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.OtpgateError], int], ...] = (
     (errors.LineTypeBlocked, 400),
     (errors.Unauthorized, 401),
     (errors.Forbidden, 403),
+    (errors.FraudBlocked, 403),
     (errors.NotFound, 404),
     (errors.NotPending, 409),
     (errors.IdempotencyConflict, 409),
@@ -78,6 +79,11 @@ def problem_for(error: errors.OtpgateError) -> JSONResponse:
     if isinstance(error, errors.RateLimited):
         headers = {"Retry-After": str(error.retry_after)}
         extra["retry_after"] = error.retry_after
+        if error.limit is not None:
+            extra["limit"] = error.limit
+    if isinstance(error, errors.FraudBlocked):
+        headers = {"Retry-After": str(error.retry_after)}
+        extra.update(retry_after=error.retry_after, block_id=error.block_id, prefix=error.prefix)
     return problem(
         status_for(error),
         error.code,

@@ -44,6 +44,16 @@ Text = Annotated[str, AfterValidator(_printable)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_valid_unicode)]
 
 
+EndUserIp = Annotated[
+    Text | None,
+    Field(
+        max_length=64,
+        examples=["203.0.113.7"],
+        description="the end user's IP address as your backend saw it; per-IP limits apply to it",
+    ),
+]
+
+
 class Body(BaseModel):
     # strict: "6" is not a code length and true is not a number
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -65,10 +75,12 @@ class StartVerification(Body):
     external_id: Annotated[Text | None, Field(max_length=128)] = None
     reference: Annotated[Text | None, Field(max_length=128)] = None
     idempotency_key: Annotated[Text | None, Field(min_length=1, max_length=255)] = None
+    end_user_ip: EndUserIp = None
 
 
 class CheckCode(Body):
     code: Annotated[str, Field(max_length=64)]
+    end_user_ip: EndUserIp = None
 
 
 class CheckCodeByNumber(CheckCode):
@@ -163,6 +175,24 @@ class OutboxMessageOut(BaseModel):
 
 class OutboxOut(BaseModel):
     messages: list[OutboxMessageOut]
+
+
+class FraudBlockOut(BaseModel):
+    id: str
+    app_id: str
+    prefix: str
+    country: str | None
+    recent_sends: int
+    baseline_per_hour: float
+    started: int
+    approved: int
+    created_at: str
+    expires_at: str
+    lifted_at: str | None
+
+
+class FraudBlockList(BaseModel):
+    blocks: list[FraudBlockOut]
 
 
 class Problem(BaseModel):

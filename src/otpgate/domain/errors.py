@@ -116,8 +116,30 @@ class RateLimited(OtpgateError):
     code = "rate_limited"
     title = "Too many requests"
 
-    def __init__(self, detail: str, *, retry_after: int, field: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        retry_after: int,
+        field: str | None = None,
+        limit: str | None = None,
+    ) -> None:
         super().__init__(detail, field=field)
+        self.retry_after = max(1, retry_after)
+        # which limit refused (a setting's name, such as `sends_per_number_day`), when one did
+        self.limit = limit
+
+
+class FraudBlocked(OtpgateError):
+    """The SMS-pumping guard blocked the number's prefix for this app for a while."""
+
+    code = "fraud_blocked"
+    title = "Destination blocked for suspected SMS pumping"
+
+    def __init__(self, detail: str, *, block_id: str, prefix: str, retry_after: int) -> None:
+        super().__init__(detail, field="to")
+        self.block_id = block_id
+        self.prefix = prefix
         self.retry_after = max(1, retry_after)
 
 

@@ -54,6 +54,7 @@ class PhoneNumber:
     line_type: LineType
     valid: bool
     national_format: str
+    calling_code: int  # the country calling code: 44 for +44 …, 1 for every NANP country
 
 
 def normalize_country(value: str, *, field: str = "country") -> str:
@@ -102,6 +103,7 @@ def lookup_number(raw: str, country: str | None = None, *, field: str = "to") ->
         line_type=_LINE_TYPES.get(line_type, LineType.UNKNOWN),
         valid=valid,
         national_format=phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL),
+        calling_code=parsed.country_code or 0,
     )
 
 

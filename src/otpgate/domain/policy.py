@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,23 @@ class AppSettings:
     sms_campaign: Mapping[str, str] | None = None
     # empty: the server's provider list; otherwise this app's failover order
     sms_providers: tuple[str, ...] = ()
+    # abuse protection (docs/abuse.md): rate limits, spend caps, the SMS-pumping guard
+    sends_per_number_10min: int = 5
+    sends_per_number_day: int = 10
+    failures_per_number_day: int = 20
+    sends_per_ip_hour: int = 20
+    checks_per_ip_hour: int = 60
+    sends_per_app_minute: int = 300
+    messages_per_day: int = 10_000
+    messages_per_country_day: int = 5_000
+    fraud_guard: bool = True
+    fraud_prefix_digits: int = 3
+    fraud_min_sends: int = 20
+    fraud_velocity_factor: int = 5
+    fraud_max_conversion_percent: int = 20
+    fraud_block_seconds: int = 43_200
+    safe_list: tuple[str, ...] = ()
+    test_numbers: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def to_mapping(self) -> dict[str, Any]:
         """Every setting with its value, as the API shows it."""
@@ -52,6 +70,7 @@ class AppSettings:
             if isinstance(value, tuple):
                 values[name] = list(value)
         values["sms_campaign"] = dict(self.sms_campaign) if self.sms_campaign else None
+        values["test_numbers"] = dict(self.test_numbers)
         return values
 
 
@@ -148,6 +167,44 @@ def _campaign(name: str, value: object) -> Mapping[str, str]:
     return {"opt_in_keyword": keyword.strip()}
 
 
+def _boolean(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise SettingInvalid(f"{name} must be true or false", field=f"settings.{name}")
+    return value
+
+
+def _number_prefix(name: str, value: str) -> str:
+    # E.164 digits only: the same spelling the limits and the guard compare against
+    if not _E164_PREFIX.fullmatch(value):
+        raise SettingInvalid(
+            f"{name} entries are + and 1 to 15 digits (a number or a prefix of one)",
+            field=f"settings.{name}",
+        )
+    return value
+
+
+def _test_numbers(name: str, value: object) -> Mapping[str, str]:
+    if not isinstance(value, dict) or len(value) > MAX_LIST_ITEMS:
+        raise SettingInvalid(
+            f"{name} must map at most {MAX_LIST_ITEMS} numbers or prefixes to a fixed code, "
+            'as {"+15005550006": "123456"}',
+            field=f"settings.{name}",
+        )
+    numbers = {}
+    for prefix, code in value.items():
+        if not isinstance(code, str) or not _FIXED_CODE.fullmatch(code):
+            raise SettingInvalid(
+                f"{name}: the code for {prefix} must be {MIN_CODE_LENGTH} to "
+                f"{MAX_CODE_LENGTH} digits or lower-case letters",
+                field=f"settings.{name}",
+            )
+        numbers[_number_prefix(name, prefix)] = code
+    return numbers
+
+
+_E164_PREFIX = re.compile(r"\+[1-9][0-9]{0,14}")
+_FIXED_CODE = re.compile(rf"[0-9a-z]{{{MIN_CODE_LENGTH},{MAX_CODE_LENGTH}}}")
+
 _PARSERS: dict[str, Callable[[str, object], Any]] = {
     "code_length": _integer(MIN_CODE_LENGTH, MAX_CODE_LENGTH),
     "code_alphabet": _alphabet,
@@ -164,6 +221,22 @@ _PARSERS: dict[str, Callable[[str, object], Any]] = {
     "status_callback_url": _optional(_callback_url),
     "sms_campaign": _optional(_campaign),
     "sms_providers": _string_list(_provider),
+    "sends_per_number_10min": _integer(1, 1000),
+    "sends_per_number_day": _integer(1, 10_000),
+    "failures_per_number_day": _integer(1, 1000),
+    "sends_per_ip_hour": _integer(1, 1_000_000),
+    "checks_per_ip_hour": _integer(1, 1_000_000),
+    "sends_per_app_minute": _integer(1, 1_000_000),
+    "messages_per_day": _integer(1, 100_000_000),
+    "messages_per_country_day": _integer(1, 100_000_000),
+    "fraud_guard": _boolean,
+    "fraud_prefix_digits": _integer(1, 8),
+    "fraud_min_sends": _integer(5, 100_000),
+    "fraud_velocity_factor": _integer(2, 1000),
+    "fraud_max_conversion_percent": _integer(0, 100),
+    "fraud_block_seconds": _integer(60, 7 * 86_400),
+    "safe_list": _string_list(_number_prefix),
+    "test_numbers": _test_numbers,
 }
 
 

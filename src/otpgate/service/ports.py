@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from otpgate.domain.limits import Bucket
 from otpgate.domain.policy import AppSettings
 from otpgate.domain.verification import DeliveryStatus, Verification
 
@@ -111,12 +112,14 @@ class VerificationWriter(Protocol):
         verification: Verification,
         code_hash: str,
         code_sealed: bytes,
-        message: QueuedMessage,
+        message: QueuedMessage | None,
     ) -> None:
-        """Store a new verification with its first message, queued."""
+        """Store a new verification with its first message, queued (none: a test number)."""
         ...
 
-    def record_resend(self, verification_id: str, message: QueuedMessage) -> Verification:
+    def record_resend(
+        self, verification_id: str, message: QueuedMessage | None, now: datetime
+    ) -> Verification:
         """Queue another message for a pending verification and count the send."""
         ...
 
@@ -141,6 +144,14 @@ class VerificationStore(Protocol):
         ...
 
     def cancel(self, app_id: str, verification_id: str, now: datetime) -> Verification | None: ...
+
+    def lock(self, app_id: str, verification_id: str, now: datetime) -> Verification | None:
+        """Lock a pending verification (its number spent its failure budget)."""
+        ...
+
+    def conversion(self, app_id: str, prefix: str, since: datetime) -> tuple[int, int]:
+        """(verifications created, of them approved) since then, to numbers in the prefix."""
+        ...
 
     def find_alias(self, alias_hash: str) -> tuple[str, str] | None:
         """(app id, verification id) of a vendor's name for a verification."""
@@ -310,7 +321,7 @@ class WebhookEvent:
 
     id: str
     app_id: str
-    verification_id: str
+    verification_id: str | None  # None: an app-wide event (a fraud block, a spend cap)
     url: str
     body: str
     created_at: datetime
@@ -350,3 +361,59 @@ class WebhookStore(Protocol):
         ...
 
     def rotate_secret(self, app_id: str, secret: str, now: datetime) -> bool: ...
+
+
+class Counters(Protocol):
+    """Shared counters with expiry, correct across processes and nodes (Redis or SQL)."""
+
+    def acquire(self, buckets: Sequence[Bucket], now: datetime) -> int | None:
+        """All or nothing: count every bucket's cost, unless one has no room for it; then
+        count nothing and return that bucket's index."""
+        ...
+
+    def add(self, bucket: Bucket, now: datetime) -> int:
+        """Count unconditionally; the new total."""
+        ...
+
+    def read(self, keys: Sequence[str], now: datetime) -> list[int]: ...
+
+
+@dataclass(frozen=True)
+class FraudBlock:
+    id: str
+    app_id: str
+    prefix: str
+    country: str | None
+    recent_sends: int
+    baseline_per_hour: float
+    started: int
+    approved: int
+    created_at: datetime
+    expires_at: datetime
+    lifted_at: datetime | None
+
+
+class FraudBlockStore(Protocol):
+    def active(self, app_id: str, prefix: str, now: datetime) -> FraudBlock | None:
+        """The newest block of the prefix not yet expired, lifted or not."""
+        ...
+
+    def insert(self, block: FraudBlock, now: datetime) -> FraudBlock:
+        """Record a block; if another process just blocked the prefix, that block instead."""
+        ...
+
+    def list(self, app_id: str, now: datetime) -> list[FraudBlock]:
+        """Blocks in force, newest first."""
+        ...
+
+    def lift(self, app_id: str, block_id: str, now: datetime) -> FraudBlock | None: ...
+
+
+class AbuseObserver(Protocol):
+    """Hears refusals for metrics, webhooks and logs; never decides anything."""
+
+    def refused(self, app_id: str, limit: str) -> None: ...
+
+    def fraud_blocked(self, block: FraudBlock) -> None: ...
+
+    def spend_cap_reached(self, app_id: str, cap: str, limit: int, retry_after: int) -> None: ...

@@ -6,9 +6,10 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from otpgate.domain.codes import CodeHasher, generate_code
 from otpgate.domain.errors import (
@@ -20,6 +21,8 @@ from otpgate.domain.errors import (
     RateLimited,
     ValidationFailed,
 )
+from otpgate.domain.gsm import sms_parts
+from otpgate.domain.limits import ip_subject, longest_match
 from otpgate.domain.phone import PhoneNumber, parse_number
 from otpgate.domain.policy import (
     MAX_TTL_SECONDS,
@@ -41,6 +44,7 @@ from otpgate.domain.verification import (
     Status,
     Verification,
 )
+from otpgate.service.abuse import AbuseGuard
 from otpgate.service.ids import new_id
 from otpgate.service.ports import (
     App,
@@ -104,6 +108,8 @@ class StartRequest:
     narrowing: Narrowing | None = None
     # values for placeholders of the caller's own (IDResponse's `{fn}`); never re-expanded
     template_values: tuple[tuple[str, str], ...] = ()
+    # the person's address as the caller saw it (per-IP limits apply only when given)
+    end_user_ip: str | None = None
 
     def fingerprint(self) -> str:
         fields = asdict(self)
@@ -119,6 +125,19 @@ class StartResult:
     message_id: str | None = None  # the message this call queued; None for an idempotent replay
 
 
+@dataclass(frozen=True)
+class _Message:
+    """What a start's message is made of, besides its code."""
+
+    template: str
+    extra_values: dict[str, str]
+    lifetime: timedelta
+
+    @property
+    def minutes(self) -> int:
+        return math.ceil(self.lifetime.total_seconds() / 60)
+
+
 class VerificationService:
     def __init__(
         self,
@@ -128,9 +147,11 @@ class VerificationService:
         hasher: CodeHasher,
         sealer: Sealer,
         observer: Observer,
+        guard: AbuseGuard,
         default_sender: str | None,
         on_message_queued: Callable[[], None],
     ) -> None:
+        self._guard = guard
         self._store = store
         self._clock = clock
         self._random = random
@@ -157,16 +178,42 @@ class VerificationService:
             settings.template if request.template is None else validate_template(request.template)
         )
         extra_values = used_extra_values(template, dict(request.template_values))
-        now = self._clock.now()
-        lifetime = _lifetime(settings.ttl_seconds, request, now)
-        for attempt in range(1, START_ATTEMPTS + 1):
+        lifetime = _lifetime(settings.ttl_seconds, request, self._clock.now())
+        code_length = settings.code_length if request.code_length is None else request.code_length
+        test_code = _test_code(settings.test_numbers, number)
+        ip = None if request.end_user_ip is None else ip_subject(request.end_user_ip)
+        text = _Message(template, extra_values, lifetime)
+        # a sample text of the same length tells how many SMS each send costs
+        sample = render_template(
+            template,
+            {
+                **extra_values,
+                "code": "0" * code_length,
+                "minutes": str(text.minutes),
+                "app": app.name,
+            },
+        )
+        parts = 0 if test_code is not None else sms_parts(sample)
+        screen = self._guard.screen_send(app, number, parts=parts, now=self._clock.now())
+        attempt = 1
+        while True:
             try:
                 with self._store.writing() as writer:
-                    earlier = self._replay(writer, app, request, now)
-                    if earlier is not None:
-                        return earlier
-                    result = self._start_in(
-                        writer, app, request, number, sender, template, extra_values, lifetime, now
+                    # read under the write lock: a start that waited for it must not look older
+                    # than the send it waited for (the re-send cooldown compares the two)
+                    now = self._clock.now()
+
+                    admit = partial(self._guard.admit_send, app, number, screen, ip=ip, now=now)
+                    result, replayed = self._write_start(
+                        writer,
+                        app,
+                        request,
+                        number,
+                        sender,
+                        text,
+                        test_code,
+                        admit,
+                        now,
                     )
                 break
             except WriteConflict as conflict:
@@ -175,38 +222,43 @@ class VerificationService:
                 # two had run one after the other
                 if attempt == START_ATTEMPTS:
                     raise Conflict("concurrent requests for this number; try again") from conflict
-        self._on_message_queued()
+                attempt += 1
+            except RateLimited as refused:
+                self._guard.report(app, refused, self._clock.now())
+                raise
+        if replayed:
+            return result
+        if test_code is None:
+            self._on_message_queued()
         if result.created:
             self._observer.verification_status(result.verification)
         return result
 
-    def _replay(
-        self, writer: VerificationWriter, app: App, request: StartRequest, now: datetime
-    ) -> StartResult | None:
-        """The answer an earlier request with this idempotency key got, if any."""
-        if request.idempotency_key is None:
-            return None
-        earlier = writer.find_idempotent(app.id, request.idempotency_key, now - IDEMPOTENCY_WINDOW)
-        if earlier is None:
-            return None
-        if earlier.fingerprint != request.fingerprint():
-            raise IdempotencyConflict("this idempotency_key was used with a different request")
-        return StartResult(earlier.verification, earlier.created)
-
-    def _start_in(
+    def _write_start(
         self,
         writer: VerificationWriter,
         app: App,
         request: StartRequest,
         number: PhoneNumber,
         sender: str | None,
-        template: str,
-        extra_values: dict[str, str],
-        lifetime: timedelta,
+        text: _Message,
+        test_code: str | None,
+        admit: Callable[[], None],
         now: datetime,
-    ) -> StartResult:
+    ) -> tuple[StartResult, bool]:
+        """The start in one transaction; True with the earlier answer to a replayed key."""
+        if request.idempotency_key is not None:
+            earlier = writer.find_idempotent(
+                app.id, request.idempotency_key, now - IDEMPOTENCY_WINDOW
+            )
+            if earlier is not None:
+                if earlier.fingerprint != request.fingerprint():
+                    raise IdempotencyConflict(
+                        "this idempotency_key was used with a different request"
+                    )
+                return StartResult(earlier.verification, earlier.created), True
         result = self._start_or_resend(
-            writer, app, request, number, sender, template, extra_values, lifetime, now
+            writer, app, request, number, sender, text, test_code, admit, now
         )
         if request.alias is not None:
             writer.add_alias(app.id, request.alias.hashed(), result.verification.id, now)
@@ -217,7 +269,7 @@ class VerificationService:
                 IdempotentAnswer(request.fingerprint(), result.created, result.verification),
                 now,
             )
-        return result
+        return result, False
 
     def _start_or_resend(
         self,
@@ -226,28 +278,35 @@ class VerificationService:
         request: StartRequest,
         number: PhoneNumber,
         sender: str | None,
-        template: str,
-        extra_values: dict[str, str],
-        lifetime: timedelta,
+        text: _Message,
+        test_code: str | None,
+        admit: Callable[[], None],
         now: datetime,
     ) -> StartResult:
+        """Decide re-send or new verification, then count the send (`admit`), then write."""
         pending = writer.find_pending(app.id, number.e164)
         if pending is not None and pending.verification.status_at(now) is Status.PENDING:
             verification = pending.verification
             self._enforce_resend_limits(app, verification, now)
+            admit()
             assert pending.code_sealed is not None, "a pending verification keeps its code"
             code = self._sealer.open(pending.code_sealed, verification.id)
             minutes = math.ceil((verification.expires_at - now).total_seconds() / 60)
-            message = self._message(
-                app, verification, sender, template, extra_values, code, minutes, now
+            message = (
+                None
+                if test_code is not None
+                else self._message(app, verification, sender, text, code, minutes, now)
             )
-            resent = writer.record_resend(verification.id, message)
-            return StartResult(resent, created=False, message_id=message.id)
+            resent = writer.record_resend(verification.id, message, now)
+            return StartResult(
+                resent, created=False, message_id=message.id if message is not None else None
+            )
+        admit()
         if pending is not None:
             writer.expire(pending.verification.id, now)
         settings = app.settings
         code_length = settings.code_length if request.code_length is None else request.code_length
-        code = generate_code(code_length, settings.code_alphabet, self._random.choice)
+        code = test_code or generate_code(code_length, settings.code_alphabet, self._random.choice)
         verification = Verification(
             id=new_id("ver", now, self._random),
             app_id=app.id,
@@ -259,17 +318,21 @@ class VerificationService:
             attempts=0,
             max_attempts=settings.max_attempts,
             sends=1,
-            delivery_status=DeliveryStatus.QUEUED,
+            # a test number gets no SMS: its (fixed) code is as good as delivered
+            delivery_status=DeliveryStatus.QUEUED
+            if test_code is None
+            else DeliveryStatus.DELIVERED,
             external_id=request.external_id,
             reference=request.reference,
             created_at=now,
-            expires_at=now + lifetime,
+            expires_at=now + text.lifetime,
             approved_at=None,
             last_sent_at=now,
         )
-        minutes = math.ceil(lifetime.total_seconds() / 60)
-        message = self._message(
-            app, verification, sender, template, extra_values, code, minutes, now
+        message = (
+            None
+            if test_code is not None
+            else self._message(app, verification, sender, text, code, text.minutes, now)
         )
         writer.insert(
             verification,
@@ -277,7 +340,9 @@ class VerificationService:
             self._sealer.seal(code, verification.id),
             message,
         )
-        return StartResult(verification, created=True, message_id=message.id)
+        return StartResult(
+            verification, created=True, message_id=message.id if message is not None else None
+        )
 
     def _enforce_resend_limits(self, app: App, verification: Verification, now: datetime) -> None:
         if verification.sends >= app.settings.max_sends:
@@ -302,14 +367,13 @@ class VerificationService:
         app: App,
         verification: Verification,
         sender: str | None,
-        template: str,
-        extra_values: dict[str, str],
+        text: _Message,
         code: str,
         minutes: int,
         now: datetime,
     ) -> QueuedMessage:
-        values = {**extra_values, "code": code, "minutes": str(minutes), "app": app.name}
-        body = render_template(template, values)
+        values = {**text.extra_values, "code": code, "minutes": str(minutes), "app": app.name}
+        body = render_template(text.template, values)
         message_id = new_id("msg", now, self._random)
         return QueuedMessage(
             id=message_id,
@@ -322,23 +386,47 @@ class VerificationService:
             created_at=now,
         )
 
-    def check(self, app: App, verification_id: str, code: str) -> CheckResult:
+    def check(
+        self, app: App, verification_id: str, code: str, *, end_user_ip: str | None = None
+    ) -> CheckResult:
         """Count one attempt; a wrong code is an outcome, a final verification a refusal."""
         _require_code(code)
         now = self._clock.now()
+        if end_user_ip is not None:
+            self._guard.admit_check(app, ip_subject(end_user_ip), now)
         code_hash = self._hasher.hash(verification_id, code)
-        updated = self._store.check(app.id, verification_id, code_hash, now)
-        if updated is None:
+        # one transaction (the store's writes inside it join it): a wrong code and the
+        # number's failure budget are counted with one commit, not two
+        with self._store.writing():
+            updated = self._store.check(app.id, verification_id, code_hash, now)
+            outcome = None if updated is None else _OUTCOMES[updated.status]
+            if (
+                updated is not None
+                and outcome in (CheckOutcome.WRONG_CODE, CheckOutcome.LOCKED)
+                and self._guard.failure_budget_spent(app, updated.to, now)
+            ):
+                # new verifications for the number are refused until the budget's day is
+                # over; this one may not take the guesses that are left either
+                updated = self._store.lock(app.id, updated.id, now) or updated
+                outcome = _OUTCOMES[updated.status]
+        if updated is None or outcome is None:
             current = self.get(app, verification_id)
             raise NotPending(f"the verification is {current.status}", status=current.status)
-        result = CheckResult(updated, _OUTCOMES[updated.status])
+        result = CheckResult(updated, outcome)
         self._observer.check_outcome(result.outcome)
         if updated.status is not Status.PENDING:
             self._observer.verification_status(updated)
         return result
 
     def check_by_number(
-        self, app: App, to: str, country: str | None, code: str, *, external_id: str | None = None
+        self,
+        app: App,
+        to: str,
+        country: str | None,
+        code: str,
+        *,
+        external_id: str | None = None,
+        end_user_ip: str | None = None,
     ) -> CheckResult:
         """Check against the app's pending verification for a number (and external id)."""
         _require_code(code)
@@ -350,7 +438,7 @@ class VerificationService:
                 verification_id = None
         if verification_id is None:
             raise NotFound("no pending verification for this number", field="to")
-        return self.check(app, verification_id, code)
+        return self.check(app, verification_id, code, end_user_ip=end_user_ip)
 
     def new_alias(self, vendor: str, length: int = 32) -> VendorAlias:
         """A random name for a verification that a vendor's client will present as a credential."""
@@ -409,6 +497,12 @@ def _lifetime(default_seconds: int, request: StartRequest, now: datetime) -> tim
             f"ttl_seconds must be from 1 to {MAX_TTL_SECONDS}", field="ttl_seconds"
         )
     return timedelta(seconds=ttl)
+
+
+def _test_code(test_numbers: Mapping[str, str], number: PhoneNumber) -> str | None:
+    """The fixed code of the app's test number (or prefix) this number falls under."""
+    match = longest_match(number.e164, test_numbers) if test_numbers else None
+    return None if match is None else test_numbers[match]
 
 
 def _require_code(code: str) -> None:

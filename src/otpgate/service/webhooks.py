@@ -101,6 +101,30 @@ class WebhookEmitter:
         )
         self.on_enqueued()
 
+    def app_event(self, app_id: str, event_type: str, fields: dict[str, Any]) -> None:
+        """An event about the app itself (a fraud block, a spend cap reached), signed and
+        retried like the status webhooks, to the same `status_callback_url`."""
+        now = self._clock.now()
+        url = self._callback_url(app_id, now)
+        if url is None:
+            return
+        event_id = new_id("evt", now, self._random)
+        body = json.dumps(
+            {"id": event_id, "type": event_type, "created_at": _timestamp(now), **fields},
+            separators=(",", ":"),
+        )
+        self._store.enqueue(
+            WebhookEvent(
+                id=event_id,
+                app_id=app_id,
+                verification_id=None,
+                url=url,
+                body=body,
+                created_at=now,
+            )
+        )
+        self.on_enqueued()
+
     def _callback_url(self, app_id: str, now: datetime) -> str | None:
         # a batch of receipts names the same few apps: read each app's setting once a while
         cached = self._urls.get(app_id)

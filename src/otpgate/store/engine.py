@@ -27,10 +27,26 @@ class Database:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._group = _GroupCommit(engine) if self.is_sqlite else None
+        self._writing = threading.local()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A transaction that is durable when the block ends, or rolled back if it raises."""
+        """A transaction that is durable when the block ends, or rolled back if it raises. A
+        write begun inside another on the same thread joins it (the rate-limit counters of a
+        start commit or roll back with the start itself)."""
+        joined: Connection | None = getattr(self._writing, "connection", None)
+        if joined is not None:
+            yield joined
+            return
+        with self._transaction() as connection:
+            self._writing.connection = connection
+            try:
+                yield connection
+            finally:
+                self._writing.connection = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
         if self._group is not None:
             with self._group.write() as connection:
                 yield connection

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -206,7 +207,8 @@ webhook_events = Table(
     metadata,
     Column("id", String(40), primary_key=True),
     Column("app_id", String(40), ForeignKey("apps.id"), nullable=False),
-    Column("verification_id", String(40), nullable=False, index=True),
+    # null for an app-wide event (a fraud block, a spend cap reached)
+    Column("verification_id", String(40), nullable=True, index=True),
     Column("url", String(2000), nullable=False),
     Column("body", Text, nullable=False),
     Column("status", String(16), nullable=False),  # pending, delivered, failed
@@ -232,4 +234,31 @@ webhook_attempts = Table(
     Column("status_code", Integer),
     Column("error", String(500)),
     Column("duration_ms", Integer, nullable=False),
+)
+
+# rate-limit counters when there is no Redis: one row per key and window (the key names it)
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+# prefixes the SMS-pumping guard blocked for an app, with the figures that convinced it
+fraud_blocks = Table(
+    "fraud_blocks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), ForeignKey("apps.id"), nullable=False),
+    Column("prefix", String(20), nullable=False),
+    Column("country", String(2)),
+    Column("recent_sends", Integer, nullable=False),
+    Column("baseline_per_hour", Float, nullable=False),
+    Column("started", Integer, nullable=False),
+    Column("approved", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("lifted_at", UtcDateTime),
+    Index("ix_fraud_blocks_app_id_prefix_expires_at", "app_id", "prefix", "expires_at"),
 )

@@ -15,6 +15,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    func,
     insert,
     or_,
     select,
@@ -125,7 +126,7 @@ _RECORD_RESEND = (
     .values(
         sends=v.sends + 1,
         last_sent_at=bindparam("now", type_=UtcDateTime()),
-        delivery_status=DeliveryStatus.QUEUED.value,
+        delivery_status=bindparam("delivery_status"),
         last_message_id=bindparam("message_id"),
         updated_at=bindparam("now", type_=UtcDateTime()),
     )
@@ -262,7 +263,7 @@ class SqlVerificationWriter:
         verification: Verification,
         code_hash: str,
         code_sealed: bytes,
-        message: QueuedMessage,
+        message: QueuedMessage | None,
     ) -> None:
         self._connection.execute(
             _INSERT_VERIFICATION,
@@ -282,7 +283,7 @@ class SqlVerificationWriter:
                 "reference": verification.reference,
                 "code_hash": code_hash,
                 "code_sealed": code_sealed,
-                "last_message_id": message.id,
+                "last_message_id": None if message is None else message.id,
                 "created_at": verification.created_at,
                 "expires_at": verification.expires_at,
                 "approved_at": None,
@@ -290,18 +291,26 @@ class SqlVerificationWriter:
                 "updated_at": verification.created_at,
             },
         )
-        self._connection.execute(_INSERT_MESSAGE, _message_row(message))
-        self.queued = True
+        if message is not None:
+            self._connection.execute(_INSERT_MESSAGE, _message_row(message))
+            self.queued = True
 
-    def record_resend(self, verification_id: str, message: QueuedMessage) -> Verification:
-        self._connection.execute(_INSERT_MESSAGE, _message_row(message))
-        self.queued = True
+    def record_resend(
+        self, verification_id: str, message: QueuedMessage | None, now: datetime
+    ) -> Verification:
+        if message is not None:
+            self._connection.execute(_INSERT_MESSAGE, _message_row(message))
+            self.queued = True
         row = self._connection.execute(
             _RECORD_RESEND,
             {
                 "verification_id": verification_id,
-                "now": message.created_at,
-                "message_id": message.id,
+                "now": now,
+                "message_id": None if message is None else message.id,
+                # a test number gets no message; its code counts as delivered
+                "delivery_status": (
+                    DeliveryStatus.DELIVERED if message is None else DeliveryStatus.QUEUED
+                ).value,
             },
         ).one()
         return verification_from_row(row)
@@ -397,6 +406,33 @@ class SqlVerificationStore:
         with self._database.write() as connection:
             row = connection.execute(statement).first()
         return None if row is None else verification_from_row(row)
+
+    def lock(self, app_id: str, verification_id: str, now: datetime) -> Verification | None:
+        statement = (
+            update(verifications)
+            .where(
+                v.id == verification_id,
+                v.app_id == app_id,
+                v.status == Status.PENDING,
+            )
+            .values(status=Status.LOCKED, code_sealed=None, updated_at=now)
+            .returning(*VERIFICATION_FIELDS)
+        )
+        with self._database.write() as connection:
+            row = connection.execute(statement).first()
+        return None if row is None else verification_from_row(row)
+
+    def conversion(self, app_id: str, prefix: str, since: datetime) -> tuple[int, int]:
+        # a range on the (app_id, to_number, id) index: every number that starts with prefix
+        statement = select(func.count(), func.count(v.approved_at)).where(
+            v.app_id == app_id,
+            v.to_number >= prefix,
+            v.to_number < prefix + "~",
+            v.created_at >= since,
+        )
+        with self._database.read() as connection:
+            started, approved = connection.execute(statement).one()
+        return int(started), int(approved)
 
     def find_alias(self, alias_hash: str) -> tuple[str, str] | None:
         a = verification_aliases.c

@@ -12,6 +12,7 @@ from otpgate.api.schemas import (
     CheckCode,
     CheckCodeByNumber,
     CheckOut,
+    Problem,
     StartVerification,
     VerificationOut,
     VerificationPage,
@@ -27,6 +28,13 @@ from otpgate.service.verifications import StartRequest
 router = APIRouter(prefix="/v1", tags=["verifications"])
 
 VerificationId = Annotated[str, Path(max_length=64)]
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"model": Problem, "description": "`rate_limited`: a limit refused; see Retry-After"}
+}
+REFUSED_SENDS: dict[int | str, dict[str, Any]] = {
+    **RATE_LIMITED,
+    403: {"model": Problem, "description": "`fraud_blocked`: the number's prefix is blocked"},
+}
 
 
 @router.post(
@@ -34,7 +42,8 @@ VerificationId = Annotated[str, Path(max_length=64)]
     status_code=201,
     response_model=VerificationOut,
     responses={
-        200: {"model": VerificationOut, "description": "the pending verification was re-sent"}
+        200: {"model": VerificationOut, "description": "the pending verification was re-sent"},
+        **REFUSED_SENDS,
     },
 )
 def start_verification(
@@ -56,6 +65,7 @@ def start_verification(
             external_id=body.external_id,
             reference=body.reference,
             idempotency_key=body.idempotency_key,
+            end_user_ip=body.end_user_ip,
         ),
     )
     response.status_code = 201 if result.created else 200
@@ -90,7 +100,9 @@ def list_verifications(
     }
 
 
-@router.post("/verifications/{verification_id}/check", response_model=CheckOut)
+@router.post(
+    "/verifications/{verification_id}/check", response_model=CheckOut, responses=RATE_LIMITED
+)
 def check_verification(
     verification_id: VerificationId,
     body: CheckCode,
@@ -98,16 +110,22 @@ def check_verification(
     credentials: CredentialsDep,
 ) -> dict[str, Any]:
     app = authenticate_app(runtime, credentials)
-    return _answer(runtime.verifications.check(app, verification_id, body.code))
+    return _answer(
+        runtime.verifications.check(app, verification_id, body.code, end_user_ip=body.end_user_ip)
+    )
 
 
-@router.post("/verification-checks", response_model=CheckOut)
+@router.post("/verification-checks", response_model=CheckOut, responses=RATE_LIMITED)
 def check_by_number(
     body: CheckCodeByNumber, runtime: RuntimeDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
     app = authenticate_app(runtime, credentials)
     country = normalize_country(body.country) if body.country is not None else None
-    return _answer(runtime.verifications.check_by_number(app, body.to, country, body.code))
+    return _answer(
+        runtime.verifications.check_by_number(
+            app, body.to, country, body.code, end_user_ip=body.end_user_ip
+        )
+    )
 
 
 @router.post("/verifications/{verification_id}/cancel", response_model=VerificationOut)

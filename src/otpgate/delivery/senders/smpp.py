@@ -32,7 +32,6 @@ from aiosmpplib import (
 )
 from aiosmpplib.retrytimer import SimpleExponentialBackoff
 
-from otpgate.delivery.gsm import is_gsm7
 from otpgate.delivery.protocol import (
     InboundReceipt,
     OutgoingSms,
@@ -41,6 +40,7 @@ from otpgate.delivery.protocol import (
     SendReceipt,
     TransientSendError,
 )
+from otpgate.domain.gsm import is_gsm7
 from otpgate.domain.verification import DeliveryStatus
 
 NAME = "smpp"

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 
-from otpgate.delivery.gsm import is_gsm7
 from otpgate.delivery.protocol import (
     InboundReceipt,
     OutgoingSms,
@@ -20,6 +19,7 @@ from otpgate.delivery.protocol import (
     TransientSendError,
 )
 from otpgate.domain.errors import Forbidden, ValidationFailed
+from otpgate.domain.gsm import is_gsm7
 from otpgate.domain.verification import DeliveryStatus
 from otpgate.service.ports import ReceiptRequest
 

@@ -1,13 +1,13 @@
 """retention: indexes that let old verifications be found and deleted in small batches
 
-Revision ID: 0004p
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-29
 """
 
 from alembic import op
 
-revision = "0004p"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

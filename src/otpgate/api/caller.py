@@ -1,0 +1,42 @@
+"""The caller's address: the peer, or what trusted proxies in front of it say it was."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+
+from otpgate.domain.errors import ValidationFailed
+from otpgate.domain.limits import ip_subject
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _trusted(address: str, networks: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def caller_address(
+    peer: str | None, forwarded_for: Iterable[str], trusted: Sequence[Network]
+) -> str:
+    """The peer's address, unless the peer is a trusted proxy: then X-Forwarded-For is read
+    right to left, past the trusted hops, and the first address no trusted proxy owns is the
+    caller. Anyone can write that header; only the hops we trust appended to it honestly.
+    The answer is a limit key: IPv6 addresses come back as their /64."""
+    address = peer or "unknown"
+    if trusted and _trusted(address, trusted):
+        hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
+        for hop in reversed(hops):
+            if not hop:
+                continue
+            address = hop
+            if not _trusted(hop, trusted):
+                break
+    try:
+        return ip_subject(address, field="caller")
+    except ValidationFailed:
+        # a peer that is no IP (a Unix socket, a test client), or a garbled hop: its own bucket
+        return address[:64]

@@ -1,0 +1,91 @@
+"""The SMS-pumping guard's rule: a prefix whose sends jump far above its own baseline while
+few of its verifications are approved looks like pumping (docs/abuse.md has the numbers).
+
+Sends are counted per (app, prefix) in 10-minute buckets for the recent hour and in hourly
+buckets for the 24 hours before it; conversion is read from the verifications themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from otpgate.domain.limits import HOUR, Quota
+from otpgate.domain.policy import AppSettings
+
+RECENT_BUCKET_SECONDS = 600
+RECENT_BUCKETS = 6  # the recent window: the last hour, sliding by 10 minutes
+BASELINE_HOURS = 24  # the baseline: the 24 hours before the current one
+
+
+@dataclass(frozen=True)
+class PumpingThresholds:
+    min_sends: int
+    velocity_factor: int
+    max_conversion: float  # 0.0 to 1.0
+    block_seconds: int
+
+    @classmethod
+    def of(cls, settings: AppSettings) -> PumpingThresholds:
+        return cls(
+            min_sends=settings.fraud_min_sends,
+            velocity_factor=settings.fraud_velocity_factor,
+            max_conversion=settings.fraud_max_conversion_percent / 100,
+            block_seconds=settings.fraud_block_seconds,
+        )
+
+
+@dataclass(frozen=True)
+class PrefixTraffic:
+    recent_sends: int  # in the recent window, this send included
+    baseline_per_hour: float  # average sends an hour over the baseline window
+    started: int  # verifications created in the recent window
+    approved: int  # of those, approved
+
+    @property
+    def conversion(self) -> float:
+        return self.approved / self.started if self.started else 0.0
+
+
+def _recent(app_id: str, prefix: str) -> Quota:
+    return Quota("prefix_sends_10min", f"{app_id}:{prefix}", None, RECENT_BUCKET_SECONDS)
+
+
+def _hourly(app_id: str, prefix: str) -> Quota:
+    return Quota("prefix_sends_hour", f"{app_id}:{prefix}", None, HOUR)
+
+
+def counting_quotas(app_id: str, prefix: str) -> tuple[Quota, Quota]:
+    """What one send to the prefix adds to: never refused, only read by the guard."""
+    return _recent(app_id, prefix), _hourly(app_id, prefix)
+
+
+def recent_keys(app_id: str, prefix: str, now: datetime) -> list[str]:
+    quota = _recent(app_id, prefix)
+    start = quota.window_start(now)
+    return [
+        f"{quota.name}:{quota.subject}:{start - step * RECENT_BUCKET_SECONDS}"
+        for step in range(RECENT_BUCKETS)
+    ]
+
+
+def baseline_keys(app_id: str, prefix: str, now: datetime) -> list[str]:
+    quota = _hourly(app_id, prefix)
+    start = quota.window_start(now)
+    return [
+        f"{quota.name}:{quota.subject}:{start - hours * HOUR}"
+        for hours in range(1, BASELINE_HOURS + 1)
+    ]
+
+
+def is_surge(recent_sends: int, baseline_per_hour: float, thresholds: PumpingThresholds) -> bool:
+    """Enough sends to judge, and far more than this prefix usually gets in an hour."""
+    return recent_sends >= max(thresholds.min_sends, thresholds.velocity_factor * baseline_per_hour)
+
+
+def looks_like_pumping(traffic: PrefixTraffic, thresholds: PumpingThresholds) -> bool:
+    """Real people enter their codes; pumped numbers never do."""
+    return (
+        is_surge(traffic.recent_sends, traffic.baseline_per_hour, thresholds)
+        and traffic.conversion < thresholds.max_conversion
+    )

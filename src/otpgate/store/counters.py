@@ -1,0 +1,93 @@
+"""Rate-limit counters in the database, for deployments without Redis (and when it is down).
+
+Each acquire is a set of conditional upserts in one transaction (a start's own, when called
+inside it): `count + cost <= limit` is checked by the database on the row it locks, so
+concurrent processes cannot both take the last unit, and a refusal rolls the set back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, bindparam, delete, select
+
+from otpgate.domain.limits import Bucket
+from otpgate.store.engine import Database
+from otpgate.store.tables import UtcDateTime, rate_counters
+
+c = rate_counters.c
+
+
+class _Refused(Exception):
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+class SqlCounters:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def acquire(self, buckets: Sequence[Bucket], now: datetime) -> int | None:
+        # keys in one order in every transaction: two acquires never wait on each other crosswise
+        order = sorted(range(len(buckets)), key=lambda index: buckets[index].key)
+        for index in order:
+            bucket = buckets[index]
+            if bucket.limit is not None and bucket.cost > bucket.limit:
+                return index
+        try:
+            # a savepoint: inside a start's transaction, a refusal undoes only these counts
+            with self._database.write() as connection, connection.begin_nested():
+                for index in order:
+                    if not self._take(connection, buckets[index], now):
+                        raise _Refused(index)
+        except _Refused as refused:
+            return refused.index
+        return None
+
+    def _take(self, connection: Connection, bucket: Bucket, now: datetime) -> bool:
+        expires_at = now + timedelta(seconds=bucket.ttl_seconds)
+        if not bucket.consume:
+            current = connection.execute(
+                select(c.count).where(c.key == bucket.key, c.expires_at > now)
+            ).scalar()
+            return bucket.limit is None or (current or 0) + bucket.cost <= bucket.limit
+        statement = self._database.insert(rate_counters).values(
+            key=bucket.key, count=bucket.cost, expires_at=expires_at
+        )
+        upsert = statement.on_conflict_do_update(
+            index_elements=[c.key],
+            set_={"count": c.count + statement.excluded.count, "expires_at": expires_at},
+            where=None if bucket.limit is None else (c.count + bucket.cost <= bucket.limit),
+        ).returning(c.count)
+        return connection.execute(upsert).first() is not None
+
+    def add(self, bucket: Bucket, now: datetime) -> int:
+        expires_at = now + timedelta(seconds=bucket.ttl_seconds)
+        statement = self._database.insert(rate_counters).values(
+            key=bucket.key, count=bucket.cost, expires_at=expires_at
+        )
+        upsert = statement.on_conflict_do_update(
+            index_elements=[c.key],
+            set_={"count": c.count + statement.excluded.count, "expires_at": expires_at},
+        ).returning(c.count)
+        with self._database.write() as connection:
+            return int(connection.execute(upsert).scalar_one())
+
+    def read(self, keys: Sequence[str], now: datetime) -> list[int]:
+        with self._database.read() as connection:
+            found = dict(
+                connection.execute(
+                    select(c.key, c.count).where(c.key.in_(keys), c.expires_at > now)
+                ).all()
+            )
+        return [int(found.get(key, 0)) for key in keys]
+
+    def purge(self, now: datetime) -> int:
+        """Drop counters whose window is over (their keys are never used again)."""
+        with self._database.write() as connection:
+            result = connection.execute(
+                delete(rate_counters).where(c.expires_at <= bindparam("now", type_=UtcDateTime())),
+                {"now": now},
+            )
+        return int(result.rowcount)
