@@ -1,5 +1,5 @@
-"""Fixtures shared by every test: a real runtime on a fresh database, the real ASGI app, and
-(in e2e/) a real `otpgate serve` process."""
+"""Fixtures shared by every test: a real runtime on a fresh database, the real ASGI app, a
+local SMS gateway, and (in e2e/) a real `otpgate serve` process."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from peers.gateway import FakeGateway, start_gateway
 
 from otpgate.config import Settings
 from otpgate.runtime import Runtime, build_runtime, migrate
@@ -116,3 +117,11 @@ def read_code(client: Any, headers: dict[str, str], to: str, *, timeout: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"no outbox message for {to} within {timeout}s")
         time.sleep(0.01)
+
+
+@pytest.fixture
+def gateway() -> Iterator[FakeGateway]:
+    """A generic SMS gateway on a free port (peers/gateway.py)."""
+    peer = start_gateway()
+    yield peer
+    peer.stop()

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from peers.gateway import FakeGateway, start_gateway
+from peers.gateway import FakeGateway
 from peers.otpgate import StartOtpgate
 
 JSON_BODY = '{"to": "{to}", "from": "{sender}", "text": "{body}"}'
-
-
-@pytest.fixture
-def gateway() -> Iterator[FakeGateway]:
-    peer = start_gateway()
-    yield peer
-    peer.stop()
 
 
 def http_then_outbox(gateway: FakeGateway, **more: object) -> dict[str, object]:

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
-from peers.gateway import FakeGateway, start_gateway
+from peers.gateway import FakeGateway
 from peers.otpgate import StartOtpgate, closed_port_url, wait_until
 
 JSON_BODY = '{"to": "{to}", "from": "{sender}", "text": "{body}", "callback": "{receipt_url}"}'
 RECEIPT_MAP = {"DELIVRD": "delivered", "UNDELIV": "undelivered"}
-
-
-@pytest.fixture
-def gateway() -> Iterator[FakeGateway]:
-    peer = start_gateway()
-    yield peer
-    peer.stop()
 
 
 def gateway_settings(gateway: FakeGateway, **more: object) -> dict[str, object]:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterator
 
-import pytest
-from peers.gateway import FakeGateway, start_gateway
+from peers.gateway import FakeGateway
 from peers.otpgate import LiveOtpgate, StartOtpgate, wait_until
 from peers.receiver import WebhookReceiver
 
@@ -22,13 +20,6 @@ def signature_is_valid(secret: str, header: str, body: bytes) -> bool:
         secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256
     ).hexdigest()
     return hmac.compare_digest(expected, parts["v1"])
-
-
-@pytest.fixture
-def gateway() -> Iterator[FakeGateway]:
-    peer = start_gateway()
-    yield peer
-    peer.stop()
 
 
 def start(start_otpgate: StartOtpgate, gateway: FakeGateway) -> LiveOtpgate:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.served import ServedOtpgate, StartOtpgate, launch
+from support.served import ServedOtpgate, StartOtpgate, launch, serving
 
 
 @pytest.fixture
@@ -32,16 +32,12 @@ def start_otpgate(tmp_path: Path) -> Iterator[StartOtpgate]:
 @pytest.fixture(scope="session")
 def otpgate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedOtpgate]:
     """One `otpgate serve` for the tests that only need a running server with the defaults."""
-    root = tmp_path_factory.mktemp("otpgate")
-    served = launch(root / "data", root / "serve.log")
-    yield served
-    served.stop()
+    with serving(tmp_path_factory.mktemp("otpgate")) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")
 def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedOtpgate]:
     """`serve --workers 2`: two processes, each with its own pool, on one SQLite file."""
-    root = tmp_path_factory.mktemp("two-processes")
-    served = launch(root / "data", root / "serve.log", "--workers", "2")
-    yield served
-    served.stop()
+    with serving(tmp_path_factory.mktemp("two-processes"), "--workers", "2") as served:
+        yield served
