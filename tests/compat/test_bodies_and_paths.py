@@ -1,4 +1,5 @@
-"""The shared pieces of the compatibility APIs: tolerant body reading and paths in any case."""
+"""The shared pieces of the compatibility APIs: body reading (lenient and strict) and paths in any
+case."""
 
 from __future__ import annotations
 
