@@ -1,6 +1,6 @@
 """Fixtures shared by every test: a real runtime on a fresh database (SQLite and PostgreSQL:
-each test that takes `settings` or `database_url` runs once per engine), the real ASGI app, and
-(in e2e/) a real `otpgate serve` process."""
+each test that takes `settings` or `database_url` runs once per engine), the real ASGI app, a
+local SMS gateway, and (in e2e/) a real `otpgate serve` process."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from peers.gateway import FakeGateway, start_gateway
 from support.postgres import ENGINES, PostgresDatabases, unreachable_reason
 
 from otpgate.config import Settings
@@ -165,3 +166,11 @@ def read_code(client: Any, headers: dict[str, str], to: str, *, timeout: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"no outbox message for {to} within {timeout}s")
         time.sleep(0.01)
+
+
+@pytest.fixture
+def gateway() -> Iterator[FakeGateway]:
+    """A generic SMS gateway on a free port (peers/gateway.py)."""
+    peer = start_gateway()
+    yield peer
+    peer.stop()

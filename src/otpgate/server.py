@@ -20,7 +20,7 @@ from otpgate.api.routes import opt_ins as opt_in_routes
 from otpgate.api.routes import receipts as receipt_routes
 from otpgate.api.routes import webhooks as webhook_routes
 from otpgate.compat import dotdigital, idresponse, ninety_nine, sessionm
-from otpgate.compat.routing import CanonicalPaths, prefix_pattern
+from otpgate.compat.routing import CanonicalPaths
 from otpgate.config import load_settings
 from otpgate.logs import configure_logging
 from otpgate.runtime import Runtime, build_runtime
@@ -32,7 +32,7 @@ Basic with the key id and secret); `/v1/apps` routes need the admin token as Bea
 Errors are `application/problem+json` (RFC 9457)."""
 
 # drop-in APIs of other vendors, on their own paths (docs/compat/)
-VENDOR_APIS = (sessionm.API, dotdigital.API)
+VENDOR_APIS = (sessionm.API, dotdigital.API, ninety_nine.API, idresponse.API)
 
 
 def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
@@ -67,8 +67,6 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     app.include_router(opt_in_routes.router)
     for vendor in VENDOR_APIS:
         app.include_router(vendor.router)
-    app.include_router(ninety_nine.router)
-    app.include_router(idresponse.router)
     app.include_router(blocks.router)
     # the request guard, added after it, wraps it: flood refusals are timed and logged too
     app.add_middleware(
@@ -80,23 +78,11 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     app.add_middleware(
         RequestGuard,
         metrics=runtime.metrics,
-        refusals=[
-            *((vendor.paths, vendor.refusal) for vendor in VENDOR_APIS),
-            (prefix_pattern(ninety_nine.PATH), ninety_nine.refusal(runtime)),
-            *(
-                (prefix_pattern(path), refusal)
-                for path, refusal in idresponse.refusals(runtime).items()
-            ),
-        ],
+        refusals=[refusal for vendor in VENDOR_APIS for refusal in vendor.refusals(runtime)],
     )
     app.add_middleware(
         CanonicalPaths,
-        templates=[
-            *(template for vendor in VENDOR_APIS for template in vendor.templates),
-            ninety_nine.PATH,
-            idresponse.GATEWAY_PATH,
-            idresponse.CONTINUE_PATH,
-        ],
+        templates=[template for vendor in VENDOR_APIS for template in vendor.templates],
     )
     return app
 

@@ -7,17 +7,15 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from support.served import ServedOtpgate, launch
+from support.served import ServedOtpgate, serving
 from support.vendor_apps import MakeVendorApp, create_vendor_app
 
 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedOtpgate]:
     """One `otpgate serve` for the sample replays (each test makes its own app)."""
-    root = tmp_path_factory.mktemp("compat")
-    process = launch(root / "data", root / "serve.log")
-    yield process
-    process.stop()
+    with serving(tmp_path_factory.mktemp("compat")) as otpgate:
+        yield otpgate
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The shared pieces of the compatibility APIs: tolerant body reading and paths in any case."""
+"""The shared pieces of the compatibility APIs: body reading (lenient and strict) and paths in any
+case."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from otpgate.compat.bodies import UnreadableBody, parse_json_fields
 from otpgate.compat.dotdigital import API as DOTDIGITAL
-from otpgate.compat.requests import BodyUnreadable, parse_json_fields
 from otpgate.compat.routing import CanonicalPaths
 from otpgate.compat.sessionm import API as SESSIONM
 
@@ -29,15 +30,34 @@ from otpgate.compat.sessionm import API as SESSIONM
 def test_bodies_are_read_strictly_then_as_leniently_as_vendors_clients_write_them(
     raw: bytes, fields: dict[str, Any]
 ) -> None:
-    assert parse_json_fields(raw) == fields
+    assert parse_json_fields(raw, lenient=True) == fields
 
 
 @pytest.mark.parametrize(
     "raw", [b"[]", b"[{}, {}]", b'"to"', b"null", b"{", b"\xff", b"[" * 5000, b"{to: }"]
 )
 def test_anything_else_is_unreadable(raw: bytes) -> None:
-    with pytest.raises(BodyUnreadable):
-        parse_json_fields(raw)
+    with pytest.raises(UnreadableBody):
+        parse_json_fields(raw, lenient=True)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"to": "1",}',
+        b"{'to': '1'}",
+        b'/* note */ {"to": "1"}',
+        "{\u201cto\u201d: \u201c1\u201d}".encode(),
+        b'\xef\xbb\xbf{"to": "1"}',
+        b'{"to": NaN}',
+        b'{"to": "\\ud800"}',
+        b'[{"to": ["\\udc00"]}]',
+    ],
+)
+def test_strict_reading_refuses_what_lenient_reading_accepts(raw: bytes) -> None:
+    parse_json_fields(raw, lenient=True)
+    with pytest.raises(UnreadableBody):
+        parse_json_fields(raw, lenient=False)
 
 
 @pytest.mark.parametrize(

@@ -9,34 +9,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers.gateway import FakeGateway, start_gateway
+from peers.gateway import FakeGateway
 from peers.otpgate import wait_until
 from support.idresponse import IdResponse, assert_envelope
 from support.outbox import code_in
-from support.served import ServedOtpgate, launch
+from support.served import ServedOtpgate, serving
 
 GATEWAY_BODY = '{"to": "{to}", "from": "{sender}", "text": "{body}"}'
 
 
 @pytest.fixture
-def gateway() -> Iterator[FakeGateway]:
-    peer = start_gateway()
-    yield peer
-    peer.stop()
-
-
-@pytest.fixture
 def served(tmp_path: Path, gateway: FakeGateway) -> Iterator[ServedOtpgate]:
-    otpgate = launch(
-        tmp_path / "data",
-        tmp_path / "serve.log",
+    with serving(
+        tmp_path,
         OTPGATE_SMS_PROVIDER="http",
         OTPGATE_HTTP_URL=gateway.url + "/sms",
         OTPGATE_HTTP_BODY=GATEWAY_BODY,
         OTPGATE_DELIVERY_RETRY_BASE_SECONDS="0.05",
-    )
-    yield otpgate
-    otpgate.stop()
+    ) as otpgate:
+        yield otpgate
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from support.cases import named
 from support.idresponse import CONTINUE, GATEWAY, IdResponse, assert_envelope
 
 JSON = {"content-type": "application/json"}
@@ -29,8 +30,7 @@ RAW_GATEWAY_BODIES: list[tuple[str, dict[str, str], bytes]] = [
 
 @pytest.mark.parametrize(
     ("headers", "body"),
-    [(headers, body) for _, headers, body in RAW_GATEWAY_BODIES],
-    ids=[name for name, _, _ in RAW_GATEWAY_BODIES],
+    named(RAW_GATEWAY_BODIES),
 )
 def test_an_unreadable_gateway_body_fails_the_data_check(
     client: TestClient, app: Any, headers: dict[str, str], body: bytes
@@ -147,9 +147,7 @@ RAW_CONTINUE_BODIES: list[tuple[str, bytes]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    "body", [body for _, body in RAW_CONTINUE_BODIES], ids=[n for n, _ in RAW_CONTINUE_BODIES]
-)
+@pytest.mark.parametrize("body", named(RAW_CONTINUE_BODIES))
 def test_an_unreadable_continuation_fails_the_check(client: TestClient, body: bytes) -> None:
     answer = client.post(CONTINUE, content=body, headers=JSON)
     assert answer.status_code == 200

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from support.idresponse import CONTINUE, GATEWAY, IdResponse, assert_envelope
 from support.outbox import read_code
-from support.served import ServedOtpgate, launch
+from support.served import ServedOtpgate, serving
 
 # verbatim from the page, including its comments and its e-mail-protected user name
 INITIAL_REQUEST_AS_PRINTED = """{
@@ -57,10 +57,8 @@ def without_comments(text: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedOtpgate]:
-    root = tmp_path_factory.mktemp("idresponse")
-    otpgate = launch(root / "data", root / "serve.log")
-    yield otpgate
-    otpgate.stop()
+    with serving(tmp_path_factory.mktemp("idresponse")) as otpgate:
+        yield otpgate
 
 
 @pytest.fixture(scope="module")

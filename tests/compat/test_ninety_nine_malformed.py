@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from support.cases import named
 from support.ninety_nine import CHECK_KEYS, PATH, SEND_KEYS
 
 JSON = {"content-type": "application/json"}
@@ -62,8 +63,7 @@ SEND_FAILURES: list[tuple[str, dict[str, str], bytes]] = [
 
 @pytest.mark.parametrize(
     ("headers", "body"),
-    [(headers, body) for _, headers, body in SEND_FAILURES],
-    ids=[name for name, _, _ in SEND_FAILURES],
+    named(SEND_FAILURES),
 )
 def test_a_malformed_send_is_a_failed_send(
     client: TestClient, app: Any, headers: dict[str, str], body: bytes
@@ -109,8 +109,7 @@ CHECK_FAILURES: list[tuple[str, dict[str, Any], int]] = [
 
 @pytest.mark.parametrize(
     ("fields", "status"),
-    [(fields, status) for _, fields, status in CHECK_FAILURES],
-    ids=[name for name, _, _ in CHECK_FAILURES],
+    named(CHECK_FAILURES),
 )
 def test_a_malformed_check_is_answered_with_a_check_status(
     client: TestClient, app: Any, fields: dict[str, Any], status: int

@@ -18,7 +18,7 @@ import pytest
 from support.ninety_nine import NinetyNine
 from support.numbers import israeli_e164
 from support.outbox import read_code
-from support.served import ServedOtpgate, launch
+from support.served import ServedOtpgate, serving
 
 # verbatim from the page
 PAGE_SEND_ANSWER = """{
@@ -51,10 +51,8 @@ def assert_same_shape(answer: dict[str, Any], sample: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedOtpgate]:
-    root = tmp_path_factory.mktemp("ninety-nine")
-    otpgate = launch(root / "data", root / "serve.log")
-    yield otpgate
-    otpgate.stop()
+    with serving(tmp_path_factory.mktemp("ninety-nine")) as otpgate:
+        yield otpgate
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from support.cases import named
 from support.numbers import UK_UNASSIGNED, new_mobile
 from support.outbox import read_code, wait_for_messages, wrong_code
 from support.vendor_apps import SESSIONM_SETTINGS, MakeVendorApp, VendorApp
@@ -292,9 +293,7 @@ MALFORMED = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("body", "message"), [case[1:] for case in MALFORMED], ids=[case[0] for case in MALFORMED]
-)
+@pytest.mark.parametrize(("body", "message"), named(MALFORMED))
 def test_malformed_requests_get_the_vendors_bad_request(
     client: TestClient, app: VendorApp, body: bytes, message: str
 ) -> None:

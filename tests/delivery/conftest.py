@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers.gateway import FakeGateway, start_gateway
 from peers.otpgate import LiveOtpgate, StartOtpgate, reserve_port
 
 from otpgate.config import Settings
@@ -42,11 +41,3 @@ def start_otpgate(tmp_path: Path) -> Iterator[StartOtpgate]:
     yield start
     for live in started:
         live.stop()
-
-
-@pytest.fixture
-def gateway() -> Iterator[FakeGateway]:
-    """A local HTTP SMS gateway that accepts messages and calls receipts back."""
-    peer = start_gateway()
-    yield peer
-    peer.stop()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from support.postgres import ENGINES, PostgresDatabases
-from support.served import ServedOtpgate, StartOtpgate, launch
+from support.served import ServedOtpgate, StartOtpgate, launch, serving
 
 
 @pytest.fixture
@@ -52,10 +52,8 @@ def otpgate(
     tmp_path_factory: pytest.TempPathFactory, engine_settings: Callable[[], dict[str, str]]
 ) -> Iterator[ServedOtpgate]:
     """One `otpgate serve` for the tests that only need a running server with the defaults."""
-    root = tmp_path_factory.mktemp("otpgate")
-    served = launch(root / "data", root / "serve.log", **engine_settings())
-    yield served
-    served.stop()
+    with serving(tmp_path_factory.mktemp("otpgate"), **engine_settings()) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +62,5 @@ def two_processes(
 ) -> Iterator[ServedOtpgate]:
     """`serve --workers 2`: two processes, each with its own pool, on one database."""
     root = tmp_path_factory.mktemp("two-processes")
-    served = launch(root / "data", root / "serve.log", "--workers", "2", **engine_settings())
-    yield served
-    served.stop()
+    with serving(root, "--workers", "2", **engine_settings()) as served:
+        yield served

@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -136,6 +137,16 @@ def launch(data_dir: Path, log_path: Path, *args: str, **settings: str) -> Serve
     printed = served.read_stdout().decode().strip()
     served.first_start = json.loads(printed) if printed else None
     return served
+
+
+@contextmanager
+def serving(root: Path, *args: str, **settings: str) -> Iterator[ServedOtpgate]:
+    """`launch` with its data and log under `root`, stopped when the block ends."""
+    served = launch(root / "data", root / "serve.log", *args, **settings)
+    try:
+        yield served
+    finally:
+        served.stop()
 
 
 StartOtpgate = Callable[..., ServedOtpgate]  # the `start_otpgate` fixture

@@ -25,18 +25,25 @@ def _printable(value: str) -> str:
     return value
 
 
-def _valid_unicode(value: Any) -> Any:
-    """Free-form JSON (settings): no string in it, keys included, may hold a lone surrogate."""
+def holds_lone_surrogate(value: Any) -> bool:
+    """Whether a string anywhere in free-form JSON, keys included, holds a lone surrogate."""
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, str) and _SURROGATE.search(item):
-            raise ValueError("must be valid Unicode (no lone surrogates)")
+            return True
         if isinstance(item, dict):
             pending.extend(item)
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
+    return False
+
+
+def _valid_unicode(value: Any) -> Any:
+    """Free-form JSON (settings): no string in it may hold a lone surrogate."""
+    if holds_lone_surrogate(value):
+        raise ValueError("must be valid Unicode (no lone surrogates)")
     return value
 
 

@@ -11,12 +11,19 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from otpgate.api.middleware import Refusal
-from otpgate.compat.bodies import FieldMissing, UnreadableBody, read_fields, text_field
+from otpgate.api.auth import RuntimeDep
+from otpgate.api.middleware import PathRefusal
+from otpgate.compat.bodies import FieldMissing, Fields, UnreadableBody, echoed_text, text_field
 from otpgate.compat.idresponse_request import GatewayRequest, narrowing_of, template_values_of
+from otpgate.compat.routing import (
+    BODY_METHODS,
+    VendorApi,
+    answer_post,
+    prefix_pattern,
+    unreadable_refusal,
+)
 from otpgate.domain.errors import (
     LineTypeBlocked,
     NotFound,
@@ -97,47 +104,37 @@ class Meta:
     user: str | None = None
 
 
-@router.api_route(GATEWAY_PATH, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-async def gateway(request: Request) -> JSONResponse:
-    runtime: Runtime = request.app.state.runtime
+@router.api_route(GATEWAY_PATH, methods=BODY_METHODS)
+async def gateway(request: Request, runtime: RuntimeDep) -> Response:
+    return await answer_post(request, runtime, _gateway, _gateway_unreadable)
+
+
+@router.api_route(CONTINUE_PATH, methods=BODY_METHODS)
+async def continue_transaction(request: Request, runtime: RuntimeDep) -> Response:
+    return await answer_post(request, runtime, _continue, _continue_unreadable)
+
+
+def _gateway_unreadable(runtime: Runtime, error: UnreadableBody) -> JSONResponse:
+    return _refused(Meta(runtime.clock.now()), error)
+
+
+def _continue_unreadable(runtime: Runtime, error: UnreadableBody) -> JSONResponse:
+    return _answer(Meta(runtime.clock.now()), ("refused", "unreadable"), error.detail)
+
+
+def refusals(runtime: Runtime) -> list[PathRefusal]:
+    """What the request guard answers on these paths (a body too large): an unreadable body."""
+    return [
+        (prefix_pattern(GATEWAY_PATH), unreadable_refusal(runtime, _gateway_unreadable)),
+        (prefix_pattern(CONTINUE_PATH), unreadable_refusal(runtime, _continue_unreadable)),
+    ]
+
+
+def _gateway(runtime: Runtime, fields: Fields) -> JSONResponse:
+    user = echoed_text(fields, "user")
+    meta = Meta(runtime.clock.now(), reference=echoed_text(fields, "reference"), user=user)
     try:
-        if request.method != "POST":
-            raise UnreadableBody("use POST")
-        fields = await read_fields(request)
-    except UnreadableBody as error:
-        return _refused(Meta(runtime.clock.now()), error)
-    return await run_in_threadpool(_gateway, runtime, fields)
-
-
-@router.api_route(CONTINUE_PATH, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-async def continue_transaction(request: Request) -> JSONResponse:
-    runtime: Runtime = request.app.state.runtime
-    try:
-        if request.method != "POST":
-            raise UnreadableBody("use POST")
-        fields = await read_fields(request)
-    except UnreadableBody as error:
-        return _answer(Meta(runtime.clock.now()), ("refused", "unreadable"), error.detail)
-    return await run_in_threadpool(_continue, runtime, fields)
-
-
-def refusals(runtime: Runtime) -> dict[str, Refusal]:
-    """What the request guard answers on these paths (a body too large), by path."""
-
-    def gateway_refusal(_status: int, detail: str) -> Response:
-        return _refused(Meta(runtime.clock.now()), UnreadableBody(detail))
-
-    def continue_refusal(_status: int, detail: str) -> Response:
-        return _answer(Meta(runtime.clock.now()), ("refused", "unreadable"), detail)
-
-    return {GATEWAY_PATH: gateway_refusal, CONTINUE_PATH: continue_refusal}
-
-
-def _gateway(runtime: Runtime, fields: dict[str, Any]) -> JSONResponse:
-    user = _text_or_none(fields, "user")
-    meta = Meta(runtime.clock.now(), reference=_text_or_none(fields, "reference"), user=user)
-    try:
-        app = runtime.apps.authenticate(user or "", _text_or_none(fields, "pass") or "")
+        app = runtime.apps.authenticate(user or "", echoed_text(fields, "pass") or "")
     except Unauthorized as error:
         return _refused(meta, error)
     meta = replace(meta, company=app.name)
@@ -171,7 +168,7 @@ def _gateway(runtime: Runtime, fields: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body)
 
 
-def _gateway_request(fields: dict[str, Any]) -> GatewayRequest:
+def _gateway_request(fields: Fields) -> GatewayRequest:
     try:
         request = GatewayRequest.model_validate(fields)
     except ValidationError as exc:
@@ -183,7 +180,7 @@ def _gateway_request(fields: dict[str, Any]) -> GatewayRequest:
     return request
 
 
-def _continue(runtime: Runtime, fields: dict[str, Any]) -> JSONResponse:
+def _continue(runtime: Runtime, fields: Fields) -> JSONResponse:
     meta = Meta(runtime.clock.now())
     token = fields.get("token")
     codematch = fields.get("codematch")
@@ -202,8 +199,8 @@ def _continue(runtime: Runtime, fields: dict[str, Any]) -> JSONResponse:
             meta, confirmation=verification.id, reference=verification.reference, company=app.name
         )
         code = text_field(codematch, "key") if isinstance(codematch, dict) else None
-        if code is None or not code.strip():
-            raise FieldMissing("codematch.key is empty", field="codematch.key")
+        if code is None:
+            raise FieldMissing("codematch.key")
         checked = runtime.verifications.check(app, verification_id, code)
     except NotFound:
         return _answer(meta, ("refused", "unknown_token"))
@@ -249,8 +246,4 @@ def _envelope(meta: Meta, result: Result, issues: list[str]) -> dict[str, Any]:
     }
 
 
-def _text_or_none(fields: dict[str, Any], name: str) -> str | None:
-    try:
-        return text_field(fields, name)
-    except UnreadableBody:
-        return None
+API = VendorApi(router=router, templates=(GATEWAY_PATH, CONTINUE_PATH), refusals=refusals)

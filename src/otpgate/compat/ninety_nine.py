@@ -10,16 +10,23 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from otpgate.api.middleware import Refusal
+from otpgate.api.auth import RuntimeDep
 from otpgate.compat.bodies import (
     FieldMissing,
+    Fields,
     UnreadableBody,
-    read_fields,
+    echoed_text,
     required_text,
     text_field,
+)
+from otpgate.compat.routing import (
+    BODY_METHODS,
+    VendorApi,
+    answer_post,
+    prefix_pattern,
+    unreadable_refusal,
 )
 from otpgate.domain.errors import (
     NotFound,
@@ -106,37 +113,25 @@ CHECK_REFUSALS: tuple[Row, ...] = (
 router = APIRouter(include_in_schema=False)
 
 
-@router.api_route(PATH, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-async def verify_sms(request: Request) -> JSONResponse:
-    runtime: Runtime = request.app.state.runtime
-    try:
-        if request.method != "POST":
-            raise UnreadableBody("use POST")
-        fields = await read_fields(request)
-    except UnreadableBody as error:
-        return JSONResponse(_send_failed(runtime, {}, error))
-    if "code" in fields:
-        return JSONResponse(await run_in_threadpool(_check, runtime, fields))
-    return JSONResponse(await run_in_threadpool(_send, runtime, fields))
+@router.api_route(PATH, methods=BODY_METHODS)
+async def verify_sms(request: Request, runtime: RuntimeDep) -> Response:
+    return await answer_post(request, runtime, _verify_sms, _unreadable)
 
 
-def refusal(runtime: Runtime) -> Refusal:
-    """What the request guard answers on this path (a body too large): a failed Send."""
-
-    def answer(_status: int, detail: str) -> Response:
-        return JSONResponse(_send_failed(runtime, {}, UnreadableBody(detail)))
-
-    return answer
+def _verify_sms(runtime: Runtime, fields: Fields) -> JSONResponse:
+    return JSONResponse(_check(runtime, fields) if "code" in fields else _send(runtime, fields))
 
 
-def _send(runtime: Runtime, fields: dict[str, Any]) -> dict[str, Any]:
+def _unreadable(runtime: Runtime, error: UnreadableBody) -> JSONResponse:
+    return JSONResponse(_send_failed(runtime, {}, error))
+
+
+def _send(runtime: Runtime, fields: Fields) -> dict[str, Any]:
     try:
         app = runtime.apps.authenticate_api_key(_echo(fields, "apiKey"))
         to = required_text(fields, "to")
         sender = required_text(fields, "from")
-        message = text_field(fields, "message")
-        if message is None or not message.strip():
-            message = DEFAULT_MESSAGE
+        message = text_field(fields, "message") or DEFAULT_MESSAGE
         result = runtime.verifications.start(
             app,
             StartRequest(
@@ -157,7 +152,7 @@ def _send(runtime: Runtime, fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _send_failed(runtime: Runtime, fields: dict[str, Any], error: OtpgateError) -> dict[str, Any]:
+def _send_failed(runtime: Runtime, fields: Fields, error: OtpgateError) -> dict[str, Any]:
     return {
         "status": "FAIL",
         "unique": "",
@@ -167,7 +162,7 @@ def _send_failed(runtime: Runtime, fields: dict[str, Any], error: OtpgateError) 
     }
 
 
-def _check(runtime: Runtime, fields: dict[str, Any]) -> dict[str, Any]:
+def _check(runtime: Runtime, fields: Fields) -> dict[str, Any]:
     try:
         app = runtime.apps.authenticate_api_key(_echo(fields, "apiKey"))
         result = runtime.verifications.check_by_number(
@@ -179,12 +174,9 @@ def _check(runtime: Runtime, fields: dict[str, Any]) -> dict[str, Any]:
     return {"status": status, "phone": _echo(fields, "to")}
 
 
-def _echo(fields: dict[str, Any], name: str) -> str:
+def _echo(fields: Fields, name: str) -> str:
     """A field as the client sent it, for the answer; "" when it is not text."""
-    try:
-        return text_field(fields, name) or ""
-    except UnreadableBody:
-        return ""
+    return echoed_text(fields, name) or ""
 
 
 def _answer_for(table: tuple[Row, ...], error: OtpgateError) -> int:
@@ -193,3 +185,11 @@ def _answer_for(table: tuple[Row, ...], error: OtpgateError) -> int:
         if isinstance(error, error_class) and (qualifier is None or qualifier in qualifiers):
             return answer
     raise AssertionError("every table ends with a row for any OtpgateError")
+
+
+API = VendorApi(
+    router=router,
+    templates=(PATH,),
+    # a body too large is a failed Send
+    refusals=lambda runtime: [(prefix_pattern(PATH), unreadable_refusal(runtime, _unreadable))],
+)

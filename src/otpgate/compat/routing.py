@@ -1,6 +1,7 @@
-"""Vendors' paths in any case (`/WebApi/Verify/…`): each request path that matches a vendor's
-route template without regard to case is rewritten to the template's spelling before routing;
-path parameters keep the case the client sent."""
+"""How requests reach a vendor's answers: each vendor API as one VendorApi; its paths in any
+case (`/WebApi/Verify/…`), rewritten to the route template's spelling before routing (path
+parameters keep the case the client sent); and the routes that answer every method and every
+unreadable body in the vendor's own shape."""
 
 from __future__ import annotations
 
@@ -9,26 +10,53 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from otpgate.api.middleware import PathRefusal, Refusal
+from otpgate.compat.bodies import Fields, UnreadableBody, read_fields
+from otpgate.runtime import Runtime
+
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# methods a route that answers all of them in the vendor's shape is declared with
+BODY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 _PARAMETER = re.compile(r"\{(\w+)(:path)?\}")
 
 
 @dataclass(frozen=True)
 class VendorApi:
-    """A vendor's router, its route templates (the last one a catch-all for its prefix), and
-    how it words a refusal made before routing (a body over the size limit)."""
+    """A vendor's router, its route templates (canonicalised in any case), and how it words
+    the refusals made before routing (a body over the size limit), on which paths; those
+    answers may need the runtime (a clock to stamp them)."""
 
     router: APIRouter
     templates: tuple[str, ...]
-    refusal: Callable[[int, str], Response]
+    refusals: Callable[[Runtime], Sequence[PathRefusal]]
 
-    @property
-    def paths(self) -> re.Pattern[str]:
-        """Every path this vendor answers, in any case."""
-        return _template_regex(self.templates[-1])
+
+Answer = Callable[[Runtime, Fields], Response]
+# the vendor's answer to an unreadable body (or a method other than POST)
+Unreadable = Callable[[Runtime, UnreadableBody], Response]
+
+
+async def answer_post(
+    request: Request, runtime: Runtime, answer: Answer, unreadable: Unreadable
+) -> Response:
+    """`answer` to a POST's fields, read strictly; `unreadable` to anything else."""
+    try:
+        if request.method != "POST":
+            raise UnreadableBody("use POST")
+        fields = await read_fields(request, lenient=False)
+    except UnreadableBody as error:
+        return unreadable(runtime, error)
+    return await run_in_threadpool(answer, runtime, fields)
+
+
+def unreadable_refusal(runtime: Runtime, unreadable: Unreadable) -> Refusal:
+    """The request guard's refusal (a body too large) as the vendor's unreadable body."""
+    return lambda _status, detail: unreadable(runtime, UnreadableBody(detail))
 
 
 def prefix_pattern(path: str) -> re.Pattern[str]:
@@ -36,7 +64,8 @@ def prefix_pattern(path: str) -> re.Pattern[str]:
     return re.compile(re.escape(path), re.IGNORECASE)
 
 
-def _template_regex(template: str) -> re.Pattern[str]:
+def template_pattern(template: str) -> re.Pattern[str]:
+    """Every path the template matches, in any case, with or without a trailing slash."""
     pattern, position = "", 0
     for match in _PARAMETER.finditer(template):
         pattern += re.escape(template[position : match.start()])
@@ -53,7 +82,7 @@ class CanonicalPaths:
 
     def __init__(self, app: ASGIApp, templates: Sequence[str]) -> None:
         self.app = app
-        self.templates = [(_template_regex(template), template) for template in templates]
+        self.templates = [(template_pattern(template), template) for template in templates]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,16 +12,17 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from otpgate.api.auth import RuntimeDep
-from otpgate.compat.credentials import basic_credentials
-from otpgate.compat.requests import (
-    BodyUnreadable,
+from otpgate.compat.bodies import (
     FieldMissing,
+    Fields,
     FieldUnreadable,
+    UnreadableBody,
     read_fields,
     required_text,
     text_field,
 )
-from otpgate.compat.routing import ALL_METHODS, VendorApi
+from otpgate.compat.credentials import basic_credentials
+from otpgate.compat.routing import ALL_METHODS, VendorApi, template_pattern
 from otpgate.domain import errors
 from otpgate.domain.templates import CODE_PLACEHOLDER
 from otpgate.domain.verification import CheckOutcome
@@ -86,7 +88,7 @@ REFUSALS: tuple[tuple[type[Exception], str | None, int, dict[str, Any]], ...] = 
     (FieldUnreadable, "validation_code", 400, _INVALID_CODE),
     (FieldUnreadable, "external_id", 400, _bad_request("invalid parameter external_id")),
     (FieldUnreadable, "message_text", 400, _bad_request("invalid parameter message_text")),
-    (BodyUnreadable, None, 400, _bad_request("malformed request body")),
+    (UnreadableBody, None, 400, _bad_request("malformed request body")),
     (
         errors.OptInCampaignMissing,
         None,
@@ -116,7 +118,7 @@ CONFIRMATIONS: dict[CheckOutcome, tuple[int, dict[str, Any]]] = {
     CheckOutcome.EXPIRED: (400, _INVALID_CODE),
 }
 
-_REFUSABLE = (errors.OtpgateError, BodyUnreadable, FieldMissing, FieldUnreadable, RequestRefused)
+_REFUSABLE = (errors.OtpgateError, RequestRefused)
 
 
 def refusal_for(error: Exception) -> JSONResponse:
@@ -134,20 +136,27 @@ def refusal(status: int, _detail: str) -> JSONResponse:
     return refusal_for(RequestRefused(status))
 
 
+@dataclass(frozen=True)
+class ValidationRequest:
+    """What both routes read first: the app, the opt-in's external id and number, the body."""
+
+    app: App
+    external_id: str
+    to: str
+    fields: Fields
+
+
 @router.post(REQUEST_PATH)
 async def validation_request(api_key: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
     try:
-        app = await run_in_threadpool(_authenticate, runtime, api_key, request)
-        fields = await read_fields(request)
-        external_id = required_text(fields, "external_id", max_length=_MAX_EXTERNAL_ID)
-        to = required_text(fields, "to_phone_number", max_length=_MAX_NUMBER)
-        prefix = text_field(fields, "message_text", max_length=_MAX_MESSAGE_TEXT)
+        read = await _read(runtime, api_key, request)
+        prefix = text_field(read.fields, "message_text", max_length=_MAX_MESSAGE_TEXT)
         start = StartRequest(
-            to=_international(to),
-            external_id=external_id,
+            to=read.to,
+            external_id=read.external_id,
             template=(prefix or DEFAULT_MESSAGE_TEXT) + CODE_PLACEHOLDER,
         )
-        await run_in_threadpool(runtime.opt_ins.start, app, start)
+        await run_in_threadpool(runtime.opt_ins.start, read.app, start)
     except _REFUSABLE as exc:
         return refusal_for(exc)
     return JSONResponse({"status": "ok"})
@@ -159,13 +168,10 @@ async def validation_confirmation(
     api_key: str, request: Request, runtime: RuntimeDep
 ) -> JSONResponse:
     try:
-        app = await run_in_threadpool(_authenticate, runtime, api_key, request)
-        fields = await read_fields(request)
-        external_id = required_text(fields, "external_id", max_length=_MAX_EXTERNAL_ID)
-        to = required_text(fields, "to_phone_number", max_length=_MAX_NUMBER)
-        code = required_text(fields, "validation_code", max_length=_MAX_CODE)
+        read = await _read(runtime, api_key, request)
+        code = required_text(read.fields, "validation_code", max_length=_MAX_CODE)
         result = await run_in_threadpool(
-            runtime.opt_ins.confirm, app, external_id, _international(to), code, source=SOURCE
+            runtime.opt_ins.confirm, read.app, read.external_id, read.to, code, source=SOURCE
         )
     except _REFUSABLE as exc:
         return refusal_for(exc)
@@ -177,6 +183,14 @@ async def validation_confirmation(
 async def unknown_route(request: Request) -> JSONResponse:
     known = _KNOWN_PATHS.match(request.url.path)
     return refusal_for(RequestRefused(405 if known else 404))
+
+
+async def _read(runtime: Runtime, api_key: str, request: Request) -> ValidationRequest:
+    app = await run_in_threadpool(_authenticate, runtime, api_key, request)
+    fields = await read_fields(request, lenient=True)
+    external_id = required_text(fields, "external_id", max_length=_MAX_EXTERNAL_ID)
+    to = required_text(fields, "to_phone_number", max_length=_MAX_NUMBER)
+    return ValidationRequest(app, external_id, _international(to), fields)
 
 
 def _authenticate(runtime: Runtime, api_key: str, request: Request) -> App:
@@ -195,5 +209,7 @@ def _international(number: str) -> str:
 
 
 API = VendorApi(
-    router=router, templates=(REQUEST_PATH, *CONFIRMATION_PATHS, _ANY_PATH), refusal=refusal
+    router=router,
+    templates=(REQUEST_PATH, *CONFIRMATION_PATHS, _ANY_PATH),
+    refusals=lambda _runtime: [(template_pattern(_ANY_PATH), refusal)],
 )

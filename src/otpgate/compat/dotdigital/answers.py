@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.responses import Response
 
 from otpgate.api.schemas import timestamp
-from otpgate.compat.requests import BodyUnreadable, FieldMissing, FieldUnreadable
+from otpgate.compat.bodies import FieldMissing, FieldUnreadable, UnreadableBody
 from otpgate.domain import errors
 from otpgate.domain.phone import LineType, PhoneNumber
 from otpgate.domain.verification import CheckOutcome, Verification
@@ -20,7 +20,7 @@ UNAUTHORIZED_TEXT = "No authorization header supplied or invalid username or pas
 # Every 400 failure: (error class, its reason or field, or None for any) -> (property,
 # failureCode). The first row the error matches decides, so specific rows come first.
 FAILURES: tuple[tuple[type[Exception], str | None, str, str], ...] = (
-    (BodyUnreadable, None, "", "InvalidJson"),
+    (UnreadableBody, None, "", "InvalidJson"),
     (FieldMissing, "to", "to", "ToEmpty"),
     (FieldUnreadable, "to", "to", "ToInvalid"),
     (errors.PhoneNumberInvalid, None, "to", "ToInvalid"),

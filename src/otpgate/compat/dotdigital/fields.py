@@ -7,7 +7,7 @@ import re
 import uuid
 from datetime import datetime
 
-from otpgate.compat.requests import Fields, FieldUnreadable, required_text, text_field
+from otpgate.compat.bodies import Fields, FieldUnreadable, required_text, text_field
 from otpgate.domain import errors
 from otpgate.domain.phone import normalize_country
 from otpgate.service.verifications import StartRequest, VendorAlias

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from otpgate.api.auth import RuntimeDep
+from otpgate.compat.bodies import Fields, read_fields, required_text
 from otpgate.compat.credentials import basic_credentials, header_credentials
 from otpgate.compat.dotdigital import answers
 from otpgate.compat.dotdigital.fields import MAX_CODE, alias, new_request_id, start_request
-from otpgate.compat.requests import (
-    BodyUnreadable,
-    FieldMissing,
-    Fields,
-    FieldUnreadable,
-    read_fields,
-    required_text,
-)
-from otpgate.compat.routing import ALL_METHODS, VendorApi
+from otpgate.compat.routing import ALL_METHODS, VendorApi, template_pattern
 from otpgate.domain import errors
 from otpgate.domain.phone import lookup_number
 from otpgate.runtime import Runtime
@@ -30,7 +25,6 @@ SEND_PATHS = ("/webapi/verify", "/webapi/verify/sendcode")
 VALIDATE_PATH = "/webapi/verify/{request_id}/validate"
 _ANY_PATH = "/webapi/{rest:path}"
 _KNOWN_PATHS = re.compile(r"^/webapi/verify(/sendcode|/[^/]+/validate)?$")
-_FAILURES = (errors.OtpgateError, BodyUnreadable, FieldMissing, FieldUnreadable)
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,35 +32,34 @@ router = APIRouter(include_in_schema=False)
 @router.post(SEND_PATHS[0])
 @router.post(SEND_PATHS[1])
 async def send_code(request: Request, runtime: RuntimeDep) -> Response:
-    try:
-        app = await run_in_threadpool(_authenticate, runtime, request)
-    except errors.Unauthorized:
-        return answers.refusal(401, "")
-    try:
-        fields = await read_fields(request)
-        return await run_in_threadpool(_send, runtime, app, fields)
-    except _FAILURES as exc:
-        return answers.failure_for(exc)
+    return await _answer(runtime, request, partial(_send, runtime))
 
 
 # the vendor's heading says PUT; its own samples use GET and POST with the same body
 @router.api_route(VALIDATE_PATH, methods=["PUT", "POST", "GET"])
 async def validate_code(request_id: str, request: Request, runtime: RuntimeDep) -> Response:
-    try:
-        app = await run_in_threadpool(_authenticate, runtime, request)
-    except errors.Unauthorized:
-        return answers.refusal(401, "")
-    try:
-        fields = await read_fields(request)
-        code = required_text(fields, "code", max_length=MAX_CODE)
-        return await run_in_threadpool(_validate, runtime, app, request_id, code)
-    except _FAILURES as exc:
-        return answers.failure_for(exc)
+    return await _answer(runtime, request, partial(_validate, runtime, request_id))
 
 
 @router.api_route(_ANY_PATH, methods=ALL_METHODS)
 async def unknown_route(request: Request) -> Response:
     return answers.refusal(405 if _KNOWN_PATHS.match(request.url.path) else 404, "")
+
+
+async def _answer(
+    runtime: Runtime, request: Request, answer: Callable[[App, Fields], Response]
+) -> Response:
+    """The answer for the authenticated app and the body's fields; wrong credentials and every
+    failure in the vendor's words."""
+    try:
+        app = await run_in_threadpool(_authenticate, runtime, request)
+    except errors.Unauthorized:
+        return answers.refusal(401, "")
+    try:
+        fields = await read_fields(request, lenient=True)
+        return await run_in_threadpool(answer, app, fields)
+    except errors.OtpgateError as exc:
+        return answers.failure_for(exc)
 
 
 def _authenticate(runtime: Runtime, request: Request) -> App:
@@ -90,8 +83,9 @@ def _send(runtime: Runtime, app: App, fields: Fields) -> Response:
     return answers.sent(request_id, verification)
 
 
-def _validate(runtime: Runtime, app: App, request_id: str, code: str) -> Response:
+def _validate(runtime: Runtime, request_id: str, app: App, fields: Fields) -> Response:
     """200 with the outcome; 204 for an id that is unknown to this app or no longer pending."""
+    code = required_text(fields, "code", max_length=MAX_CODE)
     vendor_alias = alias(request_id)
     found = None if vendor_alias is None else runtime.verifications.find_alias(vendor_alias)
     if vendor_alias is None or found is None or found[0] != app.id:
@@ -106,5 +100,5 @@ def _validate(runtime: Runtime, app: App, request_id: str, code: str) -> Respons
 API = VendorApi(
     router=router,
     templates=(*SEND_PATHS, VALIDATE_PATH, _ANY_PATH),
-    refusal=answers.refusal,
+    refusals=lambda _runtime: [(template_pattern(_ANY_PATH), answers.refusal)],
 )
