@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("prefix", sa.String(length=20), nullable=False),
         sa.Column("country", sa.String(length=2), nullable=True),
         sa.Column("recent_sends", sa.Integer(), nullable=False),
-        sa.Column("baseline_per_hour", sa.Float(), nullable=False),
+        sa.Column("baseline_per_hour", sa.Double(), nullable=False),
         sa.Column("started", sa.Integer(), nullable=False),
         sa.Column("approved", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
