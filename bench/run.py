@@ -276,6 +276,17 @@ def database_bytes(engine: Engine, data_dir: Path) -> int:
         database.dispose()
 
 
+def stored_verifications(engine: Engine, data_dir: Path) -> int:
+    from otpgate.store.engine import open_database
+
+    database = open_database(engine.database_url or f"sqlite:///{data_dir / 'otpgate.db'}")
+    try:
+        with database.read() as connection:
+            return int(connection.exec_driver_sql("SELECT count(*) FROM verifications").scalar())
+    finally:
+        database.dispose()
+
+
 @contextmanager
 def profiled(pid: int, svg: Path | None, seconds: int) -> Iterator[None]:
     """py-spy samples the server while the block's load runs; a flame graph goes to `svg`."""
@@ -353,18 +364,20 @@ def measure_otpgate(
         flow = wrk(port, "flow", profile.seconds, env={**env}, threads=CONCURRENCY)
         flow["flows_per_second"] = flow["flows"] / (flow["duration_us"] / 1e6)
         results["flow"] = flow
-        created = results["start"]["requests"] + flow["flows"]
+        # counted in the database: wrk's counts miss the requests in flight when it stops
+        seeded = sum(len(path.read_text().split()) for path in ids.values())
+        created = stored_verifications(engine, data_dir) - seeded
         size_before = database_bytes(engine, data_dir)
         remaining = max(0, profile.rss_verifications - created)
-        per_thread = remaining // WRK_THREADS + 1
-        growth_seconds = max(3, int(remaining / max(results["start"]["rps"], 1) * 1.5) + 2)
-        growth = wrk(
+        # each wrk thread stops at its quota; the duration is only an upper bound
+        growth_seconds = max(5, int(remaining / 50))
+        wrk(
             port,
             "start",
             growth_seconds,
-            env={**env, "BENCH_QUOTA": str(per_thread), "BENCH_OFFSET": "50"},
+            env={**env, "BENCH_QUOTA": str(remaining // WRK_THREADS + 1), "BENCH_OFFSET": "50"},
         )
-        made = min(growth["requests"], per_thread * WRK_THREADS)
+        made = stored_verifications(engine, data_dir) - seeded - created
         results["memory"] = {
             "verifications": created + made,
             "rss_mb": rss_mb(pid),
