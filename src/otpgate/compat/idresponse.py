@@ -25,6 +25,7 @@ from otpgate.compat.routing import (
     unreadable_refusal,
 )
 from otpgate.domain.errors import (
+    FraudBlocked,
     LineTypeBlocked,
     NotFound,
     NotPending,
@@ -67,6 +68,7 @@ GATEWAY_REFUSALS: tuple[tuple[type[OtpgateError], Result], ...] = (
     (Unauthorized, Result.NOT_AUTHENTICATED),
     (LineTypeBlocked, Result.SUPPRESSED),
     (RateLimited, Result.NOT_SENT),
+    (FraudBlocked, Result.NOT_SENT),
     (SenderInvalid, Result.NOT_SENT),  # the app's own sender is not among its approved ones
     # invalid or unassigned number, country excluded, bad options or message, unreadable body
     (OtpgateError, Result.DATA_CHECK_FAILED),

@@ -85,7 +85,8 @@ SEND_REFUSALS: tuple[Row, ...] = (
     (SenderInvalid, "too_short", SendReason.FROM_LENGTH),
     (SenderInvalid, "not_approved", SendReason.SENDER_NOT_APPROVED),
     (TemplateWithoutCode, None, SendReason.MESSAGE_WITHOUT_CODE),
-    # invalid or unassigned number, blocked country or line type, rate limits, bad text
+    # invalid or unassigned number, blocked country or line type or prefix (SMS pumping),
+    # rate limits, bad text
     (OtpgateError, None, SendReason.OTHER_FAILURE),
 )
 

@@ -103,7 +103,9 @@ REFUSALS: tuple[tuple[type[Exception], str | None, int, dict[str, Any]], ...] = 
     (errors.ValidationFailed, "code", 400, _INVALID_CODE),
     (errors.NotFound, None, 400, _INVALID_CODE),
     (errors.NotPending, None, 400, _INVALID_CODE),
-    (errors.RateLimited, None, 429, _error("rate_limited")),
+    # the vendor answers every refusal as a 400 with a message; Retry-After says when to retry
+    (errors.RateLimited, None, 400, _bad_request("rate limit exceeded; retry later")),
+    (errors.FraudBlocked, None, 400, _bad_request("sends to this number are blocked for now")),
     (RequestRefused, "404", 404, _error("not_found")),
     (RequestRefused, "405", 405, _error("method_not_allowed")),
     (RequestRefused, "413", 413, _error("payload_too_large")),
@@ -126,7 +128,7 @@ def refusal_for(error: Exception) -> JSONResponse:
     for error_class, row_field, status, body in REFUSALS:
         if isinstance(error, error_class) and row_field in (None, field):
             headers = None
-            if isinstance(error, errors.RateLimited):
+            if isinstance(error, (errors.RateLimited, errors.FraudBlocked)):
                 headers = {"Retry-After": str(error.retry_after)}
             return JSONResponse(body, status_code=status, headers=headers)
     raise AssertionError("the last row matches every refusal")  # pragma: no cover

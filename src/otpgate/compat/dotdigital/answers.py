@@ -39,6 +39,7 @@ FAILURES: tuple[tuple[type[Exception], str | None, str, str], ...] = (
     (FieldUnreadable, "body", "body", "BodyInvalid"),
     (errors.TemplateInvalid, None, "body", "BodyInvalid"),
     (errors.RateLimited, None, "to", "Throttled"),
+    (errors.FraudBlocked, None, "to", "Throttled"),  # its prefix is refused for a cool-off
     (FieldMissing, "code", "verifyCode", "CodeEmpty"),
     (errors.ValidationFailed, "code", "verifyCode", "CodeInvalid"),
     (FieldUnreadable, "code", "verifyCode", "CodeInvalid"),
@@ -87,7 +88,7 @@ def failure_for(error: Exception) -> JSONResponse:
             )
             failure = {"property": property_name, "failureCode": code, "details": details}
             headers = None
-            if isinstance(error, errors.RateLimited):
+            if isinstance(error, (errors.RateLimited, errors.FraudBlocked)):
                 headers = {"Retry-After": str(error.retry_after)}
             return JSONResponse([failure], status_code=400, headers=headers)
     raise AssertionError("the last row matches every refusal")  # pragma: no cover
