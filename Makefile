@@ -34,6 +34,8 @@ $(BENCH_TOOLS): $(BIN)/otpgate-installed
 
 bench: $(BENCH_TOOLS)  ## the benchmark: a table, bench/results/<date>-<commit>.json and .png
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/flows.py  # flows/s: SQLite, PostgreSQL one node and two, side by side
+	$(BIN)/python bench/smpp_throughput.py  # SMPP submits/s of one worker, receipts flowing
 
 bench-quick: $(BENCH_TOOLS)  ## the same in under a minute, smaller (a smoke run)
 	$(BIN)/python bench/run.py --quick
