@@ -377,8 +377,8 @@ def measure_otpgate(
         created = stored_verifications(engine, data_dir) - seeded
         size_before = database_bytes(engine, data_dir)
         remaining = max(0, profile.rss_verifications - created)
-        # each wrk thread stops at its quota; the duration is only an upper bound
-        growth_seconds = max(5, int(remaining / 50))
+        # after its quota each wrk thread only asks /healthz: long enough at the start rate
+        growth_seconds = max(5, int(remaining / max(results["start"]["rps"], 1) * 1.5) + 5)
         wrk(
             port,
             "start",
