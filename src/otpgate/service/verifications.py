@@ -137,6 +137,10 @@ class _Message:
     def minutes(self) -> int:
         return math.ceil(self.lifetime.total_seconds() / 60)
 
+    def render(self, code: str, minutes: int, app_name: str) -> str:
+        values = {**self.extra_values, "code": code, "minutes": str(minutes), "app": app_name}
+        return render_template(self.template, values)
+
 
 class VerificationService:
     def __init__(
@@ -184,15 +188,7 @@ class VerificationService:
         ip = None if request.end_user_ip is None else ip_subject(request.end_user_ip)
         text = _Message(template, extra_values, lifetime)
         # a sample text of the same length tells how many SMS each send costs
-        sample = render_template(
-            template,
-            {
-                **extra_values,
-                "code": "0" * code_length,
-                "minutes": str(text.minutes),
-                "app": app.name,
-            },
-        )
+        sample = text.render("0" * code_length, text.minutes, app.name)
         parts = 0 if test_code is not None else sms_parts(sample)
         screen = self._guard.screen_send(app, number, parts=parts, now=self._clock.now())
         attempt = 1
@@ -372,8 +368,7 @@ class VerificationService:
         minutes: int,
         now: datetime,
     ) -> QueuedMessage:
-        values = {**text.extra_values, "code": code, "minutes": str(minutes), "app": app.name}
-        body = render_template(text.template, values)
+        body = text.render(code, minutes, app.name)
         message_id = new_id("msg", now, self._random)
         return QueuedMessage(
             id=message_id,
