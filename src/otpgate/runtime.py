@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -57,6 +59,8 @@ SQLITE_POLL_SECONDS = 0.25
 # with NOTIFY the poll only finds retries that came due and leases that ran out
 POSTGRESQL_POLL_SECONDS = 1.0
 
+T = TypeVar("T")
+
 
 class SystemClock:
     def now(self) -> datetime:
@@ -90,6 +94,10 @@ class Runtime:
     retention: RetentionJob  # runs beside the worker; tests call `sweep` directly
     abuse: AbuseGuard
     flood: FloodGuard
+
+    async def run(self, call: Callable[[], T]) -> T:
+        """Run a blocking service call off the event loop (see `Database.run`)."""
+        return await self.database.run(call)
 
     def database_ready(self) -> bool:
         try:

@@ -9,10 +9,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 
 from otpgate import __version__
 from otpgate.api.flood import FloodLimit
 from otpgate.api.middleware import RequestGuard
+from otpgate.api.openapi import describe_basic_too
 from otpgate.api.problems import register_problem_handlers
 from otpgate.api.routes import apps, blocks, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
@@ -30,6 +32,8 @@ DESCRIPTION = """Phone verification by SMS one-time codes.
 Every `/v1` route needs an app API key (`Authorization: Bearer <key_id>.<secret>`, or HTTP
 Basic with the key id and secret); `/v1/apps` routes need the admin token as Bearer.
 Errors are `application/problem+json` (RFC 9457)."""
+
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 # drop-in APIs of other vendors, on their own paths (docs/compat/)
 VENDOR_APIS = (sessionm.API, dotdigital.API, ninety_nine.API, idresponse.API)
@@ -56,10 +60,21 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         lifespan=lifespan,
         default_response_class=JSONResponse,
         responses={400: {"description": "problem+json"}},
+        # metrics are Prometheus's (/metrics); FastAPI's OpenTelemetry would ask each request
+        # whether a provider was configured since
+        telemetry=NO_TELEMETRY,
     )
     app.state.runtime = runtime
+    describe_basic_too(app)
     register_problem_handlers(app)
-    for router in (verifications.router, lookups.router, outbox.router, apps.router, ops.router):
+    for router in (
+        verifications.hot_router,
+        verifications.router,
+        lookups.router,
+        outbox.router,
+        apps.router,
+        ops.router,
+    ):
         app.include_router(router)
     app.include_router(message_routes.router)
     app.include_router(receipt_routes.router)

@@ -70,6 +70,36 @@ def test_the_openapi_document_shows_the_create_fields_of_the_contract(client: Te
     assert create["required"] == ["to"]
 
 
+def test_the_openapi_document_offers_bearer_and_basic_on_every_app_route(
+    client: TestClient,
+) -> None:
+    document = client.get("/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+    assert (schemes["HTTPBearer"]["scheme"], schemes["HTTPBasic"]["scheme"]) == ("bearer", "basic")
+    keyed = {
+        (path, method): operation["security"]
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+        if path.startswith("/v1/") and not path.startswith("/v1/receipts/")
+    }
+    assert keyed, "no app routes described"
+    assert all(
+        security == [{"HTTPBearer": []}, {"HTTPBasic": []}] for security in keyed.values()
+    ), keyed
+
+
+def test_the_hot_routes_are_described_like_the_others(client: TestClient) -> None:
+    """Start and check are served as direct routes; their description is FastAPI's as ever."""
+    paths = client.get("/openapi.json").json()["paths"]
+    check = paths["/v1/verifications/{verification_id}/check"]["post"]
+    body = check["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/CheckCode"}
+    assert check["parameters"][0]["schema"]["maxLength"] == 64
+    assert {"200", "429"} <= set(check["responses"])
+    start = paths["/v1/verifications"]["post"]
+    assert {"200", "201", "403", "429"} <= set(start["responses"])
+
+
 def test_the_docs_page_renders_the_openapi_document(client: TestClient) -> None:
     page = client.get("/docs")
     assert page.status_code == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import threading
 import time
 from collections.abc import Iterator
@@ -116,3 +118,84 @@ def test_a_lone_writer_commits_at_once(database: Database) -> None:
     with database.write() as connection:
         connection.execute(insert(rows).values(n=7))
     assert stored(database) == {7}
+
+
+def insert_row(database: Database, n: int, fail: bool = False) -> int:
+    with database.write() as connection:
+        connection.execute(insert(rows).values(n=n))
+        if fail:
+            raise LookupError(f"refused {n}")
+    return n
+
+
+def test_calls_from_the_event_loop_run_in_one_thread_and_share_commits(
+    database: Database,
+) -> None:
+    commits = count_commits(database)
+    threads: set[str] = set()
+
+    def call(n: int) -> int:
+        threads.add(threading.current_thread().name)
+        return insert_row(database, n)
+
+    async def main() -> list[int]:
+        return await asyncio.gather(*(database.run(functools.partial(call, n)) for n in range(200)))
+
+    assert asyncio.run(main()) == list(range(200))
+    assert stored(database) == set(range(200))
+    assert threads == {"otpgate-writer"}
+    # the calls queued while a group ran joined the next group: far fewer commits than calls
+    assert 1 <= commits[0] < 100, commits
+
+
+def test_a_failing_call_raises_to_its_caller_alone_and_keeps_nothing(database: Database) -> None:
+    async def main() -> list[int | BaseException]:
+        calls = [
+            database.run(functools.partial(insert_row, database, n, fail=n % 3 == 0))
+            for n in range(1, 10)
+        ]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    outcomes = asyncio.run(main())
+    assert [str(o) if isinstance(o, LookupError) else o for o in outcomes] == [
+        1, 2, "refused 3", 4, 5, "refused 6", 7, 8, "refused 9",
+    ]  # fmt: skip
+    assert stored(database) == {1, 2, 4, 5, 7, 8}
+
+
+def test_a_call_reads_what_the_calls_before_it_in_its_group_wrote(database: Database) -> None:
+    def insert_then_count(n: int) -> int:
+        insert_row(database, n)
+        with database.read() as connection:
+            return len(connection.execute(select(rows.c.n)).all())
+
+    async def main() -> list[int]:
+        return await asyncio.gather(
+            *(database.run(functools.partial(insert_then_count, n)) for n in range(50))
+        )
+
+    # run one after the other, each sees every row written before it, committed or not
+    assert asyncio.run(main()) == list(range(1, 51))
+
+
+def test_a_blocking_writer_and_the_writer_thread_take_turns(database: Database) -> None:
+    """A write from another thread (the delivery worker's) and the loop's calls interleave
+    without deadlock, and every one of them is committed."""
+    done = threading.Event()
+
+    def worker() -> None:
+        for n in range(1000, 1100):
+            insert_row(database, n)
+        done.set()
+
+    async def main() -> None:
+        thread = threading.Thread(target=worker)
+        thread.start()
+        await asyncio.gather(
+            *(database.run(functools.partial(insert_row, database, n)) for n in range(100))
+        )
+        thread.join()
+
+    asyncio.run(main())
+    assert done.is_set()
+    assert stored(database) == set(range(100)) | set(range(1000, 1100))

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
-from fastapi.security import (
-    HTTPAuthorizationCredentials,
-    HTTPBasic,
-    HTTPBasicCredentials,
-    HTTPBearer,
-)
+from fastapi.openapi.models import HTTPBase as HTTPBaseModel
+from fastapi.security.base import SecurityBase
 
 from otpgate.domain.errors import Forbidden, Unauthorized
 from otpgate.runtime import Runtime
 from otpgate.service.ports import App
 
-_bearer = HTTPBearer(auto_error=False, description="`<key_id>.<secret>`, or the admin token")
-_basic = HTTPBasic(auto_error=False, description="key id as user name, secret as password")
+MISSING = "missing API key: use Bearer <key_id>.<secret> or Basic auth"
 
 
 @dataclass(frozen=True)
@@ -34,20 +31,37 @@ async def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-async def read_credentials(
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-    basic: Annotated[HTTPBasicCredentials | None, Security(_basic)],
-) -> Credentials:
-    """Parse only; checking a key needs the database and happens in the endpoint's thread."""
-    if bearer is not None:
-        key_id, _, secret = bearer.credentials.partition(".")
-        return Credentials(key_id, secret, bearer.credentials)
-    if basic is not None:
-        return Credentials(basic.username, basic.password, None)
-    raise Unauthorized("missing API key: use Bearer <key_id>.<secret> or Basic auth")
+class ApiCredentials(SecurityBase):
+    """Bearer `<key_id>.<secret>` (or the admin token), or Basic with the key id as user name
+    and the secret as password, parsed in one dependency: FastAPI solves one per request in a
+    fraction of the time of a Bearer and a Basic scheme each. The OpenAPI description lists
+    both schemes (`api.openapi.add_basic_scheme`)."""
+
+    def __init__(self) -> None:
+        self.model = HTTPBaseModel(
+            scheme="bearer", description="`<key_id>.<secret>`, or the admin token"
+        )
+        self.scheme_name = "HTTPBearer"
+
+    async def __call__(self, request: Request) -> Credentials:
+        """Parse only; checking a key needs the database and happens off the event loop."""
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        scheme, value = scheme.lower(), value.strip()
+        if scheme == "bearer" and value:
+            key_id, _, secret = value.partition(".")
+            return Credentials(key_id, secret, value)
+        if scheme == "basic":
+            try:
+                pair = base64.b64decode(value, validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                raise Unauthorized(MISSING) from None
+            user, colon, password = pair.partition(":")
+            if colon:
+                return Credentials(user, password, None)
+        raise Unauthorized(MISSING)
 
 
-CredentialsDep = Annotated[Credentials, Depends(read_credentials)]
+CredentialsDep = Annotated[Credentials, Security(ApiCredentials())]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Sequence
 
@@ -35,6 +36,12 @@ def caller_address(
             address = hop
             if not _trusted(hop, trusted):
                 break
+    return _subject(address)
+
+
+@functools.lru_cache(maxsize=4096)
+def _subject(address: str) -> str:
+    # every request asks this for its peer, and most come from few addresses
     try:
         return ip_subject(address, field="caller")
     except ValidationFailed:

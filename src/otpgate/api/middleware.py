@@ -3,6 +3,7 @@ rules, a latency metric and an access log line (with the route, never the query 
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 import time
@@ -23,6 +24,16 @@ _JSON_TYPES = ("application/json",)
 _ANY_BODY_PREFIXES = ("/v1/receipts/",)
 
 log = structlog.get_logger("otpgate.http")
+
+# request ids need to be unique, not secret: a random process prefix and a counter, which
+# costs nothing, where a random id per request costs a getrandom() system call
+_PROCESS_PREFIX = secrets.token_hex(4)
+_request_numbers = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_PROCESS_PREFIX}{next(_request_numbers):08x}"
+
 
 # a compatibility API words its own refusals (status, detail -> response) on its paths
 Refusal = Callable[[int, str], Response]
@@ -50,7 +61,7 @@ class RequestGuard:
         headers = {
             key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
         }
-        request_id = headers.get("x-request-id", "")[:64] or secrets.token_hex(8)
+        request_id = headers.get("x-request-id", "")[:64] or new_request_id()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status_holder = {"status": 500}
 

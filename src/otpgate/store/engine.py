@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -19,6 +24,8 @@ GROUP_COMMIT_MAX_WRITERS = 64
 POOL_TIMEOUT_SECONDS = 30
 _WRITE_OPTION = "otpgate_write"
 
+T = TypeVar("T")
+
 
 class Database:
     """One engine; writes go through `write()`, reads through `read()`."""
@@ -27,7 +34,27 @@ class Database:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._group = _GroupCommit(engine) if self.is_sqlite else None
+        # PostgreSQL runs calls concurrently, one thread per pooled connection
+        self._threads = (
+            None
+            if self._group is not None
+            else ThreadPoolExecutor(engine.pool.size(), thread_name_prefix="otpgate-db")  # type: ignore[attr-defined]
+        )
         self._writing = threading.local()
+
+    async def run(self, call: Callable[[], T]) -> T:
+        """Run a blocking call that reads and writes off the event loop. On SQLite it runs in
+        the one writer thread, its writes group-committed with every call queued meanwhile,
+        so no thread waits per request; on PostgreSQL, in a thread of its own."""
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()  # the request's log context goes with it
+        if self._group is None:
+            assert self._threads is not None
+            return await loop.run_in_executor(self._threads, context.run, call)
+        job = _Job(call, context, loop, loop.create_future())
+        self._group.submit(job)
+        result: T = await job.future
+        return result
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -61,6 +88,12 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A connection to read with; in the writer thread, its open transaction, so a call
+        sees what the calls before it in the same group wrote."""
+        batch = self._group.held_batch() if self._group is not None else None
+        if batch is not None:
+            yield batch.connection
+            return
         with self.engine.connect() as connection:
             yield connection
 
@@ -75,8 +108,40 @@ class Database:
 
     def dispose(self) -> None:
         if self._group is not None:
-            self._group.close()
+            self._group.stop()
+        if self._threads is not None:
+            self._threads.shutdown()
         self.engine.dispose()
+
+
+@dataclass
+class _Job:
+    """A call handed to the writer thread, and where its outcome goes."""
+
+    call: Callable[[], Any]
+    context: contextvars.Context
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+    result: Any = None
+    error: BaseException | None = field(default=None)
+
+    def run(self) -> None:
+        try:
+            self.result = self.context.run(self.call)
+        except BaseException as error:  # delivered to the awaiting request, not raised here
+            self.error = error
+
+
+def _settle(jobs: list[_Job], failure: BaseException | None) -> None:
+    """On the event loop: each job's outcome to its request (a cancelled one has left)."""
+    for job in jobs:
+        if job.future.done():
+            continue
+        error = failure or job.error
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(job.result)
 
 
 class _Batch:
@@ -86,6 +151,17 @@ class _Batch:
         self.writers = 0
         self.committed = threading.Event()
         self.error: BaseException | None = None
+        self.jobs: list[_Job] = []  # calls from event loops, answered once committed
+
+    def answer_jobs(self) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+        for job in self.jobs:
+            by_loop.setdefault(job.loop, []).append(job)
+        for loop, jobs in by_loop.items():
+            if loop.is_closed():
+                continue  # its requests are gone with it
+            # one wake-up of the loop per group, not one per call
+            loop.call_soon_threadsafe(_settle, jobs, self.error)
 
 
 class _GroupCommit:
@@ -108,6 +184,10 @@ class _GroupCommit:
         self._batch: _Batch | None = None
         # one connection for every batch, used by one writer at a time under the lock
         self._connection: Connection | None = None
+        # calls from the event loop, run by one writer thread started on the first
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._holder: int | None = None  # the writer thread's id while it runs a group
 
     @property
     def queued(self) -> int:
@@ -115,6 +195,12 @@ class _GroupCommit:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
+        if self._holder == threading.get_ident():
+            # the writer thread, running a call inside the batch it holds
+            assert self._batch is not None
+            with self._savepoint(self._batch) as connection:
+                yield connection
+            return
         with self._queue_lock:
             self._queued += 1
         with self._lock:
@@ -122,25 +208,82 @@ class _GroupCommit:
                 self._queued -= 1
             batch = self._batch or self._open()
             batch.writers += 1
-            # savepoints straight on the driver: through SQLAlchemy each costs as much as the
-            # writer's own statement (begin_nested() even compiles a new one every time)
-            driver = batch.connection.connection.driver_connection
-            assert driver is not None
-            driver.execute("SAVEPOINT writer")
             try:
-                yield batch.connection
-            except BaseException:
-                driver.execute("ROLLBACK TO writer")
-                raise
+                with self._savepoint(batch) as connection:
+                    yield connection
             finally:
-                driver.execute("RELEASE writer")
-                with self._queue_lock:
-                    last = self._queued == 0 or batch.writers >= GROUP_COMMIT_MAX_WRITERS
-                if last:
-                    self._commit(batch)
+                self._commit_unless_followed(batch)
         batch.committed.wait()
         if batch.error is not None:
             raise batch.error
+
+    def held_batch(self) -> _Batch | None:
+        """The open batch, if this thread is the writer thread running calls in it."""
+        return self._batch if self._holder == threading.get_ident() else None
+
+    def submit(self, job: _Job) -> None:
+        with self._queue_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name="otpgate-writer", daemon=True
+                )
+                self._thread.start()
+            self._queued += 1
+        self._jobs.put(job)
+
+    def _serve(self) -> None:
+        """The writer thread: runs the calls queued meanwhile as one group, commits once,
+        then hands every outcome back to its event loop."""
+        while (job := self._jobs.get()) is not None:
+            jobs = [job]
+            while len(jobs) < GROUP_COMMIT_MAX_WRITERS:
+                try:
+                    following = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if following is None:
+                    self._jobs.put(None)  # stop after this group
+                    break
+                jobs.append(following)
+            self._run_group(jobs)
+
+    def _run_group(self, jobs: list[_Job]) -> None:
+        with self._lock:
+            with self._queue_lock:
+                self._queued -= len(jobs)
+            batch = self._batch or self._open()
+            batch.writers += len(jobs)
+            batch.jobs.extend(jobs)
+            self._holder = threading.get_ident()
+            try:
+                for job in jobs:
+                    job.run()
+            finally:
+                self._holder = None
+                # no wait for the commit here: the writer behind may be the next job
+                self._commit_unless_followed(batch)
+
+    @contextmanager
+    def _savepoint(self, batch: _Batch) -> Iterator[Connection]:
+        # savepoints straight on the driver: through SQLAlchemy each costs as much as the
+        # writer's own statement (begin_nested() even compiles a new one every time)
+        driver = batch.connection.connection.driver_connection
+        assert driver is not None
+        driver.execute("SAVEPOINT writer")
+        try:
+            yield batch.connection
+        except BaseException:
+            driver.execute("ROLLBACK TO writer")
+            raise
+        finally:
+            driver.execute("RELEASE writer")
+
+    def _commit_unless_followed(self, batch: _Batch) -> None:
+        """The last writer of a group commits for all; one queued behind it keeps it open."""
+        with self._queue_lock:
+            last = self._queued == 0 or batch.writers >= GROUP_COMMIT_MAX_WRITERS
+        if last:
+            self._commit(batch)
 
     def _open(self) -> _Batch:
         if self._connection is None:
@@ -158,6 +301,15 @@ class _GroupCommit:
             self.close()  # the next batch starts on a fresh connection
         finally:
             batch.committed.set()
+            batch.answer_jobs()
+
+    def stop(self) -> None:
+        """End the writer thread after the calls already queued, then close."""
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join()
+            self._thread = None
+        self.close()
 
     def close(self) -> None:
         if self._connection is not None:
