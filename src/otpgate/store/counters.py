@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select
 
@@ -17,6 +18,35 @@ from otpgate.store.engine import Database
 from otpgate.store.tables import UtcDateTime, rate_counters
 
 c = rate_counters.c
+_CURRENT = select(c.count).where(
+    c.key == bindparam("key"), c.expires_at > bindparam("now", type_=UtcDateTime())
+)
+
+
+def _upsert(database: Database, *, limited: bool) -> Any:
+    """Add `cost` to the counter at `key` (created if it is not there) and set its
+    `expires_at`; `limited`: only while the sum stays within `limit`, else no row comes back."""
+    statement = database.insert(rate_counters).values(
+        key=bindparam("key"),
+        count=bindparam("cost"),
+        expires_at=bindparam("expires_at", type_=UtcDateTime()),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[c.key],
+        set_={
+            "count": c.count + statement.excluded.count,
+            "expires_at": statement.excluded.expires_at,
+        },
+        where=(c.count + statement.excluded.count <= bindparam("limit")) if limited else None,
+    ).returning(c.count)
+
+
+def _values(bucket: Bucket, now: datetime) -> dict[str, Any]:
+    return {
+        "key": bucket.key,
+        "cost": bucket.cost,
+        "expires_at": now + timedelta(seconds=bucket.ttl_seconds),
+    }
 
 
 class _Refused(Exception):
@@ -27,6 +57,9 @@ class _Refused(Exception):
 class SqlCounters:
     def __init__(self, database: Database) -> None:
         self._database = database
+        # built once: building an upsert costs more than running it
+        self._upsert = _upsert(database, limited=False)
+        self._upsert_within_limit = _upsert(database, limited=True)
 
     def acquire(self, buckets: Sequence[Bucket], now: datetime) -> int | None:
         # keys in one order in every transaction: two acquires never wait on each other crosswise
@@ -46,33 +79,18 @@ class SqlCounters:
         return None
 
     def _take(self, connection: Connection, bucket: Bucket, now: datetime) -> bool:
-        expires_at = now + timedelta(seconds=bucket.ttl_seconds)
         if not bucket.consume:
-            current = connection.execute(
-                select(c.count).where(c.key == bucket.key, c.expires_at > now)
-            ).scalar()
+            current = connection.execute(_CURRENT, {"key": bucket.key, "now": now}).scalar()
             return bucket.limit is None or (current or 0) + bucket.cost <= bucket.limit
-        statement = self._database.insert(rate_counters).values(
-            key=bucket.key, count=bucket.cost, expires_at=expires_at
-        )
-        upsert = statement.on_conflict_do_update(
-            index_elements=[c.key],
-            set_={"count": c.count + statement.excluded.count, "expires_at": expires_at},
-            where=None if bucket.limit is None else (c.count + bucket.cost <= bucket.limit),
-        ).returning(c.count)
-        return connection.execute(upsert).first() is not None
+        values = _values(bucket, now)
+        if bucket.limit is None:
+            return connection.execute(self._upsert, values).first() is not None
+        values["limit"] = bucket.limit
+        return connection.execute(self._upsert_within_limit, values).first() is not None
 
     def add(self, bucket: Bucket, now: datetime) -> int:
-        expires_at = now + timedelta(seconds=bucket.ttl_seconds)
-        statement = self._database.insert(rate_counters).values(
-            key=bucket.key, count=bucket.cost, expires_at=expires_at
-        )
-        upsert = statement.on_conflict_do_update(
-            index_elements=[c.key],
-            set_={"count": c.count + statement.excluded.count, "expires_at": expires_at},
-        ).returning(c.count)
         with self._database.write() as connection:
-            return int(connection.execute(upsert).scalar_one())
+            return int(connection.execute(self._upsert, _values(bucket, now)).scalar_one())
 
     def read(self, keys: Sequence[str], now: datetime) -> list[int]:
         with self._database.read() as connection:
