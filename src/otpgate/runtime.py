@@ -39,15 +39,12 @@ from otpgate.service.ports import App, Clock, Counters, RandomSource
 from otpgate.service.sealing import Sealer, derive_key
 from otpgate.service.verifications import VerificationService
 from otpgate.service.webhooks import WebhookEmitter, WebhookObserver, WebhookSecrets
-from otpgate.store import redis_counters
 from otpgate.store.apps import SqlAppStore
 from otpgate.store.counters import SqlCounters
 from otpgate.store.engine import Database, open_database
-from otpgate.store.fallback_counters import FallbackCounters
 from otpgate.store.fraud_blocks import SqlFraudBlockStore
 from otpgate.store.messages import SqlDevOutbox, SqlMessageQueue
 from otpgate.store.migrate import upgrade
-from otpgate.store.notify import MessageNotifications
 from otpgate.store.opt_ins import SqlOptInStore
 from otpgate.store.receipts import SqlDeliveryLog
 from otpgate.store.retention import SqlRetention
@@ -157,6 +154,8 @@ def build_runtime(
     companions = [dispatcher.run, retention.run]
     notifications = None
     if not database.is_sqlite:
+        from otpgate.store.notify import MessageNotifications  # loads psycopg: see _counters
+
         # other nodes queue messages too: their commits wake this worker (SQLite's worker
         # is woken in-process, below, and polls for other processes)
         notifications = MessageNotifications(database.postgresql_url(), lambda: worker.wake())
@@ -229,6 +228,11 @@ def _counters(settings: Settings, database_counters: SqlCounters, metrics: Metri
     """Redis when configured (the database while it is down), else the database."""
     if settings.redis_url is None:
         return database_counters
+    # imported when configured: the Redis client and psycopg are 6 and 9 MB of memory that a
+    # process without Redis or PostgreSQL would hold for nothing
+    from otpgate.store import redis_counters
+    from otpgate.store.fallback_counters import FallbackCounters
+
     return FallbackCounters(
         redis_counters.RedisCounters(
             redis_counters.connect(settings.redis_url), settings.redis_key_prefix

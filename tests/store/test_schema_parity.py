@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from support.postgres import PostgresDatabases
 
 from otpgate.store.engine import Database, open_database
-from otpgate.store.migrate import upgrade
+from otpgate.store.migrate import HEAD_REVISION, alembic_config, current_revision, upgrade
 from otpgate.store.tables import metadata
 
 
@@ -117,3 +118,20 @@ def test_the_schema_description_sees_a_missing_index(sqlite_database: Database) 
     with sqlite_database.write() as connection:
         connection.exec_driver_sql("DROP INDEX ix_verifications_created_at")
     assert describe(sqlite_database)["verifications"] != before["verifications"]
+
+
+def test_the_head_revision_constant_is_the_newest_migration(sqlite_database: Database) -> None:
+    """`upgrade` skips Alembic on a schema at HEAD_REVISION; that must be the real head."""
+    heads = ScriptDirectory.from_config(alembic_config(sqlite_database)).get_heads()
+    assert heads == [HEAD_REVISION]
+    assert current_revision(sqlite_database) == HEAD_REVISION
+
+
+def test_a_new_database_has_no_revision_until_migrated(tmp_path: Path) -> None:
+    database = open_database(f"sqlite:///{tmp_path / 'new.db'}", pool_size=1)
+    try:
+        assert current_revision(database) is None
+        upgrade(database)
+        assert current_revision(database) == HEAD_REVISION
+    finally:
+        database.dispose()

@@ -10,13 +10,11 @@ from typing import Any
 
 import psycopg
 import structlog
-from sqlalchemy import text
+
+from otpgate.store.channels import CHANNEL
 
 log = structlog.get_logger("otpgate.store")
 
-CHANNEL = "otpgate_messages"
-# sent inside the transaction that queues a message: PostgreSQL delivers it at commit
-NOTIFY_MESSAGE_QUEUED = text(f"NOTIFY {CHANNEL}")
 RECONNECT_SECONDS = 2.0
 
 

@@ -34,8 +34,8 @@ from otpgate.service.ports import (
     QueuedMessage,
     WriteConflict,
 )
+from otpgate.store.channels import NOTIFY_MESSAGE_QUEUED
 from otpgate.store.engine import Database, is_unique_violation
-from otpgate.store.notify import NOTIFY_MESSAGE_QUEUED
 from otpgate.store.tables import (
     UtcDateTime,
     idempotency_keys,
