@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -44,6 +45,9 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # what start-up built lives as long as the process: kept out of the collector's way,
+        # a full collection no longer walks it (it was a 100 ms pause at a check's p99)
+        gc.freeze()
         stop = asyncio.Event()
         task = asyncio.create_task(runtime.worker.run(stop)) if deliver else None
         try:
