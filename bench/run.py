@@ -52,7 +52,7 @@ class Profile:
 
 
 FULL = Profile(seconds=10, rss_verifications=100_000, growth_sizes=(1_000, 100_000, 1_000_000))
-QUICK = Profile(seconds=3, rss_verifications=5_000, growth_sizes=(1_000, 10_000, 50_000))
+QUICK = Profile(seconds=2, rss_verifications=2_000, growth_sizes=(1_000, 10_000))
 
 
 def free_port() -> int:

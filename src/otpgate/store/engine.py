@@ -22,6 +22,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # a group commit closes after this many writers even if more are queued, bounding its latency
 GROUP_COMMIT_MAX_WRITERS = 64
 POOL_TIMEOUT_SECONDS = 30
+# pooled connections that calls from the event loop leave to the delivery worker and the other
+# routes: with all of them taken by a queue of checks, the worker waited for seconds
+POOL_CONNECTIONS_LEFT_FREE = 2
 _WRITE_OPTION = "otpgate_write"
 
 T = TypeVar("T")
@@ -34,11 +37,14 @@ class Database:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._group = _GroupCommit(engine) if self.is_sqlite else None
-        # PostgreSQL runs calls concurrently, one thread per pooled connection
+        # PostgreSQL runs calls concurrently, a thread per pooled connection but a few
         self._threads = (
             None
             if self._group is not None
-            else ThreadPoolExecutor(engine.pool.size(), thread_name_prefix="otpgate-db")  # type: ignore[attr-defined]
+            else ThreadPoolExecutor(
+                max(1, engine.pool.size() - POOL_CONNECTIONS_LEFT_FREE),  # type: ignore[attr-defined]
+                thread_name_prefix="otpgate-db",
+            )
         )
         self._writing = threading.local()
 
