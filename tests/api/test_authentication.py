@@ -175,3 +175,38 @@ def test_the_same_number_pending_in_two_apps_is_checked_in_its_own_app(
         "valid": True,
         "attempts_left": 4,
     }
+
+
+def test_a_key_revoked_between_two_checks_is_refused_at_once_and_counts_nothing(
+    client: TestClient, app: Any, admin_headers: dict[str, str]
+) -> None:
+    """A check trusts a key read a moment ago only as far as its own UPDATE finds the key
+    live: revoked in between, the check is a 401 and the attempt is not counted."""
+    api = NativeApi(client, app.headers)
+    verification = api.started()
+    first = client.post(
+        f"/v1/verifications/{verification['id']}/check",
+        json={"code": "000000"},
+        headers=app.headers,
+    )
+    assert first.status_code == 200
+    attempts = api.get(verification["id"]).json()["attempts"]
+    other = client.post(f"/v1/apps/{app.id}/keys", headers=admin_headers).json()
+    assert (
+        client.delete(f"/v1/apps/{app.id}/keys/{app.key_id}", headers=admin_headers).status_code
+        == 204
+    )
+
+    again = client.post(
+        f"/v1/verifications/{verification['id']}/check",
+        json={"code": "000000"},
+        headers=app.headers,
+    )
+    assert again.status_code == 401
+    assert again.headers["WWW-Authenticate"] == WWW_AUTHENTICATE
+    still = client.get(f"/v1/verifications/{verification['id']}", headers=bearer(other["api_key"]))
+    assert still.json()["attempts"] == attempts
+    missing = client.post(
+        "/v1/verifications/ver_unknown/check", json={"code": "000000"}, headers=app.headers
+    )
+    assert missing.status_code == 401  # not the 404 a live key would get

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from otpgate.domain.errors import Conflict, NotFound, SettingInvalid, Unauthorized
 from otpgate.domain.policy import AppSettings, apply_settings
@@ -14,6 +15,15 @@ from otpgate.service.ids import new_id
 from otpgate.service.ports import ApiKeyRecord, App, AppStore, Clock, RandomSource
 
 MAX_APP_NAME_LENGTH = 64
+# how long `recognize` trusts a key it read: an app's settings reach checks within this
+RECENT_KEY_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class _RecentKey:
+    secret_hash: str
+    app: App
+    read_until: datetime
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,7 @@ class AppService:
         self._key_hashing_key = key_hashing_key
         # compared against when a key id is unknown, so both paths do the same work
         self._decoy_hash = self._hash_secret("decoy")
+        self._recent_keys: dict[str, _RecentKey] = {}
 
     def create_app(self, name: str, settings: Mapping[str, object] | None = None) -> App:
         name = _validate_name(name)
@@ -77,6 +88,9 @@ class AppService:
         app = self.get_app(app_id)
         settings = self._settings(app.settings, changes)
         self._store.update_settings(app.id, settings, self._clock.now())
+        # at once on this process; other processes read them again within RECENT_KEY_SECONDS
+        for key_id in [k for k, recent in self._recent_keys.items() if recent.app.id == app.id]:
+            self._recent_keys.pop(key_id, None)
         return self.get_app(app.id)
 
     def _settings(self, base: AppSettings, changes: Mapping[str, object]) -> AppSettings:
@@ -105,6 +119,23 @@ class AppService:
     def authenticate(self, key_id: str, secret: str) -> App:
         """The app a key belongs to; the same refusal, after the same work, for any failure."""
         found = self._store.find_key(key_id) if 0 < len(key_id) <= 64 else None
+        return self._app_if_matches(found, secret)
+
+    def recognize(self, key_id: str, secret: str) -> App:
+        """The app a key belonged to when last read, up to RECENT_KEY_SECONDS ago, saving
+        a check its database read. The key may have been revoked since: a caller proves it
+        live in the statement that uses it, and authenticates before answering a refusal."""
+        now = self._clock.now()
+        recent = self._recent_keys.get(key_id)
+        if recent is None or now >= recent.read_until:
+            found = self._store.find_key(key_id) if 0 < len(key_id) <= 64 else None
+            if found is None:
+                return self._app_if_matches(None, secret)
+            recent = _RecentKey(*found, read_until=now + timedelta(seconds=RECENT_KEY_SECONDS))
+            self._recent_keys[key_id] = recent
+        return self._app_if_matches((recent.secret_hash, recent.app), secret)
+
+    def _app_if_matches(self, found: tuple[str, App] | None, secret: str) -> App:
         expected = found[0] if found else self._decoy_hash
         matches = hmac.compare_digest(self._hash_secret(secret), expected)
         if found is None or not matches:

@@ -138,9 +138,16 @@ class VerificationStore(Protocol):
     def pending_id_for(self, app_id: str, to: str) -> str | None: ...
 
     def check(
-        self, app_id: str, verification_id: str, code_hash: str, now: datetime
+        self,
+        app_id: str,
+        verification_id: str,
+        code_hash: str,
+        now: datetime,
+        *,
+        key_id: str | None = None,
     ) -> Verification | None:
-        """Count one attempt atomically; None when the verification is unknown or not pending."""
+        """Count one attempt atomically; None when the verification is unknown or not pending,
+        or, with `key_id`, when that API key of the app has been revoked."""
         ...
 
     def cancel(self, app_id: str, verification_id: str, now: datetime) -> Verification | None: ...

@@ -382,9 +382,17 @@ class VerificationService:
         )
 
     def check(
-        self, app: App, verification_id: str, code: str, *, end_user_ip: str | None = None
+        self,
+        app: App,
+        verification_id: str,
+        code: str,
+        *,
+        end_user_ip: str | None = None,
+        key_id: str | None = None,
     ) -> CheckResult:
-        """Count one attempt; a wrong code is an outcome, a final verification a refusal."""
+        """Count one attempt; a wrong code is an outcome, a final verification a refusal.
+        With `key_id`, the attempt counts only while that key is live (`AppService.recognize`):
+        a refusal then needs a full authentication before it is answered."""
         _require_code(code)
         now = self._clock.now()
         if end_user_ip is not None:
@@ -393,7 +401,7 @@ class VerificationService:
         # one transaction (the store's writes inside it join it): a wrong code and the
         # number's failure budget are counted with one commit, not two
         with self._store.writing():
-            updated = self._store.check(app.id, verification_id, code_hash, now)
+            updated = self._store.check(app.id, verification_id, code_hash, now, key_id=key_id)
             outcome = None if updated is None else _OUTCOMES[updated.status]
             if (
                 updated is not None

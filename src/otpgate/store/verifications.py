@@ -15,11 +15,13 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     func,
     insert,
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.engine import Row
@@ -38,6 +40,7 @@ from otpgate.store.channels import NOTIFY_MESSAGE_QUEUED
 from otpgate.store.engine import Database, is_unique_violation
 from otpgate.store.tables import (
     UtcDateTime,
+    api_keys,
     idempotency_keys,
     messages,
     verification_aliases,
@@ -150,12 +153,13 @@ def newest_message_in(message_ids: Sequence[str]) -> ColumnElement[bool]:
 _LOCK_KEY = text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
 
 
-def _check_statement() -> Any:
+def _check_statement(*, key_must_be_live: bool) -> Any:
     """The atomic check: one conditional UPDATE … RETURNING.
 
     The row lock (or SQLite's write lock) makes two concurrent checks see each other's attempt,
     so no interleaving passes max_attempts or approves twice. Every SET expression reads the
-    row as it was before this UPDATE.
+    row as it was before this UPDATE. `key_must_be_live`: only while the API key `key_id` of
+    the verification's app is not revoked, so the key's check and the code's are one statement.
     """
     now = bindparam("now", type_=UtcDateTime())
     expired = v.expires_at <= now
@@ -168,12 +172,18 @@ def _check_statement() -> Any:
         else_=Status.PENDING.value,
     )
     still_pending = and_(~expired, ~matches, ~last_try)
+    live_key = exists().where(
+        api_keys.c.key_id == bindparam("key_id"),
+        api_keys.c.app_id == v.app_id,
+        api_keys.c.revoked_at.is_(None),
+    )
     return (
         update(verifications)
         .where(
             v.id == bindparam("verification_id"),
             v.app_id == bindparam("owner_id"),
             v.status == Status.PENDING.value,
+            live_key if key_must_be_live else true(),
         )
         .values(
             status=new_status,
@@ -186,7 +196,8 @@ def _check_statement() -> Any:
     )
 
 
-_CHECK = _check_statement()
+_CHECK = _check_statement(key_must_be_live=False)
+_CHECK_WITH_LIVE_KEY = _check_statement(key_must_be_live=True)
 
 
 def _answer_to_text(answer: IdempotentAnswer) -> str:
@@ -379,7 +390,13 @@ class SqlVerificationStore:
             ).scalar()
 
     def check(
-        self, app_id: str, verification_id: str, code_hash: str, now: datetime
+        self,
+        app_id: str,
+        verification_id: str,
+        code_hash: str,
+        now: datetime,
+        *,
+        key_id: str | None = None,
     ) -> Verification | None:
         params = {
             "verification_id": verification_id,
@@ -387,8 +404,11 @@ class SqlVerificationStore:
             "submitted_hash": code_hash,
             "now": now,
         }
+        statement = _CHECK
+        if key_id is not None:
+            statement, params["key_id"] = _CHECK_WITH_LIVE_KEY, key_id
         with self._database.write() as connection:
-            row = connection.execute(_CHECK, params).first()
+            row = connection.execute(statement, params).first()
         return None if row is None else verification_from_row(row)
 
     def cancel(self, app_id: str, verification_id: str, now: datetime) -> Verification | None:

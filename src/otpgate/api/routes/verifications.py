@@ -21,7 +21,7 @@ from otpgate.api.schemas import (
     check_out,
     verification_out,
 )
-from otpgate.domain.errors import NotPending
+from otpgate.domain.errors import NotPending, OtpgateError
 from otpgate.domain.phone import normalize_country, parse_number
 from otpgate.domain.verification import CheckOutcome, CheckResult, Status
 from otpgate.service.ports import ListQuery
@@ -122,10 +122,19 @@ async def check_verification(
     credentials: CredentialsDep,
 ) -> JSONResponse:
     def check() -> CheckResult:
-        app = authenticate_app(runtime, credentials)
-        return runtime.verifications.check(
-            app, verification_id, body.code, end_user_ip=body.end_user_ip
-        )
+        # one statement: the key read a moment ago is proven live by the check's own UPDATE
+        app = runtime.apps.recognize(credentials.key_id, credentials.secret)
+        try:
+            return runtime.verifications.check(
+                app,
+                verification_id,
+                body.code,
+                end_user_ip=body.end_user_ip,
+                key_id=credentials.key_id,
+            )
+        except OtpgateError:
+            authenticate_app(runtime, credentials)  # a key revoked since: 401, not this
+            raise
 
     return JSONResponse(_answer(await runtime.run(check)))  # as built, like a start
 
