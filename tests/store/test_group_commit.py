@@ -8,9 +8,11 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, event, insert, select
+from sqlalchemy.exc import OperationalError
 
 from otpgate.store.engine import Database, open_database
 
@@ -199,3 +201,24 @@ def test_a_blocking_writer_and_the_writer_thread_take_turns(database: Database) 
     asyncio.run(main())
     assert done.is_set()
     assert stored(database) == set(range(100)) | set(range(1000, 1100))
+
+
+def test_a_group_that_cannot_begin_fails_its_calls_and_the_writer_thread_goes_on(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = database._group
+    assert group is not None
+    opened = group._open
+
+    def locked_elsewhere() -> Any:
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    async def one(n: int) -> int:
+        return await database.run(functools.partial(insert_row, database, n))
+
+    monkeypatch.setattr(group, "_open", locked_elsewhere)
+    with pytest.raises(OperationalError):
+        asyncio.run(one(1))
+    monkeypatch.setattr(group, "_open", opened)
+    assert asyncio.run(one(2)) == 2
+    assert stored(database) == {2}

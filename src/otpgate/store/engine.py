@@ -160,14 +160,18 @@ class _Batch:
         self.jobs: list[_Job] = []  # calls from event loops, answered once committed
 
     def answer_jobs(self) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
-        for job in self.jobs:
-            by_loop.setdefault(job.loop, []).append(job)
-        for loop, jobs in by_loop.items():
-            if loop.is_closed():
-                continue  # its requests are gone with it
-            # one wake-up of the loop per group, not one per call
-            loop.call_soon_threadsafe(_settle, jobs, self.error)
+        _answer(self.jobs, self.error)
+
+
+def _answer(jobs: list[_Job], failure: BaseException | None) -> None:
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+    for job in jobs:
+        by_loop.setdefault(job.loop, []).append(job)
+    for loop, answered in by_loop.items():
+        if loop.is_closed():
+            continue  # its requests are gone with it
+        # one wake-up of the loop per group, not one per call
+        loop.call_soon_threadsafe(_settle, answered, failure)
 
 
 class _GroupCommit:
@@ -257,7 +261,12 @@ class _GroupCommit:
         with self._lock:
             with self._queue_lock:
                 self._queued -= len(jobs)
-            batch = self._batch or self._open()
+            try:
+                batch = self._batch or self._open()
+            except Exception as error:  # locked by another process past the busy timeout
+                self.close()  # the next group begins on a fresh connection
+                _answer(jobs, error)  # and the thread lives on for it
+                return
             batch.writers += len(jobs)
             batch.jobs.extend(jobs)
             self._holder = threading.get_ident()
