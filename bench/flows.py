@@ -24,6 +24,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from run import BENCH_APP_SETTINGS  # noqa: E402
 from support.postgres import PostgresDatabases  # noqa: E402
 from support.served import ServedOtpgate, launch  # noqa: E402
 
@@ -79,6 +80,7 @@ def start_nodes(root: Path, count: int, settings: dict[str, str]) -> list[Served
         "OTPGATE_SECRET_KEY": SECRET_KEY,
         "OTPGATE_ADMIN_TOKEN": ADMIN_TOKEN,
         "OTPGATE_LOG_LEVEL": "warning",
+        "OTPGATE_FLOOD_REQUESTS_PER_MINUTE": "10000000",
     }
     nodes = []
     for n in range(count):
@@ -89,7 +91,10 @@ def start_nodes(root: Path, count: int, settings: dict[str, str]) -> list[Served
 
 def api_key(node: ServedOtpgate) -> dict[str, str]:
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    app = node.http.post("/v1/apps", json={"name": "bench"}, headers=admin).json()
+    # every abuse limit on, its thresholds out of a load test's way, as in run.py
+    app = node.http.post(
+        "/v1/apps", json={"name": "bench", "settings": BENCH_APP_SETTINGS}, headers=admin
+    ).json()
     key = node.http.post(f"/v1/apps/{app['id']}/keys", headers=admin).json()
     return {"Authorization": f"Bearer {key['api_key']}"}
 
