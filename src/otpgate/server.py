@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
@@ -48,6 +49,11 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         # what start-up built lives as long as the process: kept out of the collector's way,
         # a full collection no longer walks it (it was a 100 ms pause at a check's p99)
         gc.freeze()
+        # a thread per pooled connection for the routes that run in threads: more would
+        # only wait for a connection, each holding its own stack and malloc arena meanwhile
+        to_thread.current_default_thread_limiter().total_tokens = (
+            runtime.settings.database_pool_size
+        )
         stop = asyncio.Event()
         task = asyncio.create_task(runtime.worker.run(stop)) if deliver else None
         try:
