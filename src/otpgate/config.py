@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     smpp_password: str | None = None
     smpp_system_type: str = ""
     smpp_tls: bool = False
+    smpp_tls_ca_file: Path | None = None  # CAs for the SMSC's certificate; system CAs if unset
+    smpp_tls_server_name: str | None = None  # the name its certificate carries; smpp_host if unset
+    smpp_tls_check_hostname: bool = True  # off: any name on a certificate the CAs vouch for
+    smpp_tls_cert_file: Path | None = None  # a client certificate, for SMSCs that ask for one
+    smpp_tls_key_file: Path | None = None  # its key, when not in the certificate file
     smpp_throughput: float = Field(0.0, ge=0)  # messages per second; 0 = no cap
     smpp_window: int = Field(32, ge=1, le=1000)  # submit_sm awaiting their resp
     smpp_enquire_link_seconds: float = Field(30.0, gt=0, le=3600)

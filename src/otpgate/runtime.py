@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from otpgate.delivery.receipts import ReceiptInbox
 from otpgate.delivery.retention import RetentionJob
 from otpgate.delivery.senders import http as http_provider
 from otpgate.delivery.senders import smpp as smpp_provider
+from otpgate.delivery.senders import smpp_tls
 from otpgate.delivery.senders import twilio as twilio_provider
 from otpgate.delivery.senders import vonage as vonage_provider
 from otpgate.delivery.senders.outbox import OutboxSender
@@ -275,10 +277,6 @@ def _smpp_sender(settings: Settings, sink: ReceiptSink) -> SmsSender:
         raise ConfigError("OTPGATE_SMPP_PASSWORD: at most 8 characters (SMPP 3.4)")
     if len(settings.smpp_system_type) > 12:
         raise ConfigError("OTPGATE_SMPP_SYSTEM_TYPE: at most 12 characters (SMPP 3.4)")
-    if settings.smpp_tls:
-        raise ConfigError(
-            "OTPGATE_SMPP_TLS: the SMPP client has no TLS; reach a TLS SMSC through a tunnel"
-        )
     return smpp_provider.SmppSender(
         smpp_provider.SmppConfig(
             host=settings.smpp_host,
@@ -290,9 +288,31 @@ def _smpp_sender(settings: Settings, sink: ReceiptSink) -> SmsSender:
             window=settings.smpp_window,
             enquire_link_seconds=settings.smpp_enquire_link_seconds,
             timeout_seconds=settings.smpp_timeout_seconds,
+            tls=_smpp_tls(settings),
+            tls_server_name=settings.smpp_tls_server_name,
         ),
         sink,
     )
+
+
+def _smpp_tls(settings: Settings) -> ssl.SSLContext | None:
+    if not settings.smpp_tls:
+        return None
+    if settings.smpp_tls_key_file and not settings.smpp_tls_cert_file:
+        raise ConfigError("OTPGATE_SMPP_TLS_KEY_FILE: needs OTPGATE_SMPP_TLS_CERT_FILE")
+    try:
+        context = smpp_tls.tls_context(
+            ca_file=settings.smpp_tls_ca_file, check_hostname=settings.smpp_tls_check_hostname
+        )
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"OTPGATE_SMPP_TLS_CA_FILE: {exc}") from None
+    if settings.smpp_tls_cert_file:
+        key_file = settings.smpp_tls_key_file
+        try:
+            context.load_cert_chain(settings.smpp_tls_cert_file, key_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"OTPGATE_SMPP_TLS_CERT_FILE: {exc}") from None
+    return context
 
 
 def _receipt_readers(settings: Settings) -> dict[str, ReceiptReader]:
