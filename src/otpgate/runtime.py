@@ -138,7 +138,12 @@ def build_runtime(
     )
     delivery_log = SqlDeliveryLog(database)
     deliveries = DeliveryTracker(
-        delivery_log, verification_store, clock, observer, emitter.verification_changed
+        delivery_log,
+        verification_store,
+        clock,
+        observer,
+        database.write,
+        emitter.verification_changed,
     )
     receipts = ReceiptInbox(_receipt_readers(settings), deliveries)
     senders = [_sender(name, settings, receipts.sink) for name in settings.providers]
@@ -161,6 +166,7 @@ def build_runtime(
         sealer,
         clock,
         observer,
+        database.write,
         retry_base_seconds=settings.delivery_retry_base_seconds,
         lease_seconds=settings.delivery_lease_seconds,
         batch_size=settings.delivery_batch_size,

@@ -18,7 +18,14 @@ from otpgate.delivery.protocol import (
     TransientSendError,
 )
 from otpgate.domain.verification import DeliveryStatus
-from otpgate.service.ports import Clock, DeliveryResult, MessageQueue, Observer, QueuedMessage
+from otpgate.service.ports import (
+    Clock,
+    DeliveryResult,
+    MessageQueue,
+    Observer,
+    QueuedMessage,
+    Transaction,
+)
 from otpgate.service.sealing import Sealer
 
 log = structlog.get_logger("otpgate.delivery")
@@ -36,6 +43,7 @@ class DeliveryWorker:
         sealer: Sealer,
         clock: Clock,
         observer: Observer,
+        transaction: Transaction,
         *,
         batch_size: int = 64,
         poll_seconds: float = 0.25,
@@ -56,13 +64,14 @@ class DeliveryWorker:
         self._sealer = sealer
         self._clock = clock
         self._observer = observer
+        self._transaction = transaction  # a batch's results and their webhooks commit together
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._retry_base_seconds = retry_base_seconds
         self._lease_seconds = lease_seconds
         self._breakers = breakers or {}
         self._on_sweep = on_sweep  # periodic upkeep beside the queue's (receipts that came early)
-        self._on_finished = on_finished  # after a batch is recorded (status webhooks)
+        self._on_finished = on_finished  # as a batch is recorded (status webhooks)
         self._companions = companions  # loops that live as long as this one (webhook sender)
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -127,18 +136,21 @@ class DeliveryWorker:
                 for message in batch
             )
         )
-        undeliverable = await asyncio.to_thread(self._queue.finish, results, self._clock.now())
-        if self._on_finished is not None:
-            try:
-                await asyncio.to_thread(self._on_finished, batch, results)
-            except Exception:
-                log.exception("after_batch_error")  # the batch itself is recorded
+        await asyncio.to_thread(self._record, batch, results)
         for result in results:
             if result.status is not DeliveryStatus.QUEUED:
                 self._observer.message_status(result.status)
-        for verification in undeliverable:
-            self._observer.verification_status(verification)
         return len(batch)
+
+    def _record(self, batch: Sequence[QueuedMessage], results: Sequence[DeliveryResult]) -> None:
+        """The results and the status webhooks they cause, in one transaction: if the events
+        cannot be written, the batch is not recorded either and its lease lets it run again."""
+        with self._transaction():
+            undeliverable = self._queue.finish(results, self._clock.now())
+            if self._on_finished is not None:
+                self._on_finished(batch, results)
+            for verification in undeliverable:
+                self._observer.verification_status(verification)
 
     def _senders_for(self, names: Sequence[str] | None) -> list[SmsSender]:
         if not names:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -38,12 +38,26 @@ class Database:
         if joined is not None:
             yield joined
             return
+        committed: list[Callable[[], None]] = []
         with self._transaction() as connection:
             self._writing.connection = connection
+            self._writing.after_commit = committed
             try:
                 yield connection
             finally:
                 self._writing.connection = None
+                self._writing.after_commit = None
+        for callback in committed:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call back once the write open on this thread is durable (never if it rolls back);
+        at once when none is open."""
+        waiting: list[Callable[[], None]] | None = getattr(self._writing, "after_commit", None)
+        if waiting is None:
+            callback()
+        else:
+            waiting.append(callback)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -61,6 +75,12 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A connection to read on; inside a write on this thread, the write's own, so the
+        read sees what the write did so far."""
+        joined: Connection | None = getattr(self._writing, "connection", None)
+        if joined is not None:
+            yield joined
+            return
         with self.engine.connect() as connection:
             yield connection
 
