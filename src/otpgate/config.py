@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     circuit_failure_threshold: int = Field(5, ge=1, le=1000)
     circuit_reset_seconds: float = Field(30.0, gt=0, le=3600)
     webhook_retry_base_seconds: float = Field(1.0, gt=0, le=600)  # status webhooks' backoff
+    # how often pending verifications past expiry lose their code and are reported expired
+    expiry_sweep_seconds: float = Field(5.0, gt=0, le=3600)
     # verifications (with their messages and webhooks) older than this are deleted
     retention_days: int = Field(30, ge=1, le=3650)
     retention_batch_size: int = Field(500, ge=1, le=10_000)  # rows per delete transaction

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from otpgate.config import ConfigError, Settings
 from otpgate.datadir import Secrets, load_or_create_secrets
 from otpgate.delivery.circuit import CircuitBreaker
+from otpgate.delivery.expiry import ExpirySweep
 from otpgate.delivery.protocol import ReceiptReader, ReceiptSink, SmsSender
 from otpgate.delivery.receipts import ReceiptInbox
 from otpgate.delivery.retention import RetentionJob
@@ -90,6 +91,7 @@ class Runtime:
     webhooks: SqlWebhookStore
     webhook_secrets: WebhookSecrets
     retention: RetentionJob  # runs beside the worker; tests call `sweep` directly
+    expiry: ExpirySweep  # the same
     abuse: AbuseGuard
     flood: FloodGuard
 
@@ -153,7 +155,15 @@ def build_runtime(
         retention=timedelta(days=settings.retention_days),
         batch_size=settings.retention_batch_size,
     )
-    companions = [dispatcher.run, retention.run]
+    queue = SqlMessageQueue(database)
+    expiry = ExpirySweep(
+        queue,
+        database.write,
+        clock,
+        emitter.verification_changed,
+        sweep_seconds=settings.expiry_sweep_seconds,
+    )
+    companions = [dispatcher.run, retention.run, expiry.run]
     notifications = None
     if not database.is_sqlite:
         # other nodes queue messages too: their commits wake this worker (SQLite's worker
@@ -161,7 +171,7 @@ def build_runtime(
         notifications = MessageNotifications(database.postgresql_url(), lambda: worker.wake())
         companions.append(notifications.run)
     worker = DeliveryWorker(
-        SqlMessageQueue(database),
+        queue,
         senders,
         sealer,
         clock,
@@ -215,6 +225,7 @@ def build_runtime(
         webhooks=webhook_store,
         webhook_secrets=WebhookSecrets(webhook_store, app_store, clock, random),
         retention=retention,
+        expiry=expiry,
         abuse=guard,
         flood=FloodGuard(counters, clock, settings.flood_requests_per_minute),
     )

@@ -32,7 +32,7 @@ log = structlog.get_logger("otpgate.delivery")
 
 MAX_DELIVERY_ATTEMPTS = 8
 LEASE_SECONDS = 30
-EXPIRED_CODE_SWEEP_SECONDS = 5.0
+UPKEEP_SECONDS = 5.0
 
 
 class DeliveryWorker:
@@ -92,11 +92,9 @@ class DeliveryWorker:
         while not stop.is_set():
             try:
                 delivered = await self.deliver_due()
-                if self._loop.time() >= next_sweep:
-                    await asyncio.to_thread(self._queue.erase_expired_codes, self._clock.now())
-                    if self._on_sweep is not None:
-                        await asyncio.to_thread(self._on_sweep, self._clock.now())
-                    next_sweep = self._loop.time() + EXPIRED_CODE_SWEEP_SECONDS
+                if self._on_sweep is not None and self._loop.time() >= next_sweep:
+                    await asyncio.to_thread(self._on_sweep, self._clock.now())
+                    next_sweep = self._loop.time() + UPKEEP_SECONDS
             except Exception:
                 # a database hiccup must not end delivery; the lease keeps claims safe
                 log.exception("delivery_loop_error")

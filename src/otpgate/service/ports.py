@@ -197,7 +197,12 @@ class MessageQueue(Protocol):
         became undeliverable because their newest message failed for good."""
         ...
 
-    def erase_expired_codes(self, now: datetime) -> int: ...
+
+class ExpiryStore(Protocol):
+    def erase_expired_codes(self, now: datetime, limit: int) -> list[Verification]:
+        """Drop the sealed code of up to `limit` verifications past expiry, each once, and
+        return them as stored (a pending one still says pending: it expires when read)."""
+        ...
 
 
 class DevOutbox(Protocol):
