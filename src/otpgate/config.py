@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # how long a claimed message is a worker's before another may take it over
     delivery_lease_seconds: int = Field(30, ge=2, le=3600)
     delivery_batch_size: int = Field(64, ge=1, le=1000)  # messages claimed at once
+    # batches one worker has under way at once: one is sent while another is claimed or recorded
+    delivery_batches_in_flight: int = Field(2, ge=1, le=16)
     circuit_failure_threshold: int = Field(5, ge=1, le=1000)
     circuit_reset_seconds: float = Field(30.0, gt=0, le=3600)
     webhook_retry_base_seconds: float = Field(1.0, gt=0, le=600)  # status webhooks' backoff

@@ -180,6 +180,7 @@ def build_runtime(
         retry_base_seconds=settings.delivery_retry_base_seconds,
         lease_seconds=settings.delivery_lease_seconds,
         batch_size=settings.delivery_batch_size,
+        batches_in_flight=settings.delivery_batches_in_flight,
         breakers={
             name: CircuitBreaker(settings.circuit_failure_threshold, settings.circuit_reset_seconds)
             for name in settings.providers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
@@ -46,6 +47,7 @@ class DeliveryWorker:
         transaction: Transaction,
         *,
         batch_size: int = 64,
+        batches_in_flight: int = 2,
         poll_seconds: float = 0.25,
         retry_base_seconds: float = 1.0,
         lease_seconds: int = LEASE_SECONDS,
@@ -66,6 +68,7 @@ class DeliveryWorker:
         self._observer = observer
         self._transaction = transaction  # a batch's results and their webhooks commit together
         self._batch_size = batch_size
+        self._batches_in_flight = batches_in_flight
         self._poll_seconds = poll_seconds
         self._retry_base_seconds = retry_base_seconds
         self._lease_seconds = lease_seconds
@@ -84,26 +87,41 @@ class DeliveryWorker:
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        next_sweep = 0.0
         log.info("delivery_started", providers=[sender.name for sender in self._senders])
         companions: list[asyncio.Future[None]] = [
             asyncio.ensure_future(companion(stop)) for companion in self._companions
         ]
+        # several batches in flight: one is sent while another is claimed or recorded, so the
+        # providers' links do not idle through each batch's two transactions
+        lanes = [
+            asyncio.ensure_future(self._deliver_until(stop)) for _ in range(self._batches_in_flight)
+        ]
+        await self._upkeep_until(stop)
+        await asyncio.gather(*lanes)
+        for sender in self._senders:
+            await sender.close()
+        await asyncio.gather(*companions, return_exceptions=True)
+
+    async def _deliver_until(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 delivered = await self.deliver_due()
-                if self._on_sweep is not None and self._loop.time() >= next_sweep:
-                    await asyncio.to_thread(self._on_sweep, self._clock.now())
-                    next_sweep = self._loop.time() + UPKEEP_SECONDS
             except Exception:
                 # a database hiccup must not end delivery; the lease keeps claims safe
                 log.exception("delivery_loop_error")
                 delivered = 0
             if delivered < self._batch_size:
                 await self._sleep_until_woken(stop)
-        for sender in self._senders:
-            await sender.close()
-        await asyncio.gather(*companions, return_exceptions=True)
+
+    async def _upkeep_until(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if self._on_sweep is not None:
+                try:
+                    await asyncio.to_thread(self._on_sweep, self._clock.now())
+                except Exception:
+                    log.exception("delivery_upkeep_error")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), UPKEEP_SECONDS)
 
     async def _sleep_until_woken(self, stop: asyncio.Event) -> None:
         assert self._wake is not None
