@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from peers.gateway import FakeGateway
 from sqlalchemy import select
 
+from otpgate.config import Settings
 from otpgate.domain.verification import DeliveryStatus, Status
-from otpgate.runtime import Runtime
-from otpgate.service.ports import App, ListQuery
+from otpgate.runtime import Runtime, build_runtime, migrate
+from otpgate.service.ports import App, ListQuery, ReceiptUpdate
 from otpgate.service.verifications import StartRequest
 from otpgate.store.tables import webhook_events
 
@@ -128,3 +131,52 @@ def test_a_sent_batch_and_its_events_commit_together(
         ("pending", "queued"),
         ("pending", message.status.value),
     ]
+
+
+@pytest.fixture
+def http_runtime(settings: Settings, clock: Any, gateway: FakeGateway) -> Iterator[Runtime]:
+    """A runtime whose messages go to a gateway that accepts them and reports later."""
+    built = build_runtime(
+        settings.model_copy(
+            update={
+                "sms_provider": "http",
+                "http_url": gateway.url + "/sms",
+                "http_body": '{"to": "{to}", "text": "{body}"}',
+                "http_message_id_path": "messages.0.id",
+            }
+        ),
+        clock=clock,
+    )
+    migrate(built)
+    yield built
+    built.close()
+
+
+def test_a_receipt_and_its_event_commit_together(
+    http_runtime: Runtime, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = http_runtime
+    app = new_app(runtime)
+    started = runtime.verifications.start(app, StartRequest(to="+447123120005")).verification
+    clock.advance(1)
+    asyncio.run(runtime.worker.deliver_due())
+    [message] = runtime.deliveries.messages(app, started.id)
+    assert message.status is DeliveryStatus.SENT and message.provider_message_id
+    receipt = ReceiptUpdate(
+        provider="http",
+        status=DeliveryStatus.DELIVERED,
+        provider_message_id=message.provider_message_id,
+        message_id=None,
+        error=None,
+    )
+    clock.advance(1)
+
+    crash_after_each_event(runtime, monkeypatch)
+    with pytest.raises(Crash):
+        runtime.deliveries.record_receipt(receipt)
+    monkeypatch.undo()
+    assert runtime.verifications.get(app, started.id).delivery_status is DeliveryStatus.SENT
+    assert reported(runtime, started.id) == [("pending", "queued"), ("pending", "sent")]
+
+    assert runtime.deliveries.record_receipt(receipt)
+    assert reported(runtime, started.id)[-1] == ("pending", "delivered")
