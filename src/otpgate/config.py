@@ -46,9 +46,13 @@ class Settings(BaseSettings):
     # how long a claimed message is a worker's before another may take it over
     delivery_lease_seconds: int = Field(30, ge=2, le=3600)
     delivery_batch_size: int = Field(64, ge=1, le=1000)  # messages claimed at once
+    # batches one worker has under way at once: one is sent while another is claimed or recorded
+    delivery_batches_in_flight: int = Field(2, ge=1, le=16)
     circuit_failure_threshold: int = Field(5, ge=1, le=1000)
     circuit_reset_seconds: float = Field(30.0, gt=0, le=3600)
     webhook_retry_base_seconds: float = Field(1.0, gt=0, le=600)  # status webhooks' backoff
+    # how often pending verifications past expiry lose their code and are reported expired
+    expiry_sweep_seconds: float = Field(5.0, gt=0, le=3600)
     # verifications (with their messages and webhooks) older than this are deleted
     retention_days: int = Field(30, ge=1, le=3650)
     retention_batch_size: int = Field(500, ge=1, le=10_000)  # rows per delete transaction
@@ -98,6 +102,11 @@ class Settings(BaseSettings):
     smpp_password: str | None = None
     smpp_system_type: str = ""
     smpp_tls: bool = False
+    smpp_tls_ca_file: Path | None = None  # CAs for the SMSC's certificate; system CAs if unset
+    smpp_tls_server_name: str | None = None  # the name its certificate carries; smpp_host if unset
+    smpp_tls_check_hostname: bool = True  # off: any name on a certificate the CAs vouch for
+    smpp_tls_cert_file: Path | None = None  # a client certificate, for SMSCs that ask for one
+    smpp_tls_key_file: Path | None = None  # its key, when not in the certificate file
     smpp_throughput: float = Field(0.0, ge=0)  # messages per second; 0 = no cap
     smpp_window: int = Field(32, ge=1, le=1000)  # submit_sm awaiting their resp
     smpp_enquire_link_seconds: float = Field(30.0, gt=0, le=3600)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,11 +15,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from otpgate.config import ConfigError, Settings
 from otpgate.datadir import Secrets, load_or_create_secrets
 from otpgate.delivery.circuit import CircuitBreaker
+from otpgate.delivery.expiry import ExpirySweep
 from otpgate.delivery.protocol import ReceiptReader, ReceiptSink, SmsSender
 from otpgate.delivery.receipts import ReceiptInbox
 from otpgate.delivery.retention import RetentionJob
 from otpgate.delivery.senders import http as http_provider
 from otpgate.delivery.senders import smpp as smpp_provider
+from otpgate.delivery.senders import smpp_tls
 from otpgate.delivery.senders import twilio as twilio_provider
 from otpgate.delivery.senders import vonage as vonage_provider
 from otpgate.delivery.senders.outbox import OutboxSender
@@ -89,6 +92,7 @@ class Runtime:
     webhooks: SqlWebhookStore
     webhook_secrets: WebhookSecrets
     retention: RetentionJob  # runs beside the worker; tests call `sweep` directly
+    expiry: ExpirySweep  # the same
     abuse: AbuseGuard
     flood: FloodGuard
 
@@ -141,7 +145,12 @@ def build_runtime(
     )
     delivery_log = SqlDeliveryLog(database)
     deliveries = DeliveryTracker(
-        delivery_log, verification_store, clock, observer, emitter.verification_changed
+        delivery_log,
+        verification_store,
+        clock,
+        observer,
+        database.write,
+        emitter.verification_changed,
     )
     receipts = ReceiptInbox(_receipt_readers(settings), deliveries)
     senders = [_sender(name, settings, receipts.sink) for name in settings.providers]
@@ -151,7 +160,15 @@ def build_runtime(
         retention=timedelta(days=settings.retention_days),
         batch_size=settings.retention_batch_size,
     )
-    companions = [dispatcher.run, retention.run]
+    queue = SqlMessageQueue(database)
+    expiry = ExpirySweep(
+        queue,
+        database.write,
+        clock,
+        emitter.verification_changed,
+        sweep_seconds=settings.expiry_sweep_seconds,
+    )
+    companions = [dispatcher.run, retention.run, expiry.run]
     notifications = None
     if not database.is_sqlite:
         from otpgate.store.notify import MessageNotifications  # loads psycopg: see _counters
@@ -161,14 +178,16 @@ def build_runtime(
         notifications = MessageNotifications(database.postgresql_url(), lambda: worker.wake())
         companions.append(notifications.run)
     worker = DeliveryWorker(
-        SqlMessageQueue(database),
+        queue,
         senders,
         sealer,
         clock,
         observer,
+        database.write,
         retry_base_seconds=settings.delivery_retry_base_seconds,
         lease_seconds=settings.delivery_lease_seconds,
         batch_size=settings.delivery_batch_size,
+        batches_in_flight=settings.delivery_batches_in_flight,
         breakers={
             name: CircuitBreaker(settings.circuit_failure_threshold, settings.circuit_reset_seconds)
             for name in settings.providers
@@ -214,6 +233,7 @@ def build_runtime(
         webhooks=webhook_store,
         webhook_secrets=WebhookSecrets(webhook_store, app_store, clock, random),
         retention=retention,
+        expiry=expiry,
         abuse=guard,
         flood=FloodGuard(counters, clock, settings.flood_requests_per_minute),
     )
@@ -287,10 +307,6 @@ def _smpp_sender(settings: Settings, sink: ReceiptSink) -> SmsSender:
         raise ConfigError("OTPGATE_SMPP_PASSWORD: at most 8 characters (SMPP 3.4)")
     if len(settings.smpp_system_type) > 12:
         raise ConfigError("OTPGATE_SMPP_SYSTEM_TYPE: at most 12 characters (SMPP 3.4)")
-    if settings.smpp_tls:
-        raise ConfigError(
-            "OTPGATE_SMPP_TLS: the SMPP client has no TLS; reach a TLS SMSC through a tunnel"
-        )
     return smpp_provider.SmppSender(
         smpp_provider.SmppConfig(
             host=settings.smpp_host,
@@ -302,9 +318,31 @@ def _smpp_sender(settings: Settings, sink: ReceiptSink) -> SmsSender:
             window=settings.smpp_window,
             enquire_link_seconds=settings.smpp_enquire_link_seconds,
             timeout_seconds=settings.smpp_timeout_seconds,
+            tls=_smpp_tls(settings),
+            tls_server_name=settings.smpp_tls_server_name,
         ),
         sink,
     )
+
+
+def _smpp_tls(settings: Settings) -> ssl.SSLContext | None:
+    if not settings.smpp_tls:
+        return None
+    if settings.smpp_tls_key_file and not settings.smpp_tls_cert_file:
+        raise ConfigError("OTPGATE_SMPP_TLS_KEY_FILE: needs OTPGATE_SMPP_TLS_CERT_FILE")
+    try:
+        context = smpp_tls.tls_context(
+            ca_file=settings.smpp_tls_ca_file, check_hostname=settings.smpp_tls_check_hostname
+        )
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"OTPGATE_SMPP_TLS_CA_FILE: {exc}") from None
+    if settings.smpp_tls_cert_file:
+        key_file = settings.smpp_tls_key_file
+        try:
+            context.load_cert_chain(settings.smpp_tls_cert_file, key_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"OTPGATE_SMPP_TLS_CERT_FILE: {exc}") from None
+    return context
 
 
 def _receipt_readers(settings: Settings) -> dict[str, ReceiptReader]:

@@ -11,6 +11,8 @@ from otpgate.config import ConfigError, Settings
 from otpgate.delivery.circuit import CircuitBreaker
 from otpgate.runtime import build_runtime
 
+SMPP_TLS = {"sms_provider": "smpp", "smpp_host": "h", "smpp_system_id": "otp", "smpp_tls": True}
+
 
 class Ticks:
     def __init__(self) -> None:
@@ -78,8 +80,16 @@ def test_a_success_resets_the_failure_count() -> None:
             "OTPGATE_SMPP_PASSWORD",
         ),
         (
-            {"sms_provider": "smpp", "smpp_host": "h", "smpp_system_id": "otp", "smpp_tls": True},
-            "OTPGATE_SMPP_TLS",
+            {**SMPP_TLS, "smpp_tls_ca_file": "/nonexistent/ca.pem"},
+            "OTPGATE_SMPP_TLS_CA_FILE",
+        ),
+        (
+            {**SMPP_TLS, "smpp_tls_cert_file": "/nonexistent/client.pem"},
+            "OTPGATE_SMPP_TLS_CERT_FILE",
+        ),
+        (
+            {**SMPP_TLS, "smpp_tls_key_file": "/nonexistent/client.key"},
+            "OTPGATE_SMPP_TLS_KEY_FILE",
         ),
     ],
 )

@@ -7,6 +7,9 @@ Destinations steer it further: ending 0400 is refused with ESME_RINVDSTADR; endi
 answered ESME_RTHROTTLED the first `--throttle-times` times; ending 0777 gets its receipt
 *before* its submit_sm_resp, as real SMSCs sometimes do. SIGUSR1 unbinds every session (the
 SMSC dropping the link mid-stream). Every submit_sm is appended to `--log` as a JSON line.
+With `--tls-cert` and `--tls-key` it is served behind TLS on `--port` (smpp34's server has
+no TLS: a relay in this process terminates it in front of the simulator's own port), and
+with `--tls-client-ca` it also asks the client for a certificate.
 
     python -m peers.smsc --port 2775 --log submits.jsonl
 """
@@ -18,6 +21,8 @@ import asyncio
 import itertools
 import json
 import signal
+import socket
+import ssl
 import sys
 import time
 from typing import Any
@@ -37,9 +42,14 @@ class Simulator:
         self.tasks: set[asyncio.Task[None]] = set()
         # receipts whose session went away wait for the next bind, as an SMSC's do
         self.undelivered_receipts: list[tuple[str, bytes, str, list[Any]]] = []
+        self.tls_front: asyncio.Server | None = None
 
     async def run(self) -> None:
-        server = smpp34.Server(host="127.0.0.1", port=self.options.port, system_id="SIMSMSC")
+        port = self.options.port
+        if self.options.tls_cert:
+            port = free_port()
+            self.tls_front = await serve_tls_in_front(self.options, port)
+        server = smpp34.Server(host="127.0.0.1", port=port, system_id="SIMSMSC")
         await server.start()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGUSR1, self.drop_all)
@@ -139,12 +149,58 @@ class Simulator:
         self.undelivered_receipts.append((to, text, source, tlvs))
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def serve_tls_in_front(options: argparse.Namespace, plain_port: int) -> asyncio.Server:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(options.tls_cert, options.tls_key)
+    if options.tls_client_ca:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(options.tls_client_ca)
+
+    async def relay(tls_reader: asyncio.StreamReader, tls_writer: asyncio.StreamWriter) -> None:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", plain_port)
+        except OSError:
+            tls_writer.close()
+            return
+        # either side ending ends both, as one TCP link would
+        await asyncio.wait(
+            [
+                asyncio.ensure_future(pump(tls_reader, writer)),
+                asyncio.ensure_future(pump(reader, tls_writer)),
+            ],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        writer.close()
+        tls_writer.close()
+
+    return await asyncio.start_server(relay, "127.0.0.1", options.port, ssl=context)
+
+
+async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while chunk := await reader.read(65536):
+            writer.write(chunk)
+            await writer.drain()
+    except (OSError, ssl.SSLError):
+        pass  # the link broke: the caller closes both ends
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--log", required=True)
     parser.add_argument("--dlr-delay", type=float, default=0.05)
     parser.add_argument("--throttle-times", type=int, default=2)
+    parser.add_argument("--tls-cert", help="PEM certificate: serve behind TLS")
+    parser.add_argument("--tls-key", help="PEM key of --tls-cert")
+    parser.add_argument("--tls-client-ca", help="PEM CA: ask clients for a certificate it signed")
     asyncio.run(Simulator(parser.parse_args()).run())
 
 

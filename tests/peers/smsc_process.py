@@ -10,18 +10,32 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from support.certificates import ServerCertificate
+
 from peers.otpgate import reserve_port
 
 TESTS = Path(__file__).resolve().parent.parent
 
 
 class SmscProcess:
-    def __init__(self, log: Path, *, dlr_delay: float = 0.05, throttle_times: int = 2) -> None:
+    def __init__(
+        self,
+        log: Path,
+        *,
+        dlr_delay: float = 0.05,
+        throttle_times: int = 2,
+        tls: ServerCertificate | None = None,
+        tls_client_ca: Path | None = None,
+    ) -> None:
         sock = reserve_port()
         self.port = sock.getsockname()[1]
         sock.close()
         self.log = log
         self.options = ["--dlr-delay", str(dlr_delay), "--throttle-times", str(throttle_times)]
+        if tls is not None:
+            self.options += ["--tls-cert", str(tls.cert_file), "--tls-key", str(tls.key_file)]
+        if tls_client_ca is not None:
+            self.options += ["--tls-client-ca", str(tls_client_ca)]
         self._process: subprocess.Popen[str] | None = None
 
     @property

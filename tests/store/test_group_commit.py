@@ -222,3 +222,26 @@ def test_a_group_that_cannot_begin_fails_its_calls_and_the_writer_thread_goes_on
     monkeypatch.setattr(group, "_open", opened)
     assert asyncio.run(one(2)) == 2
     assert stored(database) == {2}
+
+
+def test_after_commit_in_the_writer_thread_waits_for_the_groups_commit(
+    database: Database,
+) -> None:
+    """A call's write is durable only when its group commits: its callbacks run then, and a
+    reader on another connection already sees the row."""
+    seen: list[tuple[int, set[int]]] = []
+
+    def insert_and_watch(n: int) -> int:
+        with database.write() as connection:
+            connection.execute(insert(rows).values(n=n))
+            database.after_commit(lambda: seen.append((n, stored(database))))
+        return n
+
+    async def main() -> list[int]:
+        return await asyncio.gather(
+            *(database.run(functools.partial(insert_and_watch, n)) for n in range(20))
+        )
+
+    assert asyncio.run(main()) == list(range(20))
+    assert sorted(n for n, _ in seen) == list(range(20))
+    assert all(n in committed for n, committed in seen), seen

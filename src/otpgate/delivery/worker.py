@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
@@ -18,14 +19,21 @@ from otpgate.delivery.protocol import (
     TransientSendError,
 )
 from otpgate.domain.verification import DeliveryStatus
-from otpgate.service.ports import Clock, DeliveryResult, MessageQueue, Observer, QueuedMessage
+from otpgate.service.ports import (
+    Clock,
+    DeliveryResult,
+    MessageQueue,
+    Observer,
+    QueuedMessage,
+    Transaction,
+)
 from otpgate.service.sealing import Sealer
 
 log = structlog.get_logger("otpgate.delivery")
 
 MAX_DELIVERY_ATTEMPTS = 8
 LEASE_SECONDS = 30
-EXPIRED_CODE_SWEEP_SECONDS = 5.0
+UPKEEP_SECONDS = 5.0
 
 
 class DeliveryWorker:
@@ -36,8 +44,10 @@ class DeliveryWorker:
         sealer: Sealer,
         clock: Clock,
         observer: Observer,
+        transaction: Transaction,
         *,
         batch_size: int = 64,
+        batches_in_flight: int = 2,
         poll_seconds: float = 0.25,
         retry_base_seconds: float = 1.0,
         lease_seconds: int = LEASE_SECONDS,
@@ -56,13 +66,15 @@ class DeliveryWorker:
         self._sealer = sealer
         self._clock = clock
         self._observer = observer
+        self._transaction = transaction  # a batch's results and their webhooks commit together
         self._batch_size = batch_size
+        self._batches_in_flight = batches_in_flight
         self._poll_seconds = poll_seconds
         self._retry_base_seconds = retry_base_seconds
         self._lease_seconds = lease_seconds
         self._breakers = breakers or {}
         self._on_sweep = on_sweep  # periodic upkeep beside the queue's (receipts that came early)
-        self._on_finished = on_finished  # after a batch is recorded (status webhooks)
+        self._on_finished = on_finished  # as a batch is recorded (status webhooks)
         self._companions = companions  # loops that live as long as this one (webhook sender)
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -75,28 +87,41 @@ class DeliveryWorker:
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        next_sweep = 0.0
         log.info("delivery_started", providers=[sender.name for sender in self._senders])
         companions: list[asyncio.Future[None]] = [
             asyncio.ensure_future(companion(stop)) for companion in self._companions
         ]
+        # several batches in flight: one is sent while another is claimed or recorded, so the
+        # providers' links do not idle through each batch's two transactions
+        lanes = [
+            asyncio.ensure_future(self._deliver_until(stop)) for _ in range(self._batches_in_flight)
+        ]
+        await self._upkeep_until(stop)
+        await asyncio.gather(*lanes)
+        for sender in self._senders:
+            await sender.close()
+        await asyncio.gather(*companions, return_exceptions=True)
+
+    async def _deliver_until(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 delivered = await self.deliver_due()
-                if self._loop.time() >= next_sweep:
-                    await asyncio.to_thread(self._queue.erase_expired_codes, self._clock.now())
-                    if self._on_sweep is not None:
-                        await asyncio.to_thread(self._on_sweep, self._clock.now())
-                    next_sweep = self._loop.time() + EXPIRED_CODE_SWEEP_SECONDS
             except Exception:
                 # a database hiccup must not end delivery; the lease keeps claims safe
                 log.exception("delivery_loop_error")
                 delivered = 0
             if delivered < self._batch_size:
                 await self._sleep_until_woken(stop)
-        for sender in self._senders:
-            await sender.close()
-        await asyncio.gather(*companions, return_exceptions=True)
+
+    async def _upkeep_until(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if self._on_sweep is not None:
+                try:
+                    await asyncio.to_thread(self._on_sweep, self._clock.now())
+                except Exception:
+                    log.exception("delivery_upkeep_error")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), UPKEEP_SECONDS)
 
     async def _sleep_until_woken(self, stop: asyncio.Event) -> None:
         assert self._wake is not None
@@ -127,18 +152,21 @@ class DeliveryWorker:
                 for message in batch
             )
         )
-        undeliverable = await asyncio.to_thread(self._queue.finish, results, self._clock.now())
-        if self._on_finished is not None:
-            try:
-                await asyncio.to_thread(self._on_finished, batch, results)
-            except Exception:
-                log.exception("after_batch_error")  # the batch itself is recorded
+        await asyncio.to_thread(self._record, batch, results)
         for result in results:
             if result.status is not DeliveryStatus.QUEUED:
                 self._observer.message_status(result.status)
-        for verification in undeliverable:
-            self._observer.verification_status(verification)
         return len(batch)
+
+    def _record(self, batch: Sequence[QueuedMessage], results: Sequence[DeliveryResult]) -> None:
+        """The results and the status webhooks they cause, in one transaction: if the events
+        cannot be written, the batch is not recorded either and its lease lets it run again."""
+        with self._transaction():
+            undeliverable = self._queue.finish(results, self._clock.now())
+            if self._on_finished is not None:
+                self._on_finished(batch, results)
+            for verification in undeliverable:
+                self._observer.verification_status(verification)
 
     def _senders_for(self, names: Sequence[str] | None) -> list[SmsSender]:
         if not names:

@@ -15,6 +15,7 @@ from otpgate.service.ports import (
     MessageRecord,
     Observer,
     ReceiptUpdate,
+    Transaction,
     VerificationStore,
 )
 
@@ -26,8 +27,10 @@ class DeliveryTracker:
         verifications: VerificationStore,
         clock: Clock,
         observer: Observer,
+        transaction: Transaction,
         on_change: Callable[[Verification], None] = lambda _verification: None,
     ) -> None:
+        self._transaction = transaction  # a change and its webhook commit together
         self._log = log
         self._verifications = verifications
         self._clock = clock
@@ -36,24 +39,29 @@ class DeliveryTracker:
 
     def record_receipt(self, update: ReceiptUpdate) -> bool:
         """Apply one provider report; True when it changed the verification's delivery."""
-        changed = self._log.record_receipt(update, self._clock.now())
+        with self._transaction():
+            changed = self._log.record_receipt(update, self._clock.now())
+            if changed is not None:
+                self._on_change(changed)
         if changed is None:
             return False
         self._observer.message_status(update.status)
-        self._on_change(changed)
         return True
 
     def record_receipts(self, updates: Sequence[ReceiptUpdate]) -> int:
         """Apply a batch of reports at once; how many changed a verification's delivery."""
-        changed = self._log.record_receipts(updates, self._clock.now())
+        with self._transaction():
+            changed = self._log.record_receipts(updates, self._clock.now())
+            for verification in changed:
+                self._on_change(verification)
         for verification in changed:
             self._observer.message_status(verification.delivery_status)
-            self._on_change(verification)
         return len(changed)
 
     def reconcile(self) -> None:
-        for verification in self._log.reconcile(self._clock.now()):
-            self._on_change(verification)
+        with self._transaction():
+            for verification in self._log.reconcile(self._clock.now()):
+                self._on_change(verification)
 
     def messages(self, app: App, verification_id: str) -> list[MessageRecord]:
         if self._verifications.get(app.id, verification_id) is None:

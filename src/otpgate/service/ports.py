@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -187,6 +187,13 @@ class DeliveryResult:
     keep_body: bool = False  # the developer outbox keeps the text to show it back
 
 
+class Transaction(Protocol):
+    """Opens a transaction on this thread: the stores' writes (and reads) inside it join it,
+    and it commits when the block ends or rolls back if it raises."""
+
+    def __call__(self) -> AbstractContextManager[object]: ...
+
+
 class MessageQueue(Protocol):
     """The delivery worker's view of queued messages."""
 
@@ -197,7 +204,12 @@ class MessageQueue(Protocol):
         became undeliverable because their newest message failed for good."""
         ...
 
-    def erase_expired_codes(self, now: datetime) -> int: ...
+
+class ExpiryStore(Protocol):
+    def erase_expired_codes(self, now: datetime, limit: int) -> list[Verification]:
+        """Drop the sealed code of up to `limit` verifications past expiry, each once, and
+        return them as stored (a pending one still says pending: it expires when read)."""
+        ...
 
 
 class DevOutbox(Protocol):
@@ -357,7 +369,13 @@ class WebhookAttempt:
 
 
 class WebhookStore(Protocol):
-    def enqueue(self, event: WebhookEvent) -> None: ...
+    def enqueue(self, event: WebhookEvent) -> None:
+        """Insert the event; inside an open transaction it commits (or not) with it."""
+        ...
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call back once the transaction open on this thread commits (at once if none)."""
+        ...
 
     def claim(self, limit: int, now: datetime, lease_seconds: int) -> list[DueWebhook]:
         """Lease due events to this dispatcher; a lease that runs out frees them again."""

@@ -211,6 +211,9 @@ class VerificationService:
                         admit,
                         now,
                     )
+                    if result.created and not replayed:
+                        # in the transaction: its status webhook commits with it
+                        self._observer.verification_status(result.verification)
                 break
             except WriteConflict as conflict:
                 # a concurrent start committed the same number or idempotency key first; run
@@ -226,8 +229,6 @@ class VerificationService:
             return result
         if test_code is None:
             self._on_message_queued()
-        if result.created:
-            self._observer.verification_status(result.verification)
         return result
 
     def _write_start(
@@ -412,13 +413,13 @@ class VerificationService:
                 # over; this one may not take the guesses that are left either
                 updated = self._store.lock(app.id, updated.id, now) or updated
                 outcome = _OUTCOMES[updated.status]
+            if updated is not None and updated.status is not Status.PENDING:
+                self._observer.verification_status(updated)  # its webhook commits with it
         if updated is None or outcome is None:
             current = self.get(app, verification_id)
             raise NotPending(f"the verification is {current.status}", status=current.status)
         result = CheckResult(updated, outcome)
         self._observer.check_outcome(result.outcome)
-        if updated.status is not Status.PENDING:
-            self._observer.verification_status(updated)
         return result
 
     def check_by_number(
@@ -454,11 +455,13 @@ class VerificationService:
 
     def cancel(self, app: App, verification_id: str) -> Verification:
         now = self._clock.now()
-        canceled = self._store.cancel(app.id, verification_id, now)
+        with self._store.writing():
+            canceled = self._store.cancel(app.id, verification_id, now)
+            if canceled is not None:
+                self._observer.verification_status(canceled)  # its webhook commits with it
         if canceled is None:
             current = self.get(app, verification_id)
             raise NotPending(f"the verification is {current.status}", status=current.status)
-        self._observer.verification_status(canceled)
         return canceled
 
     def get(self, app: App, verification_id: str) -> Verification:

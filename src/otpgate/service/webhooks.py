@@ -57,7 +57,8 @@ def verification_fields(verification: Verification) -> dict[str, Any]:
 
 class WebhookEmitter:
     """Queues one event per change of a verification's status or delivery status, for apps
-    with a `status_callback_url`; the dispatcher sends it."""
+    with a `status_callback_url`; the dispatcher sends it. Called inside the transaction that
+    made the change, the event commits with it: a crash cannot keep one and lose the other."""
 
     def __init__(
         self,
@@ -99,7 +100,7 @@ class WebhookEmitter:
                 created_at=now,
             )
         )
-        self.on_enqueued()
+        self._store.after_commit(self.on_enqueued)
 
     def app_event(self, app_id: str, event_type: str, fields: dict[str, Any]) -> None:
         """An event about the app itself (a fraud block, a spend cap reached), signed and
@@ -123,7 +124,7 @@ class WebhookEmitter:
                 created_at=now,
             )
         )
-        self.on_enqueued()
+        self._store.after_commit(self.on_enqueued)
 
     def _callback_url(self, app_id: str, now: datetime) -> str | None:
         # a batch of receipts names the same few apps: read each app's setting once a while
@@ -141,8 +142,8 @@ class WebhookEmitter:
         results: Sequence[DeliveryResult],
         verifications: VerificationStore,
     ) -> None:
-        """After the worker recorded a batch: one event per verification whose delivery moved
-        on (sent, or further when a receipt beat the record)."""
+        """In the transaction that records a batch: one event per verification whose delivery
+        moved on (sent, or further when a receipt beat the record)."""
         by_id = {message.id: message for message in messages}
         now = self._clock.now()
         for result in results:

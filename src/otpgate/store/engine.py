@@ -71,12 +71,33 @@ class Database:
         if joined is not None:
             yield joined
             return
+        committed: list[Callable[[], None]] = []
         with self._transaction() as connection:
             self._writing.connection = connection
+            self._writing.after_commit = committed
             try:
                 yield connection
             finally:
                 self._writing.connection = None
+                self._writing.after_commit = None
+        batch = self._group.held_batch() if self._group is not None else None
+        if batch is not None:
+            batch.after_commit.extend(committed)  # the writer thread's group commits later
+            return
+        for callback in committed:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call back once the write open on this thread (or the writer thread's group) is
+        durable, never if it rolls back; at once when none is open."""
+        waiting: list[Callable[[], None]] | None = getattr(self._writing, "after_commit", None)
+        batch = self._group.held_batch() if self._group is not None else None
+        if waiting is None and batch is not None:
+            waiting = batch.after_commit
+        if waiting is None:
+            callback()
+        else:
+            waiting.append(callback)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -94,11 +115,15 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection to read with; in the writer thread, its open transaction, so a call
+        """A connection to read on; inside a write on this thread, the write's own, so the
+        read sees what the write did so far; in the writer thread, its group's, so a call
         sees what the calls before it in the same group wrote."""
+        joined: Connection | None = getattr(self._writing, "connection", None)
         batch = self._group.held_batch() if self._group is not None else None
-        if batch is not None:
-            yield batch.connection
+        if joined is None and batch is not None:
+            joined = batch.connection
+        if joined is not None:
+            yield joined
             return
         with self.engine.connect() as connection:
             yield connection
@@ -158,6 +183,7 @@ class _Batch:
         self.committed = threading.Event()
         self.error: BaseException | None = None
         self.jobs: list[_Job] = []  # calls from event loops, answered once committed
+        self.after_commit: list[Callable[[], None]] = []  # their writes' callbacks
 
     def answer_jobs(self) -> None:
         _answer(self.jobs, self.error)
@@ -316,7 +342,12 @@ class _GroupCommit:
             self.close()  # the next batch starts on a fresh connection
         finally:
             batch.committed.set()
-            batch.answer_jobs()
+        try:
+            if batch.error is None:
+                for callback in batch.after_commit:
+                    callback()
+        finally:
+            batch.answer_jobs()  # after the callbacks: a request sees what they started
 
     def stop(self) -> None:
         """End the writer thread after the calls already queued, then close."""

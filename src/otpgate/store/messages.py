@@ -105,23 +105,26 @@ class SqlMessageQueue:
             apply_early_receipts(connection, early_keys(results), now)
         return undeliverable
 
-    def erase_expired_codes(self, now: datetime) -> int:
-        """Drop the sealed code of verifications past expiry; their status stays for a check
-        to report (a vendor API answers the first check after expiry differently)."""
+    def erase_expired_codes(self, now: datetime, limit: int) -> list[Verification]:
+        """Drop the sealed code of up to `limit` verifications past expiry and return them;
+        their status stays for a check to report (a vendor API answers the first check after
+        expiry differently). A code goes once, so each verification is returned once."""
         # SKIP LOCKED: every node sweeps; rows another holds are left for the next sweep
         # rather than waited for (or deadlocked on)
         expired = (
             select(v.id)
             .where(v.code_sealed.is_not(None), v.expires_at <= now)
+            .limit(limit)
             .with_for_update(skip_locked=True)
         )
         with self._database.write() as connection:
-            result = connection.execute(
+            rows = connection.execute(
                 update(verifications)
                 .where(v.id.in_(expired), v.code_sealed.is_not(None))
                 .values(code_sealed=None)
-            )
-        return int(result.rowcount)
+                .returning(*VERIFICATION_FIELDS)
+            ).all()
+        return [verification_from_row(row) for row in rows]
 
 
 def _changes(result: DeliveryResult, now: datetime) -> dict[str, Any]:

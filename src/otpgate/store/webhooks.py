@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,9 @@ class SqlWebhookStore:
                     updated_at=event.created_at,
                 )
             )
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._database.after_commit(callback)
 
     def claim(self, limit: int, now: datetime, lease_seconds: int) -> list[DueWebhook]:
         due = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ from otpgate.delivery.protocol import (
     SendReceipt,
     TransientSendError,
 )
+from otpgate.delivery.senders.smpp_tls import TlsEsme
 from otpgate.domain.gsm import is_gsm7
 from otpgate.domain.verification import DeliveryStatus
 
@@ -92,6 +94,8 @@ class SmppConfig:
     enquire_link_seconds: float = 30.0
     timeout_seconds: float = 10.0
     reconnect_min_ms: int = 200
+    tls: ssl.SSLContext | None = None  # None: plain TCP
+    tls_server_name: str | None = None  # the name the SMSC's certificate must carry; host if None
 
 
 class PacedRateLimiter(AbstractRateLimiter):  # type: ignore[misc]  # untyped library
@@ -191,8 +195,7 @@ class SmppSender:
     def _started(self) -> ESME:
         if self._esme is None:
             config = self._config
-            quiet = logging.NullHandler()
-            self._esme = ESME(
+            options: dict[str, Any] = dict(
                 smsc_host=config.host,
                 smsc_port=config.port,
                 system_id=config.system_id,
@@ -204,8 +207,13 @@ class SmppSender:
                 rate_limiter=PacedRateLimiter(config.throughput) if config.throughput else None,
                 retry_timer=SimpleExponentialBackoff(min_delay=config.reconnect_min_ms),
                 log_level=logging.CRITICAL,
-                log_handler=quiet,
+                log_handler=logging.NullHandler(),
             )
+            if config.tls is None:
+                self._esme = ESME(**options)
+            else:
+                server_name = config.tls_server_name or config.host
+                self._esme = TlsEsme(tls=config.tls, server_name=server_name, **options)
             self._window = asyncio.Semaphore(config.window)
             self._runner = asyncio.create_task(self._run(self._esme))
         return self._esme
@@ -233,6 +241,8 @@ class SmppSender:
     async def _wait_bound(self, esme: ESME) -> None:
         deadline = time.monotonic() + min(self._config.timeout_seconds, 5.0)
         while esme.session_state is not SmppSessionState.BOUND_TRX:
+            if isinstance(esme, TlsEsme) and esme.tls_refusal:
+                raise TransientSendError(f"not bound to the SMSC: {esme.tls_refusal}")
             if time.monotonic() > deadline:
                 raise TransientSendError("not bound to the SMSC")
             await asyncio.sleep(0.02)
