@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Row
 
 from otpgate.domain.verification import DeliveryStatus, Status, Verification
@@ -76,13 +77,18 @@ class SqlMessageQueue:
 
     def finish(self, results: Sequence[DeliveryResult], now: datetime) -> list[Verification]:
         undeliverable: list[Verification] = []
+        # one executemany per kind of change, not a statement built per message (building
+        # one cost more than running it: docs/performance.md)
+        kinds: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for result in results:
+            changes = _changes(result, now)
+            params = {f"new_{column}": value for column, value in changes.items()}
+            kinds.setdefault(tuple(sorted(changes)), []).append(
+                {"message_id": result.message_id, **params}
+            )
         with self._database.write() as connection:
-            for result in results:
-                connection.execute(
-                    update(messages)
-                    .where(m.id == result.message_id)
-                    .values(**_changes(result, now))
-                )
+            for columns, params_list in kinds.items():
+                connection.execute(_message_update(columns), params_list)
             # a verification's delivery status is its newest message's
             for status in {r.status for r in results} - {DeliveryStatus.QUEUED}:
                 ids = [r.message_id for r in results if r.status is status]
@@ -125,6 +131,16 @@ class SqlMessageQueue:
                 .returning(*VERIFICATION_FIELDS)
             ).all()
         return [verification_from_row(row) for row in rows]
+
+
+@functools.cache
+def _message_update(columns: tuple[str, ...]) -> Any:
+    """UPDATE one message's `columns` from the parameters `new_<column>`."""
+    return (
+        update(messages)
+        .where(m.id == bindparam("message_id"))
+        .values({column: bindparam(f"new_{column}") for column in columns})
+    )
 
 
 def _changes(result: DeliveryResult, now: datetime) -> dict[str, Any]:
