@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # verifications (with their messages and webhooks) older than this are deleted
     retention_days: int = Field(30, ge=1, le=3650)
     retention_batch_size: int = Field(500, ge=1, le=10_000)  # rows per delete transaction
+    # between sweeps; rows another transaction held during one are deleted by the next
+    retention_sweep_seconds: float = Field(600.0, gt=0, le=86_400)
 
     # provider `http` (docs/providers/http.md)
     http_url: str | None = None

@@ -159,6 +159,7 @@ def build_runtime(
         clock,
         retention=timedelta(days=settings.retention_days),
         batch_size=settings.retention_batch_size,
+        sweep_seconds=settings.retention_sweep_seconds,
     )
     queue = SqlMessageQueue(database)
     expiry = ExpirySweep(
