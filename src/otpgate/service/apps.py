@@ -118,7 +118,7 @@ class AppService:
 
     def authenticate(self, key_id: str, secret: str) -> App:
         """The app a key belongs to; the same refusal, after the same work, for any failure."""
-        found = self._store.find_key(key_id) if 0 < len(key_id) <= 64 else None
+        found = self._find_key(key_id)
         return self._app_if_matches(found, secret)
 
     def recognize(self, key_id: str, secret: str) -> App:
@@ -128,12 +128,15 @@ class AppService:
         now = self._clock.now()
         recent = self._recent_keys.get(key_id)
         if recent is None or now >= recent.read_until:
-            found = self._store.find_key(key_id) if 0 < len(key_id) <= 64 else None
+            found = self._find_key(key_id)
             if found is None:
                 return self._app_if_matches(None, secret)
             recent = _RecentKey(*found, read_until=now + timedelta(seconds=RECENT_KEY_SECONDS))
             self._recent_keys[key_id] = recent
         return self._app_if_matches((recent.secret_hash, recent.app), secret)
+
+    def _find_key(self, key_id: str) -> tuple[str, App] | None:
+        return self._store.find_key(key_id) if 0 < len(key_id) <= 64 else None
 
     def _app_if_matches(self, found: tuple[str, App] | None, secret: str) -> App:
         expected = found[0] if found else self._decoy_hash

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
@@ -80,7 +80,7 @@ class Database:
             finally:
                 self._writing.connection = None
                 self._writing.after_commit = None
-        batch = self._group.held_batch() if self._group is not None else None
+        batch = self._held_batch()
         if batch is not None:
             batch.after_commit.extend(committed)  # the writer thread's group commits later
             return
@@ -91,13 +91,16 @@ class Database:
         """Call back once the write open on this thread (or the writer thread's group) is
         durable, never if it rolls back; at once when none is open."""
         waiting: list[Callable[[], None]] | None = getattr(self._writing, "after_commit", None)
-        batch = self._group.held_batch() if self._group is not None else None
+        batch = self._held_batch()
         if waiting is None and batch is not None:
             waiting = batch.after_commit
         if waiting is None:
             callback()
         else:
             waiting.append(callback)
+
+    def _held_batch(self) -> _Batch | None:
+        return self._group.held_batch() if self._group is not None else None
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -119,7 +122,7 @@ class Database:
         read sees what the write did so far; in the writer thread, its group's, so a call
         sees what the calls before it in the same group wrote."""
         joined: Connection | None = getattr(self._writing, "connection", None)
-        batch = self._group.held_batch() if self._group is not None else None
+        batch = self._held_batch()
         if joined is None and batch is not None:
             joined = batch.connection
         if joined is not None:
@@ -154,7 +157,7 @@ class _Job:
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
     result: Any = None
-    error: BaseException | None = field(default=None)
+    error: BaseException | None = None
 
     def run(self) -> None:
         try:
@@ -184,9 +187,6 @@ class _Batch:
         self.error: BaseException | None = None
         self.jobs: list[_Job] = []  # calls from event loops, answered once committed
         self.after_commit: list[Callable[[], None]] = []  # their writes' callbacks
-
-    def answer_jobs(self) -> None:
-        _answer(self.jobs, self.error)
 
 
 def _answer(jobs: list[_Job], failure: BaseException | None) -> None:
@@ -347,7 +347,9 @@ class _GroupCommit:
                 for callback in batch.after_commit:
                     callback()
         finally:
-            batch.answer_jobs()  # after the callbacks: a request sees what they started
+            _answer(
+                batch.jobs, batch.error
+            )  # after the callbacks: a request sees what they started
 
     def stop(self) -> None:
         """End the writer thread after the calls already queued, then close."""
