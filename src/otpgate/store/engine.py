@@ -347,9 +347,8 @@ class _GroupCommit:
                 for callback in batch.after_commit:
                     callback()
         finally:
-            _answer(
-                batch.jobs, batch.error
-            )  # after the callbacks: a request sees what they started
+            # after the callbacks: a request sees what they started
+            _answer(batch.jobs, batch.error)
 
     def stop(self) -> None:
         """End the writer thread after the calls already queued, then close."""
