@@ -9,11 +9,11 @@ several workers on several nodes report each expiry once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 import structlog
 
+from otpgate.delivery.periodic import every
 from otpgate.domain.verification import Status, Verification
 from otpgate.service.ports import Clock, ExpiryStore, Transaction
 
@@ -43,13 +43,7 @@ class ExpirySweep:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep at start, then every `sweep_seconds`, until `stop`."""
-        while not stop.is_set():
-            try:
-                await self.sweep(stop)
-            except Exception:
-                log.exception("expiry_sweep_error")  # the next sweep tries again
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._sweep_seconds)
+        await every(self._sweep_seconds, stop, lambda: self.sweep(stop), log, "expiry_sweep_error")
 
     async def sweep(self, stop: asyncio.Event | None = None) -> int:
         """Batches until one comes back short; returns how many pending ones expired."""

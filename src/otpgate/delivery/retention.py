@@ -4,12 +4,12 @@ retention period, a small batch at a time."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import structlog
 
+from otpgate.delivery.periodic import every
 from otpgate.service.ports import Clock, RetentionStore
 
 log = structlog.get_logger("otpgate.retention")
@@ -36,13 +36,7 @@ class RetentionJob:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep at start, then every `sweep_seconds`, until `stop`."""
-        while not stop.is_set():
-            try:
-                await self.sweep(stop)
-            except Exception:
-                log.exception("retention_error")  # the next sweep tries again
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._sweep_seconds)
+        await every(self._sweep_seconds, stop, lambda: self.sweep(stop), log, "retention_error")
 
     async def sweep(self, stop: asyncio.Event | None = None) -> int:
         """Delete everything past retention; returns how many verifications went."""

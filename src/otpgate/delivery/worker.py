@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
@@ -12,6 +11,7 @@ from typing import Any
 import structlog
 
 from otpgate.delivery.circuit import CircuitBreaker
+from otpgate.delivery.periodic import every
 from otpgate.delivery.protocol import (
     OutgoingSms,
     PermanentSendError,
@@ -114,14 +114,11 @@ class DeliveryWorker:
                 await self._sleep_until_woken(stop)
 
     async def _upkeep_until(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
+        async def upkeep() -> None:
             if self._on_sweep is not None:
-                try:
-                    await asyncio.to_thread(self._on_sweep, self._clock.now())
-                except Exception:
-                    log.exception("delivery_upkeep_error")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), UPKEEP_SECONDS)
+                await asyncio.to_thread(self._on_sweep, self._clock.now())
+
+        await every(UPKEEP_SECONDS, stop, upkeep, log, "delivery_upkeep_error")
 
     async def _sleep_until_woken(self, stop: asyncio.Event) -> None:
         assert self._wake is not None
