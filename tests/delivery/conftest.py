@@ -8,12 +8,21 @@ from typing import Any
 
 import pytest
 from peers.otpgate import LiveOtpgate, StartOtpgate, reserve_port
+from peers.smsc_process import SmscProcess
 
 from otpgate.config import Settings
 from otpgate.runtime import build_runtime, migrate
 
 ADMIN_TOKEN = "delivery-admin-token-0123456789"
 SECRET_KEY = "delivery-secret-key-0123456789abcdefghijkl"
+
+
+@pytest.fixture
+def smsc(tmp_path: Path) -> Iterator[SmscProcess]:
+    """The SMSC simulator, a process of its own, logging every submit it took."""
+    process = SmscProcess(tmp_path / "submits.jsonl").start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture

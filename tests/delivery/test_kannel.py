@@ -19,13 +19,6 @@ if not installed():
 
 
 @pytest.fixture
-def smsc(tmp_path: Path) -> Iterator[SmscProcess]:
-    process = SmscProcess(tmp_path / "submits.jsonl").start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture
 def kannel(tmp_path: Path, smsc: SmscProcess) -> Iterator[Kannel]:
     gateway = Kannel(tmp_path, smsc.port).start()
     yield gateway

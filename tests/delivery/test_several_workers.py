@@ -33,13 +33,6 @@ SECRET_KEY = "workers-secret-key-0123456789abcdefghijklm"
 ADMIN_TOKEN = "workers-admin-token-0123456789"
 
 
-@pytest.fixture
-def smsc(tmp_path: Path) -> Iterator[SmscProcess]:
-    process = SmscProcess(tmp_path / "submits.jsonl").start()
-    yield process
-    process.stop()
-
-
 def plain_numbers(count: int) -> list[str]:
     """Mobile numbers the SMSC simulator treats plainly (its special endings are skipped)."""
     special = {0, 400, 503, 777}

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from peers.otpgate import LiveOtpgate, StartOtpgate, wait_until
 from peers.smsc_process import SmscProcess
 
 from otpgate.delivery.senders.smpp import UDHI
-
-
-@pytest.fixture
-def smsc(tmp_path: Path) -> Iterator[SmscProcess]:
-    process = SmscProcess(tmp_path / "submits.jsonl").start()
-    yield process
-    process.stop()
 
 
 @pytest.fixture

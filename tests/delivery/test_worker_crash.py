@@ -9,10 +9,8 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from peers.otpgate import wait_until
 from peers.smsc_process import SmscProcess
 
@@ -23,13 +21,6 @@ from otpgate.service.verifications import StartRequest
 MESSAGES = 500
 SECRET_KEY = "crash-secret-key-0123456789abcdefghijklmno"
 ADMIN_TOKEN = "crash-admin-token-0123456789"
-
-
-@pytest.fixture
-def smsc(tmp_path: Path) -> Iterator[SmscProcess]:
-    process = SmscProcess(tmp_path / "submits.jsonl").start()
-    yield process
-    process.stop()
 
 
 def worker_environment(data_dir: Path, smsc: SmscProcess) -> dict[str, str]:
