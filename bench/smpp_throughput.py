@@ -151,15 +151,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--in-flight", type=int, default=2, help="batches under way at once")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        smsc = SmscProcess(Path(folder) / "submits.jsonl", dlr_delay=options.dlr_delay).start()
-        try:
-            asyncio.run(sender_alone(smsc.port, options.messages, options.window))
-            whole_worker(
-                smsc.port, options.messages, options.window, options.batch, options.in_flight
-            )
-        finally:
-            smsc.stop()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        SmscProcess(Path(folder) / "submits.jsonl", dlr_delay=options.dlr_delay) as smsc,
+    ):
+        asyncio.run(sender_alone(smsc.port, options.messages, options.window))
+        whole_worker(smsc.port, options.messages, options.window, options.batch, options.in_flight)
 
 
 if __name__ == "__main__":

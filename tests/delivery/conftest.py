@@ -20,9 +20,8 @@ SECRET_KEY = "delivery-secret-key-0123456789abcdefghijkl"
 @pytest.fixture
 def smsc(tmp_path: Path) -> Iterator[SmscProcess]:
     """The SMSC simulator, a process of its own, logging every submit it took."""
-    process = SmscProcess(tmp_path / "submits.jsonl").start()
-    yield process
-    process.stop()
+    with SmscProcess(tmp_path / "submits.jsonl") as process:
+        yield process
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from peers.otpgate import Credentials, LiveOtpgate, StartOtpgate, wait_until
@@ -19,9 +20,14 @@ def authority(tmp_path: Path) -> TestAuthority:
 @pytest.fixture
 def tls_smsc(tmp_path: Path, authority: TestAuthority) -> Iterator[SmscProcess]:
     certificate = authority.issue("localhost", "127.0.0.1")
-    process = SmscProcess(tmp_path / "submits.jsonl", tls=certificate).start()
-    yield process
-    process.stop()
+    with SmscProcess(tmp_path / "submits.jsonl", tls=certificate) as process:
+        yield process
+
+
+def started_and_delivered(otpgate: LiveOtpgate, app: Credentials, to: str) -> dict[str, Any]:
+    started = otpgate.start_verification(app, to)
+    otpgate.wait_for_delivery(app, started["id"], "delivered")
+    return started
 
 
 def tls_settings(smsc: SmscProcess, ca_file: Path, **more: object) -> dict[str, object]:
@@ -43,9 +49,7 @@ def test_submit_sm_and_its_receipt_travel_over_tls(
 ) -> None:
     otpgate = start_otpgate(**tls_settings(tls_smsc, authority.ca_file))
     app = otpgate.create_app()
-    started = otpgate.start_verification(app, "+447123120131")
-
-    otpgate.wait_for_delivery(app, started["id"], "delivered")
+    started = started_and_delivered(otpgate, app, "+447123120131")
 
     [submit] = tls_smsc.accepted()
     assert submit["destination"] == "447123120131"
@@ -58,8 +62,7 @@ def test_a_dropped_tls_link_is_rebound(
 ) -> None:
     otpgate = start_otpgate(**tls_settings(tls_smsc, authority.ca_file))
     app = otpgate.create_app()
-    first = otpgate.start_verification(app, "+447123120132")
-    otpgate.wait_for_delivery(app, first["id"], "delivered")
+    started_and_delivered(otpgate, app, "+447123120132")
 
     tls_smsc.drop_links()
     later = otpgate.start_verification(app, "+447123120133")
@@ -85,8 +88,7 @@ def test_a_certificate_for_another_name_is_refused(
     start_otpgate: StartOtpgate, tmp_path: Path, authority: TestAuthority
 ) -> None:
     certificate = authority.issue("smsc.example.net")
-    smsc = SmscProcess(tmp_path / "submits.jsonl", tls=certificate).start()
-    try:
+    with SmscProcess(tmp_path / "submits.jsonl", tls=certificate) as smsc:
         otpgate = start_otpgate(**tls_settings(smsc, authority.ca_file))
         app = otpgate.create_app()
         started = otpgate.start_verification(app, "+447123120135")
@@ -94,40 +96,30 @@ def test_a_certificate_for_another_name_is_refused(
         found = first_error(otpgate, app, started["id"])
 
         assert "TLS certificate refused" in found and "Hostname mismatch" in found
-    finally:
-        smsc.stop()
 
 
 def test_the_expected_server_name_can_be_given(
     start_otpgate: StartOtpgate, tmp_path: Path, authority: TestAuthority
 ) -> None:
     certificate = authority.issue("smsc.example.net")
-    smsc = SmscProcess(tmp_path / "submits.jsonl", tls=certificate).start()
-    try:
-        settings = tls_settings(smsc, authority.ca_file, smpp_tls_server_name="smsc.example.net")
-        otpgate = start_otpgate(**settings)
-        app = otpgate.create_app()
-        started = otpgate.start_verification(app, "+447123120136")
+    with SmscProcess(tmp_path / "submits.jsonl", tls=certificate) as smsc:
+        otpgate = start_otpgate(
+            **tls_settings(smsc, authority.ca_file, smpp_tls_server_name="smsc.example.net")
+        )
 
-        otpgate.wait_for_delivery(app, started["id"], "delivered")
-    finally:
-        smsc.stop()
+        started_and_delivered(otpgate, otpgate.create_app(), "+447123120136")
 
 
 def test_the_name_check_can_be_turned_off(
     start_otpgate: StartOtpgate, tmp_path: Path, authority: TestAuthority
 ) -> None:
     certificate = authority.issue("smsc.example.net")
-    smsc = SmscProcess(tmp_path / "submits.jsonl", tls=certificate).start()
-    try:
-        settings = tls_settings(smsc, authority.ca_file, smpp_tls_check_hostname=False)
-        otpgate = start_otpgate(**settings)
-        app = otpgate.create_app()
-        started = otpgate.start_verification(app, "+447123120137")
+    with SmscProcess(tmp_path / "submits.jsonl", tls=certificate) as smsc:
+        otpgate = start_otpgate(
+            **tls_settings(smsc, authority.ca_file, smpp_tls_check_hostname=False)
+        )
 
-        otpgate.wait_for_delivery(app, started["id"], "delivered")
-    finally:
-        smsc.stop()
+        started_and_delivered(otpgate, otpgate.create_app(), "+447123120137")
 
 
 def test_a_client_certificate_is_shown_to_an_smsc_that_asks(
@@ -137,8 +129,7 @@ def test_a_client_certificate_is_shown_to_an_smsc_that_asks(
     client = clients.issue("otpgate")
     server = authority.issue("localhost")
     smsc = SmscProcess(tmp_path / "submits.jsonl", tls=server, tls_client_ca=clients.ca_file)
-    smsc.start()
-    try:
+    with smsc:
         otpgate = start_otpgate(
             **tls_settings(
                 smsc,
@@ -147,12 +138,8 @@ def test_a_client_certificate_is_shown_to_an_smsc_that_asks(
                 smpp_tls_key_file=client.key_file,
             )
         )
-        app = otpgate.create_app()
-        started = otpgate.start_verification(app, "+447123120138")
 
-        otpgate.wait_for_delivery(app, started["id"], "delivered")
-    finally:
-        smsc.stop()
+        started_and_delivered(otpgate, otpgate.create_app(), "+447123120138")
 
 
 def first_error(otpgate: LiveOtpgate, app: Credentials, verification_id: str) -> str:

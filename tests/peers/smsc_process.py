@@ -57,6 +57,12 @@ class SmscProcess:
             raise RuntimeError(f"the SMSC simulator did not start: {line!r}")
         return self
 
+    def __enter__(self) -> SmscProcess:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.kill()  # an abrupt end, as a crashed SMSC would be
