@@ -98,28 +98,26 @@ def test_a_certificate_for_another_name_is_refused(
         assert "TLS certificate refused" in found and "Hostname mismatch" in found
 
 
-def test_the_expected_server_name_can_be_given(
-    start_otpgate: StartOtpgate, tmp_path: Path, authority: TestAuthority
+@pytest.mark.parametrize(
+    ("name_setting", "to"),
+    [
+        ({"smpp_tls_server_name": "smsc.example.net"}, "+447123120136"),
+        ({"smpp_tls_check_hostname": False}, "+447123120137"),
+    ],
+    ids=["the expected server name given", "the name check turned off"],
+)
+def test_a_certificate_for_another_name_is_accepted_when_told(
+    start_otpgate: StartOtpgate,
+    tmp_path: Path,
+    authority: TestAuthority,
+    name_setting: dict[str, object],
+    to: str,
 ) -> None:
     certificate = authority.issue("smsc.example.net")
     with SmscProcess(tmp_path / "submits.jsonl", tls=certificate) as smsc:
-        otpgate = start_otpgate(
-            **tls_settings(smsc, authority.ca_file, smpp_tls_server_name="smsc.example.net")
-        )
+        otpgate = start_otpgate(**tls_settings(smsc, authority.ca_file, **name_setting))
 
-        started_and_delivered(otpgate, otpgate.create_app(), "+447123120136")
-
-
-def test_the_name_check_can_be_turned_off(
-    start_otpgate: StartOtpgate, tmp_path: Path, authority: TestAuthority
-) -> None:
-    certificate = authority.issue("smsc.example.net")
-    with SmscProcess(tmp_path / "submits.jsonl", tls=certificate) as smsc:
-        otpgate = start_otpgate(
-            **tls_settings(smsc, authority.ca_file, smpp_tls_check_hostname=False)
-        )
-
-        started_and_delivered(otpgate, otpgate.create_app(), "+447123120137")
+        started_and_delivered(otpgate, otpgate.create_app(), to)
 
 
 def test_a_client_certificate_is_shown_to_an_smsc_that_asks(
