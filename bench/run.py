@@ -266,7 +266,7 @@ def fresh_database(engine: Engine, data_dir: Path) -> Iterator[Engine]:
 
 def database_bytes(engine: Engine, data_dir: Path) -> int:
     """Bytes on disk: SQLite's files after a checkpoint, or PostgreSQL's relations."""
-    from otpgate.store.engine import open_database
+    from otpgate.store.database import open_database
 
     url = engine.database_url or f"sqlite:///{data_dir / 'otpgate.db'}"
     database = open_database(url)
@@ -283,7 +283,7 @@ def database_bytes(engine: Engine, data_dir: Path) -> int:
 
 
 def stored_verifications(engine: Engine, data_dir: Path) -> int:
-    from otpgate.store.engine import open_database
+    from otpgate.store.database import open_database
 
     database = open_database(engine.database_url or f"sqlite:///{data_dir / 'otpgate.db'}")
     try:
@@ -402,7 +402,7 @@ def measure_growth(profile: Profile, engine: Engine, data_dir: Path) -> list[dic
     sys.path.insert(0, str(BENCH))
     from seed import seed_verifications
 
-    from otpgate.store.engine import open_database
+    from otpgate.store.database import open_database
 
     key, ids = prepare(engine, data_dir, {"pool": (3_000, None, True, 20)})
     database = open_database(engine.database_url or f"sqlite:///{data_dir / 'otpgate.db'}")

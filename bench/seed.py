@@ -15,7 +15,7 @@ from otpgate.domain.codes import CodeHasher
 from otpgate.runtime import SystemRandom
 from otpgate.service.ids import new_id
 from otpgate.service.sealing import derive_key
-from otpgate.store.engine import Database
+from otpgate.store.database import Database
 from otpgate.store.tables import verifications
 
 BATCH = 20_000
@@ -78,5 +78,5 @@ def seed_verifications(
 
 
 def _write(database: Database, rows: list[dict]) -> None:
-    with database.write() as connection:
-        connection.execute(insert(verifications), rows)
+    with database.transaction() as tx:
+        tx.connection.execute(insert(verifications), rows)

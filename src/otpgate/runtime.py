@@ -33,6 +33,7 @@ from otpgate.domain.templates import validate_sender
 from otpgate.metrics import Metrics
 from otpgate.service.abuse import AbuseGuard
 from otpgate.service.abuse_alerts import AbuseAlerts
+from otpgate.service.app_directory import AppDirectory
 from otpgate.service.apps import AppService, NewApiKey
 from otpgate.service.deliveries import DeliveryTracker, ProviderRoutes
 from otpgate.service.flood import FloodGuard
@@ -44,7 +45,7 @@ from otpgate.service.verifications import VerificationService
 from otpgate.service.webhooks import WebhookEmitter, WebhookObserver, WebhookSecrets
 from otpgate.store.apps import SqlAppStore
 from otpgate.store.counters import SqlCounters
-from otpgate.store.engine import Database, open_database
+from otpgate.store.database import Database, open_database
 from otpgate.store.fraud_blocks import SqlFraudBlockStore
 from otpgate.store.messages import SqlDevOutbox, SqlMessageQueue
 from otpgate.store.migrate import upgrade
@@ -97,7 +98,8 @@ class Runtime:
     flood: FloodGuard
 
     async def run(self, call: Callable[[], T]) -> T:
-        """Run a blocking service call off the event loop (see `Database.run`)."""
+        """Run a blocking service call off the event loop: the one executor of every route
+        (store/executor.py)."""
         return await self.database.run(call)
 
     def database_ready(self) -> bool:
@@ -128,15 +130,21 @@ def build_runtime(
     verification_store = SqlVerificationStore(database)
     app_store = SqlAppStore(database)
     webhook_store = SqlWebhookStore(database)
-    emitter = WebhookEmitter(webhook_store, app_store, clock, random)
+    directory = AppDirectory(app_store, clock)  # the one cache of apps and keys
+    emitter = WebhookEmitter(webhook_store, directory, clock, random)
     dispatcher = WebhookDispatcher(
-        webhook_store, clock, random, retry_base_seconds=settings.webhook_retry_base_seconds
+        webhook_store,
+        database,
+        clock,
+        random,
+        retry_base_seconds=settings.webhook_retry_base_seconds,
     )
     emitter.on_enqueued = dispatcher.wake
     observer = WebhookObserver(metrics, emitter)
     sql_counters = SqlCounters(database)
     counters = _counters(settings, sql_counters, metrics)
     guard = AbuseGuard(
+        database.transaction,
         counters,
         SqlFraudBlockStore(database),
         verification_store,
@@ -149,13 +157,14 @@ def build_runtime(
         verification_store,
         clock,
         observer,
-        database.write,
+        database.transaction,
         emitter.verification_changed,
     )
-    receipts = ReceiptInbox(_receipt_readers(settings), deliveries)
+    receipts = ReceiptInbox(_receipt_readers(settings), deliveries, database)
     senders = [_sender(name, settings, receipts.sink) for name in settings.providers]
     retention = RetentionJob(
         SqlRetention(database),
+        database,
         clock,
         retention=timedelta(days=settings.retention_days),
         batch_size=settings.retention_batch_size,
@@ -164,7 +173,7 @@ def build_runtime(
     queue = SqlMessageQueue(database)
     expiry = ExpirySweep(
         queue,
-        database.write,
+        database,
         clock,
         emitter.verification_changed,
         sweep_seconds=settings.expiry_sweep_seconds,
@@ -184,7 +193,7 @@ def build_runtime(
         sealer,
         clock,
         observer,
-        database.write,
+        database,
         retry_base_seconds=settings.delivery_retry_base_seconds,
         lease_seconds=settings.delivery_lease_seconds,
         batch_size=settings.delivery_batch_size,
@@ -193,10 +202,10 @@ def build_runtime(
             name: CircuitBreaker(settings.circuit_failure_threshold, settings.circuit_reset_seconds)
             for name in settings.providers
         },
-        on_sweep=lambda now: _upkeep(deliveries, sql_counters, now),
-        routes=ProviderRoutes(app_store, clock),
-        on_finished=lambda batch, results: emitter.batch_recorded(
-            batch, results, verification_store
+        on_sweep=lambda now: _upkeep(database, deliveries, sql_counters, now),
+        routes=ProviderRoutes(directory),
+        on_finished=lambda tx, batch, results: emitter.batch_recorded(
+            tx, batch, results, verification_store
         ),
         companions=companions,
         poll_seconds=POSTGRESQL_POLL_SECONDS if notifications else SQLITE_POLL_SECONDS,
@@ -224,6 +233,7 @@ def build_runtime(
             random,
             derive_key(generated.secret_key, "api-key-hash"),
             configured_providers=settings.providers,
+            directory=directory,
         ),
         verifications=verifications,
         opt_ins=OptInService(SqlOptInStore(database), verifications, clock, random),
@@ -232,17 +242,22 @@ def build_runtime(
         deliveries=deliveries,
         receipts=receipts,
         webhooks=webhook_store,
-        webhook_secrets=WebhookSecrets(webhook_store, app_store, clock, random),
+        webhook_secrets=WebhookSecrets(
+            database.transaction, webhook_store, app_store, clock, random
+        ),
         retention=retention,
         expiry=expiry,
         abuse=guard,
-        flood=FloodGuard(counters, clock, settings.flood_requests_per_minute),
+        flood=FloodGuard(database.transaction, counters, clock, settings.flood_requests_per_minute),
     )
 
 
-def _upkeep(deliveries: DeliveryTracker, counters: SqlCounters, now: datetime) -> None:
+def _upkeep(
+    database: Database, deliveries: DeliveryTracker, counters: SqlCounters, now: datetime
+) -> None:
     deliveries.reconcile()
-    counters.purge(now)
+    with database.transaction() as tx:
+        counters.purge(tx, now)
 
 
 def _counters(settings: Settings, database_counters: SqlCounters, metrics: Metrics) -> Counters:

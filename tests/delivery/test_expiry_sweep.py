@@ -16,6 +16,7 @@ from sqlalchemy import select
 from otpgate.delivery.expiry import ExpirySweep
 from otpgate.domain.verification import Status
 from otpgate.runtime import Runtime, SystemRandom, build_runtime
+from otpgate.service.app_directory import AppDirectory
 from otpgate.service.ports import App
 from otpgate.service.verifications import StartRequest
 from otpgate.service.webhooks import WebhookEmitter
@@ -100,7 +101,7 @@ def test_several_sweepers_in_small_batches_report_each_expiry_once(
     sweepers = [
         ExpirySweep(
             SqlMessageQueue(node.database),
-            node.database.write,
+            node.database,
             clock,
             node_emitter(node),
             sweep_seconds=60,
@@ -129,7 +130,10 @@ def node_emitter(node: Runtime) -> Any:
     """A node's status webhooks, built as the runtime builds them."""
     database = node.database
     emitter = WebhookEmitter(
-        SqlWebhookStore(database), SqlAppStore(database), node.clock, SystemRandom()
+        SqlWebhookStore(database),
+        AppDirectory(SqlAppStore(database), node.clock),
+        node.clock,
+        SystemRandom(),
     )
     return emitter.verification_changed
 

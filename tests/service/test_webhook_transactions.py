@@ -41,8 +41,8 @@ def new_app(runtime: Runtime) -> App:
 def crash_after_each_event(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     enqueue = runtime.webhooks.enqueue
 
-    def enqueue_then_crash(event: Any) -> None:
-        enqueue(event)
+    def enqueue_then_crash(tx: Any, event: Any) -> None:
+        enqueue(tx, event)
         raise Crash
 
     monkeypatch.setattr(runtime.webhooks, "enqueue", enqueue_then_crash)

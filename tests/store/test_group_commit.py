@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, event, insert, select
 from sqlalchemy.exc import OperationalError
 
-from otpgate.store.engine import Database, open_database
+from otpgate.store.database import Database, open_database
 
 rows = Table("rows", MetaData(), Column("n", Integer, primary_key=True))
 
@@ -22,8 +22,8 @@ rows = Table("rows", MetaData(), Column("n", Integer, primary_key=True))
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[Database]:
     database = open_database(f"sqlite:///{tmp_path / 'group.db'}")
-    with database.write() as connection:
-        rows.create(connection)
+    with database.transaction() as tx:
+        rows.create(tx.connection)
     yield database
     database.dispose()
 
@@ -52,15 +52,15 @@ def test_writers_queued_behind_an_open_transaction_share_its_commit(database: Da
     errors: list[BaseException] = []
 
     def first() -> None:
-        with database.write() as connection:
-            connection.execute(insert(rows).values(n=0))
+        with database.transaction() as tx:
+            tx.connection.execute(insert(rows).values(n=0))
             inside.set()
             release.wait()
 
     def writer(n: int) -> None:
         try:
-            with database.write() as connection:
-                connection.execute(insert(rows).values(n=n))
+            with database.transaction() as tx:
+                tx.connection.execute(insert(rows).values(n=n))
         except BaseException as error:  # reported below, in the test's thread
             errors.append(error)
 
@@ -85,16 +85,16 @@ def test_a_failing_writer_loses_only_its_own_changes(database: Database) -> None
     outcomes: dict[int, str] = {}
 
     def first() -> None:
-        with database.write() as connection:
-            connection.execute(insert(rows).values(n=0))
+        with database.transaction() as tx:
+            tx.connection.execute(insert(rows).values(n=0))
             inside.set()
             release.wait()
         outcomes[0] = "ok"
 
     def writer(n: int) -> None:
         try:
-            with database.write() as connection:
-                connection.execute(insert(rows).values(n=n))
+            with database.transaction() as tx:
+                tx.connection.execute(insert(rows).values(n=n))
                 if n == 2:
                     raise LookupError("refused")
             outcomes[n] = "ok"
@@ -117,14 +117,14 @@ def test_a_failing_writer_loses_only_its_own_changes(database: Database) -> None
 
 
 def test_a_lone_writer_commits_at_once(database: Database) -> None:
-    with database.write() as connection:
-        connection.execute(insert(rows).values(n=7))
+    with database.transaction() as tx:
+        tx.connection.execute(insert(rows).values(n=7))
     assert stored(database) == {7}
 
 
 def insert_row(database: Database, n: int, fail: bool = False) -> int:
-    with database.write() as connection:
-        connection.execute(insert(rows).values(n=n))
+    with database.transaction() as tx:
+        tx.connection.execute(insert(rows).values(n=n))
         if fail:
             raise LookupError(f"refused {n}")
     return n
@@ -232,9 +232,9 @@ def test_after_commit_in_the_writer_thread_waits_for_the_groups_commit(
     seen: list[tuple[int, set[int]]] = []
 
     def insert_and_watch(n: int) -> int:
-        with database.write() as connection:
-            connection.execute(insert(rows).values(n=n))
-            database.after_commit(lambda: seen.append((n, stored(database))))
+        with database.transaction() as tx:
+            tx.connection.execute(insert(rows).values(n=n))
+            tx.after_commit(lambda: seen.append((n, stored(database))))
         return n
 
     async def main() -> list[int]:
@@ -245,3 +245,47 @@ def test_after_commit_in_the_writer_thread_waits_for_the_groups_commit(
     assert asyncio.run(main()) == list(range(20))
     assert sorted(n for n, _ in seen) == list(range(20))
     assert all(n in committed for n, committed in seen), seen
+
+
+def test_a_transaction_opened_inside_another_on_the_same_thread_is_refused(
+    database: Database,
+) -> None:
+    """No implicit joining: the open transaction is passed on, never found again."""
+    with pytest.raises(RuntimeError, match="pass it on"):  # noqa: SIM117 (the inner one raises)
+        with database.transaction():
+            with database.transaction():
+                pass
+
+    async def nested() -> None:
+        def call() -> None:
+            with database.transaction(), database.transaction():
+                pass
+
+        await database.run(call)
+
+    with pytest.raises(RuntimeError, match="pass it on"):
+        asyncio.run(nested())
+    assert asyncio.run(one_insert(database, 3)) == 3  # the writer thread goes on
+
+
+async def one_insert(database: Database, n: int) -> int:
+    return await database.run(functools.partial(insert_row, database, n))
+
+
+def test_the_callbacks_of_a_transaction_that_rolls_back_never_run(database: Database) -> None:
+    called: list[int] = []
+
+    def insert_then_fail(n: int) -> None:
+        with database.transaction() as tx:
+            tx.connection.execute(insert(rows).values(n=n))
+            tx.after_commit(lambda: called.append(n))
+            raise LookupError("refused")
+
+    async def main() -> list[object]:
+        calls = [database.run(functools.partial(insert_then_fail, 1)), one_insert(database, 2)]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    first, second = asyncio.run(main())
+    assert isinstance(first, LookupError) and second == 2
+    assert called == []
+    assert stored(database) == {2}

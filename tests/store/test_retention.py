@@ -96,8 +96,8 @@ def test_a_verification_whose_message_is_in_use_waits_for_the_next_sweep(
     app = runtime.apps.create_app("busy")
     busy, _idle = start_some(runtime, app, 0, 2)
     clock.advance(31 * DAY)
-    with runtime.database.write() as connection:
-        connection.exec_driver_sql(
+    with runtime.database.transaction() as tx:
+        tx.connection.exec_driver_sql(
             f"SELECT id FROM messages WHERE verification_id = '{busy}' FOR UPDATE"
         )
         assert asyncio.run(asyncio.wait_for(runtime.retention.sweep(), timeout=10)) == 1

@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from support.postgres import PostgresDatabases
 
-from otpgate.store.engine import Database, open_database
+from otpgate.store.database import Database, open_database
 from otpgate.store.migrate import HEAD_REVISION, alembic_config, current_revision, upgrade
 from otpgate.store.tables import metadata
 
@@ -115,8 +115,8 @@ def test_the_migrations_build_what_the_tables_module_describes(
 def test_the_schema_description_sees_a_missing_index(sqlite_database: Database) -> None:
     """The comparison is not blind: drop one index and the schemas differ."""
     before = describe(sqlite_database)
-    with sqlite_database.write() as connection:
-        connection.exec_driver_sql("DROP INDEX ix_verifications_created_at")
+    with sqlite_database.transaction() as tx:
+        tx.connection.exec_driver_sql("DROP INDEX ix_verifications_created_at")
     assert describe(sqlite_database)["verifications"] != before["verifications"]
 
 

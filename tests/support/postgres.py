@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
-from otpgate.store.engine import open_database
+from otpgate.store.database import open_database
 from otpgate.store.migrate import upgrade
 
 # the server every session's machine runs; OTPGATE_TEST_POSTGRES_URL names another

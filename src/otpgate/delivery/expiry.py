@@ -15,7 +15,7 @@ import structlog
 
 from otpgate.delivery.periodic import every
 from otpgate.domain.verification import Status, Verification
-from otpgate.service.ports import Clock, ExpiryStore, Transaction
+from otpgate.service.ports import Clock, Executor, ExpiryStore, Transaction
 
 log = structlog.get_logger("otpgate.expiry")
 
@@ -27,15 +27,15 @@ class ExpirySweep:
     def __init__(
         self,
         store: ExpiryStore,
-        transaction: Transaction,
+        executor: Executor,
         clock: Clock,
-        on_expired: Callable[[Verification], None],
+        on_expired: Callable[[Transaction, Verification], None],
         *,
         sweep_seconds: float,
         batch_size: int = BATCH_SIZE,
     ) -> None:
         self._store = store
-        self._transaction = transaction
+        self._executor = executor
         self._clock = clock
         self._on_expired = on_expired  # status webhooks
         self._sweep_seconds = sweep_seconds
@@ -49,7 +49,7 @@ class ExpirySweep:
         """Batches until one comes back short; returns how many pending ones expired."""
         expired = 0
         while stop is None or not stop.is_set():
-            found, reported = await asyncio.to_thread(self._sweep_batch)
+            found, reported = await self._executor.run(self._sweep_batch)
             expired += reported
             if found < self._batch_size:
                 break
@@ -60,10 +60,10 @@ class ExpirySweep:
 
     def _sweep_batch(self) -> tuple[int, int]:
         now = self._clock.now()
-        with self._transaction():
-            erased = self._store.erase_expired_codes(now, self._batch_size)
+        with self._executor.transaction() as tx:
+            erased = self._store.erase_expired_codes(tx, now, self._batch_size)
             # only a pending one's expiry is news: the others told their apps when they ended
             pending = [found for found in erased if found.status is Status.PENDING]
             for verification in pending:
-                self._on_expired(verification)
+                self._on_expired(tx, verification)
         return len(erased), len(pending)

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from functools import partial
 
 import structlog
 
 from otpgate.delivery.protocol import InboundReceipt, ReceiptReader
 from otpgate.domain.errors import NotFound
 from otpgate.service.deliveries import DeliveryTracker
-from otpgate.service.ports import ReceiptRequest, ReceiptUpdate
+from otpgate.service.ports import Executor, ReceiptRequest, ReceiptUpdate
 
 log = structlog.get_logger("otpgate.delivery.receipts")
 
 
 class ReceiptInbox:
-    def __init__(self, readers: Mapping[str, ReceiptReader], tracker: DeliveryTracker) -> None:
+    def __init__(
+        self, readers: Mapping[str, ReceiptReader], tracker: DeliveryTracker, executor: Executor
+    ) -> None:
         self._readers = dict(readers)
+        self._executor = executor
         self._tracker = tracker
         self._waiting: list[tuple[InboundReceipt, asyncio.Future[None]]] = []
         self._flushing = False
@@ -59,7 +63,8 @@ class ReceiptInbox:
             while self._waiting:
                 batch, self._waiting = self._waiting[:500], self._waiting[500:]
                 try:
-                    await asyncio.to_thread(self._record_many, [receipt for receipt, _ in batch])
+                    receipts = [receipt for receipt, _ in batch]
+                    await self._executor.run(partial(self._record_many, receipts))
                 except Exception as exc:
                     for _, done in batch:
                         done.set_exception(exc)

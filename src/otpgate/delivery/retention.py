@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 import structlog
 
 from otpgate.delivery.periodic import every
-from otpgate.service.ports import Clock, RetentionStore
+from otpgate.service.ports import Clock, Executor, RetentionStore, Transaction
 
 log = structlog.get_logger("otpgate.retention")
 
@@ -22,6 +23,7 @@ class RetentionJob:
     def __init__(
         self,
         store: RetentionStore,
+        executor: Executor,
         clock: Clock,
         *,
         retention: timedelta,
@@ -29,6 +31,7 @@ class RetentionJob:
         sweep_seconds: float = SWEEP_SECONDS,
     ) -> None:
         self._store = store
+        self._executor = executor
         self._clock = clock
         self._retention = retention
         self._batch_size = batch_size
@@ -49,16 +52,22 @@ class RetentionJob:
 
     async def _drain(
         self,
-        purge: Callable[[datetime, int], int],
+        purge: Callable[[Transaction, datetime, int], int],
         cutoff: datetime,
         stop: asyncio.Event | None,
     ) -> int:
         """Batches until one comes back short; a stop ends it between two batches."""
         deleted = 0
         while stop is None or not stop.is_set():
-            count = await asyncio.to_thread(purge, cutoff, self._batch_size)
+            count = await self._executor.run(partial(self._purge_batch, purge, cutoff))
             deleted += count
             if count < self._batch_size:
                 break
             await asyncio.sleep(BATCH_PAUSE_SECONDS)
         return deleted
+
+    def _purge_batch(
+        self, purge: Callable[[Transaction, datetime, int], int], cutoff: datetime
+    ) -> int:
+        with self._executor.transaction() as tx:
+            return purge(tx, cutoff, self._batch_size)

@@ -17,7 +17,14 @@ import httpx
 import structlog
 
 from otpgate.service.ids import new_id
-from otpgate.service.ports import Clock, DueWebhook, RandomSource, WebhookAttempt, WebhookStore
+from otpgate.service.ports import (
+    Clock,
+    DueWebhook,
+    Executor,
+    RandomSource,
+    WebhookAttempt,
+    WebhookStore,
+)
 
 SIGNATURE_HEADER = "Otpgate-Signature"
 GIVE_UP_AFTER = timedelta(hours=24)
@@ -36,6 +43,7 @@ class WebhookDispatcher:
     def __init__(
         self,
         store: WebhookStore,
+        executor: Executor,
         clock: Clock,
         ids: RandomSource,
         *,
@@ -45,6 +53,7 @@ class WebhookDispatcher:
         batch_size: int = 50,
     ) -> None:
         self._store = store
+        self._executor = executor
         self._clock = clock
         self._ids = ids
         self._retry_base_seconds = retry_base_seconds
@@ -82,14 +91,20 @@ class WebhookDispatcher:
                     self._wake.clear()
 
     async def deliver_due(self, client: httpx.AsyncClient) -> int:
-        due = await asyncio.to_thread(
-            self._store.claim, self._batch_size, self._clock.now(), LEASE_SECONDS
-        )
+        due = await self._executor.run(self._claim)
         if not due:
             return 0
         attempts = await asyncio.gather(*(self._attempt(client, event) for event in due))
-        await asyncio.to_thread(self._store.record, attempts, self._clock.now())
+        await self._executor.run(lambda: self._record(attempts))
         return len(due)
+
+    def _claim(self) -> list[DueWebhook]:
+        with self._executor.transaction() as tx:
+            return self._store.claim(tx, self._batch_size, self._clock.now(), LEASE_SECONDS)
+
+    def _record(self, attempts: list[WebhookAttempt]) -> None:
+        with self._executor.transaction() as tx:
+            self._store.record(tx, attempts, self._clock.now())
 
     async def _attempt(self, client: httpx.AsyncClient, event: DueWebhook) -> WebhookAttempt:
         now = self._clock.now()

@@ -22,6 +22,7 @@ from otpgate.domain.verification import DeliveryStatus
 from otpgate.service.ports import (
     Clock,
     DeliveryResult,
+    Executor,
     MessageQueue,
     Observer,
     QueuedMessage,
@@ -44,7 +45,7 @@ class DeliveryWorker:
         sealer: Sealer,
         clock: Clock,
         observer: Observer,
-        transaction: Transaction,
+        executor: Executor,
         *,
         batch_size: int = 64,
         batches_in_flight: int = 2,
@@ -53,7 +54,7 @@ class DeliveryWorker:
         lease_seconds: int = LEASE_SECONDS,
         breakers: dict[str, CircuitBreaker] | None = None,
         on_sweep: Callable[[datetime], Any] | None = None,
-        on_finished: Callable[[Sequence[QueuedMessage], Sequence[DeliveryResult]], Any]
+        on_finished: Callable[[Transaction, Sequence[QueuedMessage], Sequence[DeliveryResult]], Any]
         | None = None,
         companions: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = (),
         routes: Callable[[set[str]], dict[str, Sequence[str]]] | None = None,
@@ -66,7 +67,9 @@ class DeliveryWorker:
         self._sealer = sealer
         self._clock = clock
         self._observer = observer
-        self._transaction = transaction  # a batch's results and their webhooks commit together
+        # claims, routes and records run on the one executor; a batch's results and their
+        # webhooks commit together
+        self._executor = executor
         self._batch_size = batch_size
         self._batches_in_flight = batches_in_flight
         self._poll_seconds = poll_seconds
@@ -116,7 +119,8 @@ class DeliveryWorker:
     async def _upkeep_until(self, stop: asyncio.Event) -> None:
         async def upkeep() -> None:
             if self._on_sweep is not None:
-                await asyncio.to_thread(self._on_sweep, self._clock.now())
+                on_sweep = self._on_sweep
+                await self._executor.run(lambda: on_sweep(self._clock.now()))
 
         await every(UPKEEP_SECONDS, stop, upkeep, log, "delivery_upkeep_error")
 
@@ -133,37 +137,37 @@ class DeliveryWorker:
     async def deliver_due(self) -> int:
         """Deliver one batch of due messages, recording all results in one transaction;
         returns how many were claimed."""
-        batch = await asyncio.to_thread(
-            self._queue.claim, self._batch_size, self._clock.now(), self._lease_seconds
-        )
+        batch = await self._executor.run(self._claim)
         if not batch:
             return 0
-        routes = (
-            await asyncio.to_thread(self._routes, {message.app_id for message in batch})
-            if self._routes is not None
-            else {}
-        )
+        routes_of = self._routes
+        app_ids = {message.app_id for message in batch}
+        routes = await self._executor.run(lambda: routes_of(app_ids)) if routes_of else {}
         results = await asyncio.gather(
             *(
                 self._deliver(message, self._senders_for(routes.get(message.app_id)))
                 for message in batch
             )
         )
-        await asyncio.to_thread(self._record, batch, results)
+        await self._executor.run(lambda: self._record(batch, results))
         for result in results:
             if result.status is not DeliveryStatus.QUEUED:
                 self._observer.message_status(result.status)
         return len(batch)
 
+    def _claim(self) -> list[QueuedMessage]:
+        with self._executor.transaction() as tx:
+            return self._queue.claim(tx, self._batch_size, self._clock.now(), self._lease_seconds)
+
     def _record(self, batch: Sequence[QueuedMessage], results: Sequence[DeliveryResult]) -> None:
         """The results and the status webhooks they cause, in one transaction: if the events
         cannot be written, the batch is not recorded either and its lease lets it run again."""
-        with self._transaction():
-            undeliverable = self._queue.finish(results, self._clock.now())
+        with self._executor.transaction() as tx:
+            undeliverable = self._queue.finish(tx, results, self._clock.now())
             if self._on_finished is not None:
-                self._on_finished(batch, results)
+                self._on_finished(tx, batch, results)
             for verification in undeliverable:
-                self._observer.verification_status(verification)
+                self._observer.verification_status(tx, verification)
 
     def _senders_for(self, names: Sequence[str] | None) -> list[SmsSender]:
         if not names:

@@ -79,3 +79,32 @@ class CheckResult:
     @property
     def valid(self) -> bool:
         return self.outcome is CheckOutcome.APPROVED
+
+
+# what a check that left the verification in this status did
+CHECK_OUTCOMES = {
+    Status.APPROVED: CheckOutcome.APPROVED,
+    Status.PENDING: CheckOutcome.WRONG_CODE,
+    Status.LOCKED: CheckOutcome.LOCKED,
+    Status.EXPIRED: CheckOutcome.EXPIRED,
+}
+
+
+def check_transition(
+    verification: Verification, code_matches: bool, now: datetime
+) -> Verification | None:
+    """What one check does to a verification, or None when it is not pending (nothing is
+    counted). Past its expiry it becomes expired and the attempt is not counted; otherwise
+    the attempt is counted, and a right code approves it, the last wrong one allowed locks
+    it. The store runs the same rule as one conditional UPDATE (store/verifications.py); a
+    property test holds the two together. A verification that is no longer pending keeps no
+    code."""
+    if verification.status is not Status.PENDING:
+        return None
+    if now >= verification.expires_at:
+        return replace(verification, status=Status.EXPIRED)
+    attempts = verification.attempts + 1
+    if code_matches:
+        return replace(verification, status=Status.APPROVED, attempts=attempts, approved_at=now)
+    status = Status.LOCKED if attempts >= verification.max_attempts else Status.PENDING
+    return replace(verification, status=status, attempts=attempts)

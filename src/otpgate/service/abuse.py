@@ -26,6 +26,8 @@ from otpgate.service.ports import (
     FraudBlock,
     FraudBlockStore,
     RandomSource,
+    Transaction,
+    Transactions,
     VerificationStore,
 )
 
@@ -53,18 +55,21 @@ class SendScreen:
 
 class AbuseGuard:
     """Sends go through two steps: `screen_send` (the pumping guard; its blocks must persist
-    even though the send is refused) before the start's transaction, and `admit_send` (the
-    counters) inside it, after the re-send rules, so a refused or failed start counts nothing.
-    Refusals are reported with `report` once the transaction is over."""
+    even though the send is refused, so it writes them in a transaction of its own) before the
+    start's transaction, and `admit_send` (the counters) in the transaction it is handed,
+    after the re-send rules, so a refused or failed start counts nothing. Refusals are
+    reported with `report` in a transaction after the start's."""
 
     def __init__(
         self,
+        transactions: Transactions,
         counters: Counters,
         blocks: FraudBlockStore,
         verifications: VerificationStore,
         random: RandomSource,
         observer: AbuseObserver,
     ) -> None:
+        self._transactions = transactions
         self._counters = counters
         self._blocks = blocks
         self._verifications = verifications
@@ -90,7 +95,14 @@ class AbuseGuard:
         return SendScreen(prefix, parts)
 
     def admit_send(
-        self, app: App, number: PhoneNumber, screen: SendScreen, *, ip: str | None, now: datetime
+        self,
+        tx: Transaction,
+        app: App,
+        number: PhoneNumber,
+        screen: SendScreen,
+        *,
+        ip: str | None,
+        now: datetime,
     ) -> None:
         """Count one send against every limit, or refuse it and count nothing."""
         quotas = send_quotas(
@@ -98,38 +110,41 @@ class AbuseGuard:
         )
         if screen.prefix is not None:
             quotas.extend(fraud.counting_quotas(app.id, screen.prefix))
-        refused = self._counters.acquire([quota.bucket(now) for quota in quotas], now)
+        refused = self._counters.acquire(tx, [quota.bucket(now) for quota in quotas], now)
         if refused is not None:
             raise _QuotaRefused(quotas[refused], now)
 
-    def report(self, app: App, refusal: RateLimited, now: datetime) -> None:
+    def report(self, tx: Transaction, app: App, refusal: RateLimited, now: datetime) -> None:
         """Metrics, and one alert per spend cap and window, after a refused start."""
         self._observer.refused(app.id, refusal.limit or "resend")
         if refusal.limit not in SPEND_CAPS or not isinstance(refusal, _QuotaRefused):
             return
         quota = refusal.quota
         alert = Bucket(f"alerted:{quota.bucket(now).key}", 1, 1, quota.window_seconds + 60)
-        if self._counters.acquire([alert], now) is None:
+        if self._counters.acquire(tx, [alert], now) is None:
             assert quota.limit is not None
-            self._observer.spend_cap_reached(app.id, quota.name, quota.limit, refusal.retry_after)
+            self._observer.spend_cap_reached(
+                tx, app.id, quota.name, quota.limit, refusal.retry_after
+            )
 
-    def admit_check(self, app: App, ip: str, now: datetime) -> None:
+    def admit_check(self, tx: Transaction, app: App, ip: str, now: datetime) -> None:
         quota = check_quota(app.id, app.settings, ip)
-        if self._counters.acquire([quota.bucket(now)], now) is not None:
+        if self._counters.acquire(tx, [quota.bucket(now)], now) is not None:
             self._observer.refused(app.id, quota.name)
             raise _QuotaRefused(quota, now)
 
-    def failure_budget_spent(self, app: App, e164: str, now: datetime) -> bool:
+    def failure_budget_spent(self, tx: Transaction, app: App, e164: str, now: datetime) -> bool:
         """Count one wrong code for the number; True once its budget for the day is spent."""
         quota = failure_quota(app.id, app.settings, e164)
         assert quota.limit is not None
-        return self._counters.add(quota.bucket(now), now) >= quota.limit
+        return self._counters.add(tx, quota.bucket(now), now) >= quota.limit
 
     def blocks(self, app: App, now: datetime) -> list[FraudBlock]:
         return self._blocks.list(app.id, now)
 
     def lift(self, app: App, block_id: str, now: datetime) -> FraudBlock:
-        lifted = self._blocks.lift(app.id, block_id, now)
+        with self._transactions() as tx:
+            lifted = self._blocks.lift(tx, app.id, block_id, now)
         if lifted is None:
             raise NotFound("no such block in force")
         return lifted
@@ -162,9 +177,10 @@ class AbuseGuard:
             expires_at=now + timedelta(seconds=thresholds.block_seconds),
             lifted_at=None,
         )
-        block = self._blocks.insert(candidate, now)
-        if block.id == candidate.id:  # not a block another process made a moment ago
-            self._observer.fraud_blocked(block)
+        with self._transactions() as tx:
+            block = self._blocks.insert(tx, candidate, now)
+            if block.id == candidate.id:  # not a block another process made a moment ago
+                self._observer.fraud_blocked(tx, block)  # its webhook commits with it
         self._observer.refused(app.id, "fraud_guard")
         raise _blocked(block, now)
 

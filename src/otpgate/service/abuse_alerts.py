@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from otpgate.service.ports import FraudBlock
+from otpgate.service.ports import FraudBlock, Transaction
 from otpgate.service.webhooks import WebhookEmitter
 
 FRAUD_BLOCKED = "fraud.blocked"
@@ -54,7 +54,7 @@ class AbuseAlerts:
     def refused(self, app_id: str, limit: str) -> None:
         self._metrics.refused(app_id, limit)
 
-    def fraud_blocked(self, block: FraudBlock) -> None:
+    def fraud_blocked(self, tx: Transaction, block: FraudBlock) -> None:
         self._metrics.fraud_blocked(block.app_id)
         self._log(
             "fraud_block",
@@ -65,12 +65,15 @@ class AbuseAlerts:
             started=block.started,
             approved=block.approved,
         )
-        self._emitter.app_event(block.app_id, FRAUD_BLOCKED, {"block": block_fields(block)})
+        self._emitter.app_event(tx, block.app_id, FRAUD_BLOCKED, {"block": block_fields(block)})
 
-    def spend_cap_reached(self, app_id: str, cap: str, limit: int, retry_after: int) -> None:
+    def spend_cap_reached(
+        self, tx: Transaction, app_id: str, cap: str, limit: int, retry_after: int
+    ) -> None:
         self._metrics.spend_cap_reached(app_id, cap)
         self._log("spend_cap_reached", app_id=app_id, cap=cap, limit=limit)
         self._emitter.app_event(
+            tx,
             app_id,
             SPEND_CAP_REACHED,
             {"app_id": app_id, "cap": cap, "limit": limit, "retry_after": retry_after},

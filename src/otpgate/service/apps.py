@@ -7,23 +7,16 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from otpgate.domain.errors import Conflict, NotFound, SettingInvalid, Unauthorized
 from otpgate.domain.policy import AppSettings, apply_settings
+from otpgate.service.app_directory import TTL_SECONDS, AppDirectory
 from otpgate.service.ids import new_id
 from otpgate.service.ports import ApiKeyRecord, App, AppStore, Clock, RandomSource
 
 MAX_APP_NAME_LENGTH = 64
 # how long `recognize` trusts a key it read: an app's settings reach checks within this
-RECENT_KEY_SECONDS = 5
-
-
-@dataclass(frozen=True)
-class _RecentKey:
-    secret_hash: str
-    app: App
-    read_until: datetime
+RECENT_KEY_SECONDS = TTL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -44,15 +37,16 @@ class AppService:
         random: RandomSource,
         key_hashing_key: bytes,
         configured_providers: Sequence[str],
+        directory: AppDirectory | None = None,
     ) -> None:
         self._store = store
+        self._directory = directory or AppDirectory(store, clock)
         self._configured_providers = configured_providers
         self._clock = clock
         self._random = random
         self._key_hashing_key = key_hashing_key
         # compared against when a key id is unknown, so both paths do the same work
         self._decoy_hash = self._hash_secret("decoy")
-        self._recent_keys: dict[str, _RecentKey] = {}
 
     def create_app(self, name: str, settings: Mapping[str, object] | None = None) -> App:
         name = _validate_name(name)
@@ -66,7 +60,8 @@ class AppService:
             webhook_secret=self._token(32),
             created_at=now,
         )
-        self._store.insert_app(app)
+        with self._store.transaction() as tx:
+            self._store.insert_app(tx, app)
         return app
 
     def list_apps(self) -> list[App]:
@@ -87,10 +82,9 @@ class AppService:
     def update_settings(self, app_id: str, changes: Mapping[str, object]) -> App:
         app = self.get_app(app_id)
         settings = self._settings(app.settings, changes)
-        self._store.update_settings(app.id, settings, self._clock.now())
-        # at once on this process; other processes read them again within RECENT_KEY_SECONDS
-        for key_id in [k for k, recent in self._recent_keys.items() if recent.app.id == app.id]:
-            self._recent_keys.pop(key_id, None)
+        with self._store.transaction() as tx:
+            self._store.update_settings(tx, app.id, settings, self._clock.now())
+        self._directory.forget_app(app.id)  # other processes: within the directory's TTL
         return self.get_app(app.id)
 
     def _settings(self, base: AppSettings, changes: Mapping[str, object]) -> AppSettings:
@@ -108,12 +102,17 @@ class AppService:
         app = self.get_app(app_id)
         now = self._clock.now()
         key = NewApiKey(key_id=new_id("key", now, self._random), secret=self._token(32))
-        self._store.insert_key(ApiKeyRecord(key.key_id, app.id, self._hash_secret(key.secret), now))
+        record = ApiKeyRecord(key.key_id, app.id, self._hash_secret(key.secret), now)
+        with self._store.transaction() as tx:
+            self._store.insert_key(tx, record)
         return key
 
     def revoke_key(self, app_id: str | None, key_id: str) -> None:
         """Revoke at once; with no `app_id` (the operator's CLI), whichever app owns it."""
-        if not self._store.revoke_key(app_id, key_id, self._clock.now()):
+        with self._store.transaction() as tx:
+            revoked = self._store.revoke_key(tx, app_id, key_id, self._clock.now())
+        self._directory.forget_key(key_id)
+        if not revoked:
             raise NotFound("no such live key", field="key_id")
 
     def authenticate(self, key_id: str, secret: str) -> App:
@@ -125,15 +124,8 @@ class AppService:
         """The app a key belonged to when last read, up to RECENT_KEY_SECONDS ago, saving
         a check its database read. The key may have been revoked since: a caller proves it
         live in the statement that uses it, and authenticates before answering a refusal."""
-        now = self._clock.now()
-        recent = self._recent_keys.get(key_id)
-        if recent is None or now >= recent.read_until:
-            found = self._find_key(key_id)
-            if found is None:
-                return self._app_if_matches(None, secret)
-            recent = _RecentKey(*found, read_until=now + timedelta(seconds=RECENT_KEY_SECONDS))
-            self._recent_keys[key_id] = recent
-        return self._app_if_matches((recent.secret_hash, recent.app), secret)
+        found = self._directory.key(key_id) if 0 < len(key_id) <= 64 else None
+        return self._app_if_matches(found, secret)
 
     def _find_key(self, key_id: str) -> tuple[str, App] | None:
         return self._store.find_key(key_id) if 0 < len(key_id) <= 64 else None

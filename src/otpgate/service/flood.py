@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 
 from otpgate.domain.limits import MINUTE, Quota
-from otpgate.service.ports import Clock, Counters
+from otpgate.service.ports import Clock, Counters, Transactions
 
 BATCHES_PER_LIMIT = 50
 
@@ -25,7 +25,10 @@ class FloodVerdict:
 
 
 class FloodGuard:
-    def __init__(self, counters: Counters, clock: Clock, limit_per_minute: int) -> None:
+    def __init__(
+        self, transactions: Transactions, counters: Counters, clock: Clock, limit_per_minute: int
+    ) -> None:
+        self._transactions = transactions
         self._counters = counters
         self._clock = clock
         self._limit = limit_per_minute
@@ -56,7 +59,8 @@ class FloodGuard:
         """Add a batch to the shared counter (blocking I/O); seconds to wait when refused."""
         assert verdict.quota is not None
         now = self._clock.now()
-        total = self._counters.add(verdict.quota.bucket(now), now)
+        with self._transactions() as tx:
+            total = self._counters.add(tx, verdict.quota.bucket(now), now)
         if total <= self._limit:
             return None
         with self._lock:

@@ -54,16 +54,16 @@ class OptInService:
         result = self._verifications.check_by_number(app, to, None, code, external_id=external_id)
         if result.valid:
             now = self._clock.now()
-            self._store.record(
-                OptIn(
-                    id=new_id("opt", now, self._random),
-                    app_id=app.id,
-                    external_id=external_id,
-                    to=result.verification.to,
-                    verified_at=now,
-                    source=source,
-                )
+            opt_in = OptIn(
+                id=new_id("opt", now, self._random),
+                app_id=app.id,
+                external_id=external_id,
+                to=result.verification.to,
+                verified_at=now,
+                source=source,
             )
+            with self._store.transaction() as tx:
+                self._store.record(tx, opt_in)
         return result
 
     def list(self, app: App, external_id: str | None, query: ListQuery) -> list[OptIn]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from otpgate.domain.limits import Bucket
 from otpgate.domain.policy import AppSettings
 from otpgate.domain.verification import DeliveryStatus, Verification
+
+T = TypeVar("T")
 
 
 class Clock(Protocol):
@@ -21,6 +23,31 @@ class RandomSource(Protocol):
     def choice(self, symbols: str) -> str: ...
 
     def token_bytes(self, count: int) -> bytes: ...
+
+
+class Transaction(Protocol):
+    """One unit of work, opened by a service and handed to every store call that is part of
+    it: they commit together, or roll back together if the block raises. A store never finds
+    a transaction on its own (store/transaction.py)."""
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call back once the work is durable (never if it rolls back)."""
+        ...
+
+
+class Transactions(Protocol):
+    """Opens a transaction: `with transactions() as tx:`."""
+
+    def __call__(self) -> AbstractContextManager[Transaction]: ...
+
+
+class Executor(Protocol):
+    """Where blocking work runs (store/executor.py): every route and background loop hands
+    its calls to `run`, and those calls open their transactions with `transaction`."""
+
+    def run(self, call: Callable[[], T]) -> Awaitable[T]: ...
+
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
 
 
 @dataclass(frozen=True)
@@ -90,25 +117,28 @@ class WriteConflict(Exception):
     it again sees the other's row."""
 
 
-class VerificationWriter(Protocol):
-    """The statements of one write transaction that starts or re-sends a verification.
-    `find_pending` locks the pending row until the transaction ends, so two re-sends of it
-    are counted one after the other."""
+class VerificationStore(Protocol):
+    """Verifications. A method that writes takes the transaction it is part of (opened with
+    `transaction()`); `find_pending` locks the pending row until that transaction ends, so two
+    re-sends of it are counted one after the other."""
+
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
 
     def find_idempotent(
-        self, app_id: str, key: str, since: datetime
+        self, tx: Transaction, app_id: str, key: str, since: datetime
     ) -> IdempotentAnswer | None: ...
 
     def remember_idempotent(
-        self, app_id: str, key: str, answer: IdempotentAnswer, now: datetime
+        self, tx: Transaction, app_id: str, key: str, answer: IdempotentAnswer, now: datetime
     ) -> None: ...
 
-    def find_pending(self, app_id: str, to: str) -> PendingVerification | None: ...
+    def find_pending(self, tx: Transaction, app_id: str, to: str) -> PendingVerification | None: ...
 
-    def expire(self, verification_id: str, now: datetime) -> None: ...
+    def expire(self, tx: Transaction, verification_id: str, now: datetime) -> None: ...
 
     def insert(
         self,
+        tx: Transaction,
         verification: Verification,
         code_hash: str,
         code_sealed: bytes,
@@ -118,18 +148,14 @@ class VerificationWriter(Protocol):
         ...
 
     def record_resend(
-        self, verification_id: str, message: QueuedMessage | None, now: datetime
+        self, tx: Transaction, verification_id: str, message: QueuedMessage | None, now: datetime
     ) -> Verification:
         """Queue another message for a pending verification and count the send."""
         ...
 
     def add_alias(
-        self, app_id: str, alias_hash: str, verification_id: str, now: datetime
+        self, tx: Transaction, app_id: str, alias_hash: str, verification_id: str, now: datetime
     ) -> None: ...
-
-
-class VerificationStore(Protocol):
-    def writing(self) -> AbstractContextManager[VerificationWriter]: ...
 
     def get(self, app_id: str, verification_id: str) -> Verification | None: ...
 
@@ -139,6 +165,7 @@ class VerificationStore(Protocol):
 
     def check(
         self,
+        tx: Transaction,
         app_id: str,
         verification_id: str,
         code_hash: str,
@@ -150,9 +177,13 @@ class VerificationStore(Protocol):
         or, with `key_id`, when that API key of the app has been revoked."""
         ...
 
-    def cancel(self, app_id: str, verification_id: str, now: datetime) -> Verification | None: ...
+    def cancel(
+        self, tx: Transaction, app_id: str, verification_id: str, now: datetime
+    ) -> Verification | None: ...
 
-    def lock(self, app_id: str, verification_id: str, now: datetime) -> Verification | None:
+    def lock(
+        self, tx: Transaction, app_id: str, verification_id: str, now: datetime
+    ) -> Verification | None:
         """Lock a pending verification (its number spent its failure budget)."""
         ...
 
@@ -168,9 +199,11 @@ class VerificationStore(Protocol):
 class RetentionStore(Protocol):
     """Deletes old records a batch per call; each returns how many it deleted."""
 
-    def delete_verifications_before(self, cutoff: datetime, batch_size: int) -> int: ...
+    def delete_verifications_before(
+        self, tx: Transaction, cutoff: datetime, batch_size: int
+    ) -> int: ...
 
-    def delete_records_before(self, cutoff: datetime, batch_size: int) -> int: ...
+    def delete_records_before(self, tx: Transaction, cutoff: datetime, batch_size: int) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -187,26 +220,23 @@ class DeliveryResult:
     keep_body: bool = False  # the developer outbox keeps the text to show it back
 
 
-class Transaction(Protocol):
-    """Opens a transaction on this thread: the stores' writes (and reads) inside it join it,
-    and it commits when the block ends or rolls back if it raises."""
-
-    def __call__(self) -> AbstractContextManager[object]: ...
-
-
 class MessageQueue(Protocol):
     """The delivery worker's view of queued messages."""
 
-    def claim(self, limit: int, now: datetime, lease_seconds: int) -> list[QueuedMessage]: ...
+    def claim(
+        self, tx: Transaction, limit: int, now: datetime, lease_seconds: int
+    ) -> list[QueuedMessage]: ...
 
-    def finish(self, results: Sequence[DeliveryResult], now: datetime) -> list[Verification]:
+    def finish(
+        self, tx: Transaction, results: Sequence[DeliveryResult], now: datetime
+    ) -> list[Verification]:
         """Record a batch of results in one transaction; returns the verifications that
         became undeliverable because their newest message failed for good."""
         ...
 
 
 class ExpiryStore(Protocol):
-    def erase_expired_codes(self, now: datetime, limit: int) -> list[Verification]:
+    def erase_expired_codes(self, tx: Transaction, now: datetime, limit: int) -> list[Verification]:
         """Drop the sealed code of up to `limit` verifications past expiry, each once, and
         return them as stored (a pending one still says pending: it expires when read)."""
         ...
@@ -217,7 +247,9 @@ class DevOutbox(Protocol):
 
 
 class AppStore(Protocol):
-    def insert_app(self, app: App) -> None: ...
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
+
+    def insert_app(self, tx: Transaction, app: App) -> None: ...
 
     def get_app(self, app_id: str) -> App | None: ...
 
@@ -225,11 +257,13 @@ class AppStore(Protocol):
 
     def list_apps(self) -> list[App]: ...
 
-    def update_settings(self, app_id: str, settings: AppSettings, now: datetime) -> None: ...
+    def update_settings(
+        self, tx: Transaction, app_id: str, settings: AppSettings, now: datetime
+    ) -> None: ...
 
-    def insert_key(self, key: ApiKeyRecord) -> None: ...
+    def insert_key(self, tx: Transaction, key: ApiKeyRecord) -> None: ...
 
-    def revoke_key(self, app_id: str | None, key_id: str, now: datetime) -> bool:
+    def revoke_key(self, tx: Transaction, app_id: str | None, key_id: str, now: datetime) -> bool:
         """Revoke a live key (of `app_id`, when given); False if there is none."""
         ...
 
@@ -241,7 +275,9 @@ class AppStore(Protocol):
 class Observer(Protocol):
     """Hears what happened, for metrics (and later webhooks); never decides anything."""
 
-    def verification_status(self, verification: Verification) -> None: ...
+    def verification_status(self, tx: Transaction, verification: Verification) -> None:
+        """In the transaction that made the change: what it queues commits with it."""
+        ...
 
     def check_outcome(self, outcome: str) -> None: ...
 
@@ -259,7 +295,9 @@ class OptIn:
 
 
 class OptInStore(Protocol):
-    def record(self, opt_in: OptIn) -> None:
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
+
+    def record(self, tx: Transaction, opt_in: OptIn) -> None:
         """Insert, or refresh `verified_at` of the same (app, external id, number, source)."""
         ...
 
@@ -303,20 +341,22 @@ class ReceiptUpdate:
 class DeliveryLog(Protocol):
     """Messages after they left the queue: receipts, and the list an app may read."""
 
-    def record_receipt(self, update: ReceiptUpdate, now: datetime) -> Verification | None:
+    def record_receipt(
+        self, tx: Transaction, update: ReceiptUpdate, now: datetime
+    ) -> Verification | None:
         """Move a message forward (never back); the verification it changed, if any. A receipt
         for a message not yet recorded as sent is kept and applied when it is."""
         ...
 
     def record_receipts(
-        self, receipts: Sequence[ReceiptUpdate], now: datetime
+        self, tx: Transaction, receipts: Sequence[ReceiptUpdate], now: datetime
     ) -> list[Verification]:
         """The same for several receipts, in one transaction."""
         ...
 
     def messages_of(self, app_id: str, verification_id: str) -> list[MessageRecord]: ...
 
-    def reconcile(self, now: datetime) -> list[Verification]:
+    def reconcile(self, tx: Transaction, now: datetime) -> list[Verification]:
         """Apply early receipts whose messages are recorded by now; drop stale ones."""
         ...
 
@@ -369,34 +409,33 @@ class WebhookAttempt:
 
 
 class WebhookStore(Protocol):
-    def enqueue(self, event: WebhookEvent) -> None:
-        """Insert the event; inside an open transaction it commits (or not) with it."""
+    def enqueue(self, tx: Transaction, event: WebhookEvent) -> None:
+        """Insert the event; it commits (or not) with the change that made it."""
         ...
 
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Call back once the transaction open on this thread commits (at once if none)."""
-        ...
-
-    def claim(self, limit: int, now: datetime, lease_seconds: int) -> list[DueWebhook]:
+    def claim(
+        self, tx: Transaction, limit: int, now: datetime, lease_seconds: int
+    ) -> list[DueWebhook]:
         """Lease due events to this dispatcher; a lease that runs out frees them again."""
         ...
 
-    def record(self, attempts: Sequence[WebhookAttempt], now: datetime) -> None:
+    def record(self, tx: Transaction, attempts: Sequence[WebhookAttempt], now: datetime) -> None:
         """Record each attempt, and its event's new state, in one transaction."""
         ...
 
-    def rotate_secret(self, app_id: str, secret: str, now: datetime) -> bool: ...
+    def rotate_secret(self, tx: Transaction, app_id: str, secret: str, now: datetime) -> bool: ...
 
 
 class Counters(Protocol):
     """Shared counters with expiry, correct across processes and nodes (Redis or SQL)."""
 
-    def acquire(self, buckets: Sequence[Bucket], now: datetime) -> int | None:
+    def acquire(self, tx: Transaction, buckets: Sequence[Bucket], now: datetime) -> int | None:
         """All or nothing: count every bucket's cost, unless one has no room for it; then
-        count nothing and return that bucket's index."""
+        count nothing and return that bucket's index. The SQL counters count in `tx` (a
+        refusal undoes only their own counts); Redis counts at once."""
         ...
 
-    def add(self, bucket: Bucket, now: datetime) -> int:
+    def add(self, tx: Transaction, bucket: Bucket, now: datetime) -> int:
         """Count unconditionally; the new total."""
         ...
 
@@ -423,7 +462,7 @@ class FraudBlockStore(Protocol):
         """The newest block of the prefix not yet expired, lifted or not."""
         ...
 
-    def insert(self, block: FraudBlock, now: datetime) -> FraudBlock:
+    def insert(self, tx: Transaction, block: FraudBlock, now: datetime) -> FraudBlock:
         """Record a block; if another process just blocked the prefix, that block instead."""
         ...
 
@@ -431,7 +470,9 @@ class FraudBlockStore(Protocol):
         """Blocks in force, newest first."""
         ...
 
-    def lift(self, app_id: str, block_id: str, now: datetime) -> FraudBlock | None: ...
+    def lift(
+        self, tx: Transaction, app_id: str, block_id: str, now: datetime
+    ) -> FraudBlock | None: ...
 
 
 class AbuseObserver(Protocol):
@@ -439,6 +480,8 @@ class AbuseObserver(Protocol):
 
     def refused(self, app_id: str, limit: str) -> None: ...
 
-    def fraud_blocked(self, block: FraudBlock) -> None: ...
+    def fraud_blocked(self, tx: Transaction, block: FraudBlock) -> None: ...
 
-    def spend_cap_reached(self, app_id: str, cap: str, limit: int, retry_after: int) -> None: ...
+    def spend_cap_reached(
+        self, tx: Transaction, app_id: str, cap: str, limit: int, retry_after: int
+    ) -> None: ...

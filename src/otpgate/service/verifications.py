@@ -38,6 +38,7 @@ from otpgate.domain.templates import (
     validate_template,
 )
 from otpgate.domain.verification import (
+    CHECK_OUTCOMES,
     CheckOutcome,
     CheckResult,
     DeliveryStatus,
@@ -54,8 +55,8 @@ from otpgate.service.ports import (
     Observer,
     QueuedMessage,
     RandomSource,
+    Transaction,
     VerificationStore,
-    VerificationWriter,
     WriteConflict,
 )
 from otpgate.service.sealing import Sealer
@@ -67,12 +68,6 @@ MAX_LABEL_LENGTH = 128  # external_id and reference
 ALIAS_TOKEN_SYMBOLS = "abcdefghijklmnopqrstuvwxyz0123456789"
 # what no database column or JSON answer can hold: control characters and lone surrogates
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_OUTCOMES = {
-    Status.APPROVED: CheckOutcome.APPROVED,
-    Status.PENDING: CheckOutcome.WRONG_CODE,
-    Status.LOCKED: CheckOutcome.LOCKED,
-    Status.EXPIRED: CheckOutcome.EXPIRED,
-}
 
 
 @dataclass(frozen=True)
@@ -194,26 +189,20 @@ class VerificationService:
         attempt = 1
         while True:
             try:
-                with self._store.writing() as writer:
+                with self._store.transaction() as tx:
                     # read under the write lock: a start that waited for it must not look older
                     # than the send it waited for (the re-send cooldown compares the two)
                     now = self._clock.now()
-
-                    admit = partial(self._guard.admit_send, app, number, screen, ip=ip, now=now)
+                    # the counters count in this transaction: a refused start counts nothing
+                    admit = partial(self._guard.admit_send, tx, app, number, screen, ip=ip, now=now)
                     result, replayed = self._write_start(
-                        writer,
-                        app,
-                        request,
-                        number,
-                        sender,
-                        text,
-                        test_code,
-                        admit,
-                        now,
+                        tx, app, request, number, sender, text, test_code, admit, now
                     )
                     if result.created and not replayed:
                         # in the transaction: its status webhook commits with it
-                        self._observer.verification_status(result.verification)
+                        self._observer.verification_status(tx, result.verification)
+                    if not replayed and test_code is None:
+                        tx.after_commit(self._on_message_queued)
                 break
             except WriteConflict as conflict:
                 # a concurrent start committed the same number or idempotency key first; run
@@ -223,17 +212,14 @@ class VerificationService:
                     raise Conflict("concurrent requests for this number; try again") from conflict
                 attempt += 1
             except RateLimited as refused:
-                self._guard.report(app, refused, self._clock.now())
+                with self._store.transaction() as tx:
+                    self._guard.report(tx, app, refused, self._clock.now())
                 raise
-        if replayed:
-            return result
-        if test_code is None:
-            self._on_message_queued()
         return result
 
     def _write_start(
         self,
-        writer: VerificationWriter,
+        tx: Transaction,
         app: App,
         request: StartRequest,
         number: PhoneNumber,
@@ -245,8 +231,8 @@ class VerificationService:
     ) -> tuple[StartResult, bool]:
         """The start in one transaction; True with the earlier answer to a replayed key."""
         if request.idempotency_key is not None:
-            earlier = writer.find_idempotent(
-                app.id, request.idempotency_key, now - IDEMPOTENCY_WINDOW
+            earlier = self._store.find_idempotent(
+                tx, app.id, request.idempotency_key, now - IDEMPOTENCY_WINDOW
             )
             if earlier is not None:
                 if earlier.fingerprint != request.fingerprint():
@@ -255,12 +241,13 @@ class VerificationService:
                     )
                 return StartResult(earlier.verification, earlier.created), True
         result = self._start_or_resend(
-            writer, app, request, number, sender, text, test_code, admit, now
+            tx, app, request, number, sender, text, test_code, admit, now
         )
         if request.alias is not None:
-            writer.add_alias(app.id, request.alias.hashed(), result.verification.id, now)
+            self._store.add_alias(tx, app.id, request.alias.hashed(), result.verification.id, now)
         if request.idempotency_key is not None:
-            writer.remember_idempotent(
+            self._store.remember_idempotent(
+                tx,
                 app.id,
                 request.idempotency_key,
                 IdempotentAnswer(request.fingerprint(), result.created, result.verification),
@@ -270,7 +257,7 @@ class VerificationService:
 
     def _start_or_resend(
         self,
-        writer: VerificationWriter,
+        tx: Transaction,
         app: App,
         request: StartRequest,
         number: PhoneNumber,
@@ -281,7 +268,7 @@ class VerificationService:
         now: datetime,
     ) -> StartResult:
         """Decide re-send or new verification, then count the send (`admit`), then write."""
-        pending = writer.find_pending(app.id, number.e164)
+        pending = self._store.find_pending(tx, app.id, number.e164)
         if pending is not None and pending.verification.status_at(now) is Status.PENDING:
             verification = pending.verification
             self._enforce_resend_limits(app, verification, now)
@@ -294,13 +281,13 @@ class VerificationService:
                 if test_code is not None
                 else self._message(app, verification, sender, text, code, minutes, now)
             )
-            resent = writer.record_resend(verification.id, message, now)
+            resent = self._store.record_resend(tx, verification.id, message, now)
             return StartResult(
                 resent, created=False, message_id=message.id if message is not None else None
             )
         admit()
         if pending is not None:
-            writer.expire(pending.verification.id, now)
+            self._store.expire(tx, pending.verification.id, now)
         settings = app.settings
         code_length = settings.code_length if request.code_length is None else request.code_length
         code = test_code or generate_code(code_length, settings.code_alphabet, self._random.choice)
@@ -331,7 +318,8 @@ class VerificationService:
             if test_code is not None
             else self._message(app, verification, sender, text, code, text.minutes, now)
         )
-        writer.insert(
+        self._store.insert(
+            tx,
             verification,
             self._hasher.hash(verification.id, code),
             self._sealer.seal(code, verification.id),
@@ -397,24 +385,26 @@ class VerificationService:
         _require_code(code)
         now = self._clock.now()
         if end_user_ip is not None:
-            self._guard.admit_check(app, ip_subject(end_user_ip), now)
+            # a transaction of its own: a check refused for its IP still counts against it
+            with self._store.transaction() as tx:
+                self._guard.admit_check(tx, app, ip_subject(end_user_ip), now)
         code_hash = self._hasher.hash(verification_id, code)
-        # one transaction (the store's writes inside it join it): a wrong code and the
-        # number's failure budget are counted with one commit, not two
-        with self._store.writing():
-            updated = self._store.check(app.id, verification_id, code_hash, now, key_id=key_id)
-            outcome = None if updated is None else _OUTCOMES[updated.status]
+        # one transaction: a wrong code and the number's failure budget are counted with one
+        # commit, not two
+        with self._store.transaction() as tx:
+            updated = self._store.check(tx, app.id, verification_id, code_hash, now, key_id=key_id)
+            outcome = None if updated is None else CHECK_OUTCOMES[updated.status]
             if (
                 updated is not None
                 and outcome in (CheckOutcome.WRONG_CODE, CheckOutcome.LOCKED)
-                and self._guard.failure_budget_spent(app, updated.to, now)
+                and self._guard.failure_budget_spent(tx, app, updated.to, now)
             ):
                 # new verifications for the number are refused until the budget's day is
                 # over; this one may not take the guesses that are left either
-                updated = self._store.lock(app.id, updated.id, now) or updated
-                outcome = _OUTCOMES[updated.status]
+                updated = self._store.lock(tx, app.id, updated.id, now) or updated
+                outcome = CHECK_OUTCOMES[updated.status]
             if updated is not None and updated.status is not Status.PENDING:
-                self._observer.verification_status(updated)  # its webhook commits with it
+                self._observer.verification_status(tx, updated)  # its webhook commits with it
         if updated is None or outcome is None:
             current = self.get(app, verification_id)
             raise NotPending(f"the verification is {current.status}", status=current.status)
@@ -455,10 +445,10 @@ class VerificationService:
 
     def cancel(self, app: App, verification_id: str) -> Verification:
         now = self._clock.now()
-        with self._store.writing():
-            canceled = self._store.cancel(app.id, verification_id, now)
+        with self._store.transaction() as tx:
+            canceled = self._store.cancel(tx, app.id, verification_id, now)
             if canceled is not None:
-                self._observer.verification_status(canceled)  # its webhook commits with it
+                self._observer.verification_status(tx, canceled)  # its webhook commits with it
         if canceled is None:
             current = self.get(app, verification_id)
             raise NotPending(f"the verification is {current.status}", status=current.status)

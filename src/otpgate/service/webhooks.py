@@ -5,19 +5,21 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from otpgate.domain.errors import NotFound
 from otpgate.domain.verification import DeliveryStatus, Verification
+from otpgate.service.app_directory import AppDirectory
 from otpgate.service.ids import new_id
 from otpgate.service.ports import (
     AppStore,
     Clock,
     DeliveryResult,
-    Observer,
     QueuedMessage,
     RandomSource,
+    Transaction,
+    Transactions,
     VerificationStore,
     WebhookEvent,
     WebhookStore,
@@ -25,7 +27,6 @@ from otpgate.service.ports import (
 
 EVENT_TYPE = "verification.updated"
 _ON_THE_WAY = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
-_APP_CACHE = timedelta(seconds=5)
 
 
 def _timestamp(value: datetime | None) -> str | None:
@@ -63,7 +64,7 @@ class WebhookEmitter:
     def __init__(
         self,
         store: WebhookStore,
-        apps: AppStore,
+        apps: AppDirectory,
         clock: Clock,
         random: RandomSource,
         on_enqueued: Callable[[], None] = lambda: None,
@@ -73,9 +74,8 @@ class WebhookEmitter:
         self._clock = clock
         self._random = random
         self.on_enqueued = on_enqueued
-        self._urls: dict[str, tuple[datetime, str | None]] = {}
 
-    def verification_changed(self, verification: Verification) -> None:
+    def verification_changed(self, tx: Transaction, verification: Verification) -> None:
         now = self._clock.now()
         url = self._callback_url(verification.app_id, now)
         if url is None:
@@ -91,6 +91,7 @@ class WebhookEmitter:
             separators=(",", ":"),
         )
         self._store.enqueue(
+            tx,
             WebhookEvent(
                 id=event_id,
                 app_id=verification.app_id,
@@ -98,11 +99,13 @@ class WebhookEmitter:
                 url=url,
                 body=body,
                 created_at=now,
-            )
+            ),
         )
-        self._store.after_commit(self.on_enqueued)
+        tx.after_commit(self.on_enqueued)
 
-    def app_event(self, app_id: str, event_type: str, fields: dict[str, Any]) -> None:
+    def app_event(
+        self, tx: Transaction, app_id: str, event_type: str, fields: dict[str, Any]
+    ) -> None:
         """An event about the app itself (a fraud block, a spend cap reached), signed and
         retried like the status webhooks, to the same `status_callback_url`."""
         now = self._clock.now()
@@ -115,6 +118,7 @@ class WebhookEmitter:
             separators=(",", ":"),
         )
         self._store.enqueue(
+            tx,
             WebhookEvent(
                 id=event_id,
                 app_id=app_id,
@@ -122,22 +126,18 @@ class WebhookEmitter:
                 url=url,
                 body=body,
                 created_at=now,
-            )
+            ),
         )
-        self._store.after_commit(self.on_enqueued)
+        tx.after_commit(self.on_enqueued)
 
     def _callback_url(self, app_id: str, now: datetime) -> str | None:
-        # a batch of receipts names the same few apps: read each app's setting once a while
-        cached = self._urls.get(app_id)
-        if cached is not None and now - cached[0] < _APP_CACHE:
-            return cached[1]
-        app = self._apps.get_app(app_id)
-        url = app.settings.status_callback_url if app is not None else None
-        self._urls[app_id] = (now, url)
-        return url
+        # a batch of receipts names the same few apps: the directory reads each once a while
+        app = self._apps.app(app_id)
+        return app.settings.status_callback_url if app is not None else None
 
     def batch_recorded(
         self,
+        tx: Transaction,
         messages: Sequence[QueuedMessage],
         results: Sequence[DeliveryResult],
         verifications: VerificationStore,
@@ -155,19 +155,27 @@ class WebhookEmitter:
             found = verifications.get(message.app_id, message.verification_id)
             # a newer message of the same verification is still on its way: not this one's news
             if found is not None and found.delivery_status not in _ON_THE_WAY:
-                self.verification_changed(found)
+                self.verification_changed(tx, found)
+
+
+class StatusMetrics(Protocol):
+    def verification_status(self, verification: Verification) -> None: ...
+
+    def check_outcome(self, outcome: str) -> None: ...
+
+    def message_status(self, status: DeliveryStatus) -> None: ...
 
 
 class WebhookObserver:
     """Hears what the metrics hear, and turns status changes into webhook events."""
 
-    def __init__(self, metrics: Observer, emitter: WebhookEmitter) -> None:
+    def __init__(self, metrics: StatusMetrics, emitter: WebhookEmitter) -> None:
         self._metrics = metrics
         self._emitter = emitter
 
-    def verification_status(self, verification: Verification) -> None:
+    def verification_status(self, tx: Transaction, verification: Verification) -> None:
         self._metrics.verification_status(verification)
-        self._emitter.verification_changed(verification)
+        self._emitter.verification_changed(tx, verification)
 
     def check_outcome(self, outcome: str) -> None:
         self._metrics.check_outcome(outcome)
@@ -178,8 +186,14 @@ class WebhookObserver:
 
 class WebhookSecrets:
     def __init__(
-        self, store: WebhookStore, apps: AppStore, clock: Clock, random: RandomSource
+        self,
+        transactions: Transactions,
+        store: WebhookStore,
+        apps: AppStore,
+        clock: Clock,
+        random: RandomSource,
     ) -> None:
+        self._transactions = transactions
         self._store = store
         self._apps = apps
         self._clock = clock
@@ -194,6 +208,8 @@ class WebhookSecrets:
     def rotate(self, app_id: str) -> str:
         """A new secret signs every webhook sent from now on (events already queued too)."""
         secret = base64.urlsafe_b64encode(self._random.token_bytes(32)).decode().rstrip("=")
-        if not self._store.rotate_secret(app_id, secret, self._clock.now()):
+        with self._transactions() as tx:
+            rotated = self._store.rotate_secret(tx, app_id, secret, self._clock.now())
+        if not rotated:
             raise NotFound("no such app")
         return secret

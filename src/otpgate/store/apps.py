@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -13,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 
 from otpgate.domain.errors import Conflict
 from otpgate.domain.policy import AppSettings, apply_settings
-from otpgate.service.ports import ApiKeyRecord, App
-from otpgate.store.engine import Database, is_unique_violation
+from otpgate.service.ports import ApiKeyRecord, App, Transaction
+from otpgate.store.database import Database
 from otpgate.store.tables import api_keys, apps
+from otpgate.store.transaction import SqlTransaction, connection_of, is_unique_violation
 
 a = apps.c
 k = api_keys.c
@@ -49,19 +51,21 @@ class SqlAppStore:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def insert_app(self, app: App) -> None:
+    def transaction(self) -> AbstractContextManager[SqlTransaction]:
+        return self._database.transaction()
+
+    def insert_app(self, tx: Transaction, app: App) -> None:
         try:
-            with self._database.write() as connection:
-                connection.execute(
-                    insert(apps).values(
-                        id=app.id,
-                        name=app.name,
-                        settings=json.dumps(app.settings.to_mapping()),
-                        webhook_secret=app.webhook_secret,
-                        created_at=app.created_at,
-                        updated_at=app.created_at,
-                    )
+            connection_of(tx).execute(
+                insert(apps).values(
+                    id=app.id,
+                    name=app.name,
+                    settings=json.dumps(app.settings.to_mapping()),
+                    webhook_secret=app.webhook_secret,
+                    created_at=app.created_at,
+                    updated_at=app.created_at,
                 )
+            )
         except IntegrityError as error:
             # another request (or node) took the name between the service's look and now
             if is_unique_violation(error):
@@ -80,31 +84,30 @@ class SqlAppStore:
                 _app(row) for row in connection.execute(select(*_APP_FIELDS).order_by(a.created_at))
             ]
 
-    def update_settings(self, app_id: str, settings: AppSettings, now: datetime) -> None:
-        with self._database.write() as connection:
-            connection.execute(
-                update(apps)
-                .where(a.id == app_id)
-                .values(settings=json.dumps(settings.to_mapping()), updated_at=now)
-            )
+    def update_settings(
+        self, tx: Transaction, app_id: str, settings: AppSettings, now: datetime
+    ) -> None:
+        connection_of(tx).execute(
+            update(apps)
+            .where(a.id == app_id)
+            .values(settings=json.dumps(settings.to_mapping()), updated_at=now)
+        )
 
-    def insert_key(self, key: ApiKeyRecord) -> None:
-        with self._database.write() as connection:
-            connection.execute(
-                insert(api_keys).values(
-                    key_id=key.key_id,
-                    app_id=key.app_id,
-                    secret_hash=key.secret_hash,
-                    created_at=key.created_at,
-                )
+    def insert_key(self, tx: Transaction, key: ApiKeyRecord) -> None:
+        connection_of(tx).execute(
+            insert(api_keys).values(
+                key_id=key.key_id,
+                app_id=key.app_id,
+                secret_hash=key.secret_hash,
+                created_at=key.created_at,
             )
+        )
 
-    def revoke_key(self, app_id: str | None, key_id: str, now: datetime) -> bool:
+    def revoke_key(self, tx: Transaction, app_id: str | None, key_id: str, now: datetime) -> bool:
         statement = update(api_keys).where(k.key_id == key_id, k.revoked_at.is_(None))
         if app_id is not None:
             statement = statement.where(k.app_id == app_id)
-        with self._database.write() as connection:
-            result = connection.execute(statement.values(revoked_at=now))
+        result = connection_of(tx).execute(statement.values(revoked_at=now))
         return bool(result.rowcount)
 
     def find_key(self, key_id: str) -> tuple[str, App] | None:

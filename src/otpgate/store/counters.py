@@ -1,7 +1,7 @@
 """Rate-limit counters in the database, for deployments without Redis (and when it is down).
 
-Each acquire is a set of conditional upserts in one transaction (a start's own, when called
-inside it): `count + cost <= limit` is checked by the database on the row it locks, so
+Each acquire is a set of conditional upserts in the transaction it is handed (a start's
+own): `count + cost <= limit` is checked by the database on the row it locks, so
 concurrent processes cannot both take the last unit, and a refusal rolls the set back.
 """
 
@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, select
 
 from otpgate.domain.limits import Bucket
-from otpgate.store.engine import Database
+from otpgate.service.ports import Transaction
+from otpgate.store.database import Database
 from otpgate.store.tables import UtcDateTime, rate_counters
+from otpgate.store.transaction import connection_of
 
 c = rate_counters.c
 _CURRENT = select(c.count).where(
@@ -61,7 +63,7 @@ class SqlCounters:
         self._upsert = _upsert(database, limited=False)
         self._upsert_within_limit = _upsert(database, limited=True)
 
-    def acquire(self, buckets: Sequence[Bucket], now: datetime) -> int | None:
+    def acquire(self, tx: Transaction, buckets: Sequence[Bucket], now: datetime) -> int | None:
         # keys in one order in every transaction: two acquires never wait on each other crosswise
         order = sorted(range(len(buckets)), key=lambda index: buckets[index].key)
         for index in order:
@@ -70,7 +72,8 @@ class SqlCounters:
                 return index
         try:
             # a savepoint: inside a start's transaction, a refusal undoes only these counts
-            with self._database.write() as connection, connection.begin_nested():
+            connection = connection_of(tx)
+            with connection.begin_nested():
                 for index in order:
                     if not self._take(connection, buckets[index], now):
                         raise _Refused(index)
@@ -88,9 +91,9 @@ class SqlCounters:
         values["limit"] = bucket.limit
         return connection.execute(self._upsert_within_limit, values).first() is not None
 
-    def add(self, bucket: Bucket, now: datetime) -> int:
-        with self._database.write() as connection:
-            return int(connection.execute(self._upsert, _values(bucket, now)).scalar_one())
+    def add(self, tx: Transaction, bucket: Bucket, now: datetime) -> int:
+        upserted = connection_of(tx).execute(self._upsert, _values(bucket, now))
+        return int(upserted.scalar_one())
 
     def read(self, keys: Sequence[str], now: datetime) -> list[int]:
         with self._database.read() as connection:
@@ -101,11 +104,10 @@ class SqlCounters:
             )
         return [int(found.get(key, 0)) for key in keys]
 
-    def purge(self, now: datetime) -> int:
+    def purge(self, tx: Transaction, now: datetime) -> int:
         """Drop counters whose window is over (their keys are never used again)."""
-        with self._database.write() as connection:
-            result = connection.execute(
-                delete(rate_counters).where(c.expires_at <= bindparam("now", type_=UtcDateTime())),
-                {"now": now},
-            )
+        result = connection_of(tx).execute(
+            delete(rate_counters).where(c.expires_at <= bindparam("now", type_=UtcDateTime())),
+            {"now": now},
+        )
         return int(result.rowcount)

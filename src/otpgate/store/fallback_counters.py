@@ -18,7 +18,7 @@ import redis
 import structlog
 
 from otpgate.domain.limits import Bucket
-from otpgate.service.ports import Counters
+from otpgate.service.ports import Counters, Transaction
 
 log = structlog.get_logger("otpgate.counters")
 T = TypeVar("T")
@@ -66,11 +66,11 @@ class FallbackCounters:
             log.warning("redis_back", store="redis")
         return answer
 
-    def acquire(self, buckets: Sequence[Bucket], now: datetime) -> int | None:
-        return self._call(lambda counters: counters.acquire(buckets, now))
+    def acquire(self, tx: Transaction, buckets: Sequence[Bucket], now: datetime) -> int | None:
+        return self._call(lambda counters: counters.acquire(tx, buckets, now))
 
-    def add(self, bucket: Bucket, now: datetime) -> int:
-        return self._call(lambda counters: counters.add(bucket, now))
+    def add(self, tx: Transaction, bucket: Bucket, now: datetime) -> int:
+        return self._call(lambda counters: counters.add(tx, bucket, now))
 
     def read(self, keys: Sequence[str], now: datetime) -> list[int]:
         return self._call(lambda counters: counters.read(keys, now))

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 
-from otpgate.service.ports import FraudBlock
-from otpgate.store.engine import Database
+from otpgate.service.ports import FraudBlock, Transaction
+from otpgate.store.database import Database
 from otpgate.store.tables import fraud_blocks
+from otpgate.store.transaction import connection_of
 
 b = fraud_blocks.c
 _FIELDS = (
@@ -46,20 +47,20 @@ class SqlFraudBlockStore:
             ).first()
         return None if row is None else _block(row)
 
-    def insert(self, block: FraudBlock, now: datetime) -> FraudBlock:
-        with self._database.write() as connection:
-            # in the write transaction: of two processes judging the same surge, one blocks
-            current = connection.execute(
-                select(*_FIELDS).where(
-                    b.app_id == block.app_id,
-                    b.prefix == block.prefix,
-                    b.expires_at > now,
-                    b.lifted_at.is_(None),
-                )
-            ).first()
-            if current is not None:
-                return _block(current)
-            connection.execute(insert(fraud_blocks).values(**block.__dict__))
+    def insert(self, tx: Transaction, block: FraudBlock, now: datetime) -> FraudBlock:
+        connection = connection_of(tx)
+        # in the write transaction: of two processes judging the same surge, one blocks
+        current = connection.execute(
+            select(*_FIELDS).where(
+                b.app_id == block.app_id,
+                b.prefix == block.prefix,
+                b.expires_at > now,
+                b.lifted_at.is_(None),
+            )
+        ).first()
+        if current is not None:
+            return _block(current)
+        connection.execute(insert(fraud_blocks).values(**block.__dict__))
         return block
 
     def list(self, app_id: str, now: datetime) -> list[FraudBlock]:
@@ -71,9 +72,10 @@ class SqlFraudBlockStore:
             ).all()
         return [_block(row) for row in rows]
 
-    def lift(self, app_id: str, block_id: str, now: datetime) -> FraudBlock | None:
-        with self._database.write() as connection:
-            row = connection.execute(
+    def lift(self, tx: Transaction, app_id: str, block_id: str, now: datetime) -> FraudBlock | None:
+        row = (
+            connection_of(tx)
+            .execute(
                 update(fraud_blocks)
                 .where(
                     b.id == block_id,
@@ -83,5 +85,7 @@ class SqlFraudBlockStore:
                 )
                 .values(lifted_at=now)
                 .returning(*_FIELDS)
-            ).first()
+            )
+            .first()
+        )
         return None if row is None else _block(row)

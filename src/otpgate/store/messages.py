@@ -11,10 +11,11 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Row
 
 from otpgate.domain.verification import DeliveryStatus, Status, Verification
-from otpgate.service.ports import DeliveryResult, OutboxEntry, QueuedMessage
-from otpgate.store.engine import Database
+from otpgate.service.ports import DeliveryResult, OutboxEntry, QueuedMessage, Transaction
+from otpgate.store.database import Database
 from otpgate.store.receipts import apply_early_receipts, early_keys
 from otpgate.store.tables import messages, verifications
+from otpgate.store.transaction import connection_of
 from otpgate.store.verifications import (
     VERIFICATION_FIELDS,
     newest_message_in,
@@ -29,7 +30,9 @@ class SqlMessageQueue:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def claim(self, limit: int, now: datetime, lease_seconds: int) -> list[QueuedMessage]:
+    def claim(
+        self, tx: Transaction, limit: int, now: datetime, lease_seconds: int
+    ) -> list[QueuedMessage]:
         """Lease due messages to this worker; a lease that runs out frees them for another."""
         due = (
             select(m.id)
@@ -65,17 +68,19 @@ class SqlMessageQueue:
                 m.created_at,
             )
         )
-        with self._database.write() as connection:
-            rows = connection.execute(statement).all()
-            if rows:
-                connection.execute(
-                    update(verifications)
-                    .where(newest_message_in([row.id for row in rows]))
-                    .values(delivery_status=DeliveryStatus.SENDING)
-                )
+        connection = connection_of(tx)
+        rows = connection.execute(statement).all()
+        if rows:
+            connection.execute(
+                update(verifications)
+                .where(newest_message_in([row.id for row in rows]))
+                .values(delivery_status=DeliveryStatus.SENDING)
+            )
         return sorted((_queued(row) for row in rows), key=lambda message: message.created_at)
 
-    def finish(self, results: Sequence[DeliveryResult], now: datetime) -> list[Verification]:
+    def finish(
+        self, tx: Transaction, results: Sequence[DeliveryResult], now: datetime
+    ) -> list[Verification]:
         undeliverable: list[Verification] = []
         # one executemany per kind of change, not a statement built per message (building
         # one cost more than running it: docs/performance.md)
@@ -86,32 +91,30 @@ class SqlMessageQueue:
             kinds.setdefault(tuple(sorted(changes)), []).append(
                 {"message_id": result.message_id, **params}
             )
-        with self._database.write() as connection:
-            for columns, params_list in kinds.items():
-                connection.execute(_message_update(columns), params_list)
-            # a verification's delivery status is its newest message's
-            for status in {r.status for r in results} - {DeliveryStatus.QUEUED}:
-                ids = [r.message_id for r in results if r.status is status]
-                connection.execute(
-                    update(verifications)
-                    .where(newest_message_in(ids))
-                    .values(delivery_status=status)
-                )
-            failed = [r.message_id for r in results if r.status is DeliveryStatus.FAILED]
-            if failed:
-                # the newest message failed for good: the person cannot get the code
-                rows = connection.execute(
-                    update(verifications)
-                    .where(newest_message_in(failed), v.status == Status.PENDING)
-                    .values(status=Status.UNDELIVERABLE, code_sealed=None, updated_at=now)
-                    .returning(*VERIFICATION_FIELDS)
-                ).all()
-                undeliverable = [verification_from_row(row) for row in rows]
-            # receipts that beat this commit (a fast callback, an SMPP receipt before its resp)
-            apply_early_receipts(connection, early_keys(results), now)
+        connection = connection_of(tx)
+        for columns, params_list in kinds.items():
+            connection.execute(_message_update(columns), params_list)
+        # a verification's delivery status is its newest message's
+        for status in {r.status for r in results} - {DeliveryStatus.QUEUED}:
+            ids = [r.message_id for r in results if r.status is status]
+            connection.execute(
+                update(verifications).where(newest_message_in(ids)).values(delivery_status=status)
+            )
+        failed = [r.message_id for r in results if r.status is DeliveryStatus.FAILED]
+        if failed:
+            # the newest message failed for good: the person cannot get the code
+            rows = connection.execute(
+                update(verifications)
+                .where(newest_message_in(failed), v.status == Status.PENDING)
+                .values(status=Status.UNDELIVERABLE, code_sealed=None, updated_at=now)
+                .returning(*VERIFICATION_FIELDS)
+            ).all()
+            undeliverable = [verification_from_row(row) for row in rows]
+        # receipts that beat this commit (a fast callback, an SMPP receipt before its resp)
+        apply_early_receipts(connection, early_keys(results), now)
         return undeliverable
 
-    def erase_expired_codes(self, now: datetime, limit: int) -> list[Verification]:
+    def erase_expired_codes(self, tx: Transaction, now: datetime, limit: int) -> list[Verification]:
         """Drop the sealed code of up to `limit` verifications past expiry and return them;
         their status stays for a check to report (a vendor API answers the first check after
         expiry differently). A code goes once, so each verification is returned once."""
@@ -123,13 +126,13 @@ class SqlMessageQueue:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        with self._database.write() as connection:
-            rows = connection.execute(
-                update(verifications)
-                .where(v.id.in_(expired), v.code_sealed.is_not(None))
-                .values(code_sealed=None)
-                .returning(*VERIFICATION_FIELDS)
-            ).all()
+        connection = connection_of(tx)
+        rows = connection.execute(
+            update(verifications)
+            .where(v.id.in_(expired), v.code_sealed.is_not(None))
+            .values(code_sealed=None)
+            .returning(*VERIFICATION_FIELDS)
+        ).all()
         return [verification_from_row(row) for row in rows]
 
 

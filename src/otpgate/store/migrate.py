@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from otpgate.store.engine import Database
+from otpgate.store.database import Database
 
 if TYPE_CHECKING:
     from alembic.config import Config

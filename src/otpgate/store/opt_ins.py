@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from sqlalchemy import select
 
-from otpgate.service.ports import OptIn
-from otpgate.store.engine import Database
+from otpgate.service.ports import OptIn, Transaction
+from otpgate.store.database import Database
 from otpgate.store.tables import opt_ins
+from otpgate.store.transaction import SqlTransaction, connection_of
 
 o = opt_ins.c
 
@@ -15,7 +18,10 @@ class SqlOptInStore:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def record(self, opt_in: OptIn) -> None:
+    def transaction(self) -> AbstractContextManager[SqlTransaction]:
+        return self._database.transaction()
+
+    def record(self, tx: Transaction, opt_in: OptIn) -> None:
         statement = (
             self._database.insert(opt_ins)
             .values(
@@ -31,8 +37,7 @@ class SqlOptInStore:
                 set_={"verified_at": opt_in.verified_at},
             )
         )
-        with self._database.write() as connection:
-            connection.execute(statement)
+        connection_of(tx).execute(statement)
 
     def list(
         self,

@@ -12,9 +12,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from otpgate.domain.verification import DeliveryStatus, Verification
-from otpgate.service.ports import DeliveryResult, MessageRecord, ReceiptUpdate
-from otpgate.store.engine import Database
+from otpgate.service.ports import DeliveryResult, MessageRecord, ReceiptUpdate, Transaction
+from otpgate.store.database import Database
 from otpgate.store.tables import early_receipts, messages, verifications
+from otpgate.store.transaction import connection_of
 from otpgate.store.verifications import (
     VERIFICATION_FIELDS,
     newest_message_in,
@@ -42,12 +43,14 @@ class SqlDeliveryLog:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def record_receipt(self, receipt: ReceiptUpdate, now: datetime) -> Verification | None:
-        changed = self.record_receipts([receipt], now)
+    def record_receipt(
+        self, tx: Transaction, receipt: ReceiptUpdate, now: datetime
+    ) -> Verification | None:
+        changed = self.record_receipts(tx, [receipt], now)
         return changed[0] if changed else None
 
     def record_receipts(
-        self, receipts: Sequence[ReceiptUpdate], now: datetime
+        self, tx: Transaction, receipts: Sequence[ReceiptUpdate], now: datetime
     ) -> list[Verification]:
         """Several receipts in one transaction, a few statements for all of them: an SMSC sends
         receipts faster than one commit (with its fsync) or one UPDATE each could keep up with."""
@@ -58,9 +61,9 @@ class SqlDeliveryLog:
         ]
         if not heard:
             return []
-        with self._database.write() as connection:
-            changed, settled = _apply(connection, heard, now)
-            _keep_early(connection, [item for item in heard if item[0] not in settled], now)
+        connection = connection_of(tx)
+        changed, settled = _apply(connection, heard, now)
+        _keep_early(connection, [item for item in heard if item[0] not in settled], now)
         return changed
 
     def messages_of(self, app_id: str, verification_id: str) -> list[MessageRecord]:
@@ -97,20 +100,18 @@ class SqlDeliveryLog:
                 for row in connection.execute(statement)
             ]
 
-    def reconcile(self, now: datetime) -> list[Verification]:
+    def reconcile(self, tx: Transaction, now: datetime) -> list[Verification]:
         """Apply early receipts whose messages are now recorded as sent; drop stale ones.
         Covers a receipt that raced the commit of its message on a database without one
         writer at a time."""
         changed: list[Verification] = []
-        with self._database.write() as connection:
-            keys = list(connection.execute(select(e.receipt_key)).scalars())
-            for start in range(0, len(keys), _CHUNK):
-                changed += apply_early_receipts(connection, keys[start : start + _CHUNK], now)
-            connection.execute(
-                delete(early_receipts).where(
-                    e.received_at < now - timedelta(days=EARLY_RECEIPT_DAYS)
-                )
-            )
+        connection = connection_of(tx)
+        keys = list(connection.execute(select(e.receipt_key)).scalars())
+        for start in range(0, len(keys), _CHUNK):
+            changed += apply_early_receipts(connection, keys[start : start + _CHUNK], now)
+        connection.execute(
+            delete(early_receipts).where(e.received_at < now - timedelta(days=EARLY_RECEIPT_DAYS))
+        )
         return changed
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 import redis
 
 from otpgate.domain.limits import Bucket
+from otpgate.service.ports import Transaction
 
 # KEYS: the buckets; ARGV: limit (-1: none), cost, ttl seconds, consume (1/0) per bucket.
 # Returns 0 when all were counted, else the 1-based index of the first without room.
@@ -45,7 +46,8 @@ class RedisCounters:
         self._acquire = client.register_script(_ACQUIRE)
         self._add = client.register_script(_ADD)
 
-    def acquire(self, buckets: Sequence[Bucket], now: datetime) -> int | None:
+    def acquire(self, tx: Transaction, buckets: Sequence[Bucket], now: datetime) -> int | None:
+        # Redis counts at once, outside `tx`: a start that fails after this keeps its counts
         args: list[int] = []
         for bucket in buckets:
             limit = -1 if bucket.limit is None else bucket.limit
@@ -53,7 +55,7 @@ class RedisCounters:
         refused = int(self._acquire(keys=[self._prefix + b.key for b in buckets], args=args))
         return None if refused == 0 else refused - 1
 
-    def add(self, bucket: Bucket, now: datetime) -> int:
+    def add(self, tx: Transaction, bucket: Bucket, now: datetime) -> int:
         return int(
             self._add(keys=[self._prefix + bucket.key], args=[bucket.cost, bucket.ttl_seconds])
         )

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, select, tuple_
 
-from otpgate.store.engine import Database
+from otpgate.service.ports import Transaction
+from otpgate.store.database import Database
 from otpgate.store.tables import (
     early_receipts,
     idempotency_keys,
@@ -17,6 +18,7 @@ from otpgate.store.tables import (
     webhook_attempts,
     webhook_events,
 )
+from otpgate.store.transaction import connection_of
 
 v = verifications.c
 m = messages.c
@@ -62,20 +64,22 @@ class SqlRetention:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def delete_verifications_before(self, cutoff: datetime, batch_size: int) -> int:
+    def delete_verifications_before(
+        self, tx: Transaction, cutoff: datetime, batch_size: int
+    ) -> int:
         """One batch of the oldest verifications created before `cutoff` and what hangs off
         them; returns how many verifications went (fewer than `batch_size`: stop for now)."""
         oldest = select(v.id).where(v.created_at < cutoff).order_by(v.created_at).limit(batch_size)
-        with self._database.write() as connection:
-            candidates = set(connection.execute(oldest).scalars())
-            if not candidates:
-                return 0
-            ids = _lock_idle(connection, candidates)
-            if ids:
-                _delete_with_dependents(connection, ids)
+        connection = connection_of(tx)
+        candidates = set(connection.execute(oldest).scalars())
+        if not candidates:
+            return 0
+        ids = _lock_idle(connection, candidates)
+        if ids:
+            _delete_with_dependents(connection, ids)
         return len(ids)
 
-    def delete_records_before(self, cutoff: datetime, batch_size: int) -> int:
+    def delete_records_before(self, tx: Transaction, cutoff: datetime, batch_size: int) -> int:
         """One batch of idempotency keys and unmatched early receipts older than `cutoff`."""
         k = idempotency_keys.c
         keys = (
@@ -91,17 +95,17 @@ class SqlRetention:
             .limit(batch_size)
             .with_for_update(skip_locked=True)
         )
-        with self._database.write() as connection:
-            found_keys = connection.execute(keys).all()
-            if found_keys:
-                connection.execute(
-                    delete(idempotency_keys).where(
-                        tuple_(k.app_id, k.key).in_([tuple(row) for row in found_keys])
-                    )
+        connection = connection_of(tx)
+        found_keys = connection.execute(keys).all()
+        if found_keys:
+            connection.execute(
+                delete(idempotency_keys).where(
+                    tuple_(k.app_id, k.key).in_([tuple(row) for row in found_keys])
                 )
-            found_receipts = list(connection.execute(receipts).scalars())
-            if found_receipts:
-                connection.execute(
-                    delete(early_receipts).where(early_receipts.c.receipt_key.in_(found_receipts))
-                )
+            )
+        found_receipts = list(connection.execute(receipts).scalars())
+        if found_receipts:
+            connection.execute(
+                delete(early_receipts).where(early_receipts.c.receipt_key.in_(found_receipts))
+            )
         return max(len(found_keys), len(found_receipts))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -34,10 +34,11 @@ from otpgate.service.ports import (
     ListQuery,
     PendingVerification,
     QueuedMessage,
+    Transaction,
     WriteConflict,
 )
 from otpgate.store.channels import NOTIFY_MESSAGE_QUEUED
-from otpgate.store.engine import Database, is_unique_violation
+from otpgate.store.database import Database
 from otpgate.store.tables import (
     UtcDateTime,
     api_keys,
@@ -46,6 +47,7 @@ from otpgate.store.tables import (
     verification_aliases,
     verifications,
 )
+from otpgate.store.transaction import SqlTransaction, connection_of, is_unique_violation
 
 v = verifications.c
 VERIFICATION_FIELDS = (
@@ -90,6 +92,39 @@ def verification_from_row(row: Row[Any, *tuple[Any, ...]]) -> Verification:
         approved_at=m["approved_at"],
         last_sent_at=m["last_sent_at"],
     )
+
+
+def verification_row(verification: Verification) -> dict[str, Any]:
+    """The columns of VERIFICATION_FIELDS for a verification: the other half of the mapping."""
+    return {
+        "id": verification.id,
+        "app_id": verification.app_id,
+        "to_number": verification.to,
+        "channel": verification.channel,
+        "status": verification.status.value,
+        "country": verification.country,
+        "line_type": verification.line_type,
+        "attempts": verification.attempts,
+        "max_attempts": verification.max_attempts,
+        "sends": verification.sends,
+        "delivery_status": verification.delivery_status.value,
+        "external_id": verification.external_id,
+        "reference": verification.reference,
+        "created_at": verification.created_at,
+        "expires_at": verification.expires_at,
+        "approved_at": verification.approved_at,
+        "last_sent_at": verification.last_sent_at,
+    }
+
+
+def _execute_unique(connection: Connection, statement: Any, params: Any = None) -> None:
+    """Run an INSERT that a concurrent transaction may beat to the same unique key."""
+    try:
+        connection.execute(statement, params)
+    except IntegrityError as error:
+        if is_unique_violation(error):
+            raise WriteConflict(str(error.orig)) from error
+        raise
 
 
 def _message_row(message: QueuedMessage) -> dict[str, Any]:
@@ -154,7 +189,8 @@ _LOCK_KEY = text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
 
 
 def _check_statement(*, key_must_be_live: bool) -> Any:
-    """The atomic check: one conditional UPDATE … RETURNING.
+    """The atomic check: one conditional UPDATE … RETURNING, the rule of
+    `domain.verification.check_transition` in SQL (tests/store/test_check_transition.py).
 
     The row lock (or SQLite's write lock) makes two concurrent checks see each other's attempt,
     so no interleaving passes max_attempts or approves twice. Every SET expression reads the
@@ -217,18 +253,23 @@ def _answer_from_text(text: str) -> Verification:
     return Verification(**fields)
 
 
-class SqlVerificationWriter:
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-        self.queued = False  # a message was queued in this transaction
+class SqlVerificationStore:
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
-    def find_idempotent(self, app_id: str, key: str, since: datetime) -> IdempotentAnswer | None:
+    def transaction(self) -> AbstractContextManager[SqlTransaction]:
+        return self._database.transaction()
+
+    def find_idempotent(
+        self, tx: Transaction, app_id: str, key: str, since: datetime
+    ) -> IdempotentAnswer | None:
+        connection = connection_of(tx)
         k = idempotency_keys.c
-        if self._connection.dialect.name == "postgresql":
+        if not self._database.is_sqlite:
             # requests with one key run one after the other (SQLite has one writer anyway):
             # the later one finds the earlier one's answer instead of racing it to a refusal
-            self._connection.execute(_LOCK_KEY, {"name": f"idempotency:{app_id}:{key}"})
-        row = self._connection.execute(
+            connection.execute(_LOCK_KEY, {"name": f"idempotency:{app_id}:{key}"})
+        row = connection.execute(
             select(k.fingerprint, k.created, k.answer, k.created_at).where(
                 k.app_id == app_id, k.key == key
             )
@@ -236,16 +277,15 @@ class SqlVerificationWriter:
         if row is None:
             return None
         if row.created_at < since:
-            self._connection.execute(
-                delete(idempotency_keys).where(k.app_id == app_id, k.key == key)
-            )
+            connection.execute(delete(idempotency_keys).where(k.app_id == app_id, k.key == key))
             return None
         return IdempotentAnswer(row.fingerprint, row.created, _answer_from_text(row.answer))
 
     def remember_idempotent(
-        self, app_id: str, key: str, answer: IdempotentAnswer, now: datetime
+        self, tx: Transaction, app_id: str, key: str, answer: IdempotentAnswer, now: datetime
     ) -> None:
-        self._connection.execute(
+        _execute_unique(
+            connection_of(tx),
             insert(idempotency_keys).values(
                 app_id=app_id,
                 key=key,
@@ -253,17 +293,17 @@ class SqlVerificationWriter:
                 created=answer.created,
                 answer=_answer_to_text(answer),
                 created_at=now,
-            )
+            ),
         )
 
-    def find_pending(self, app_id: str, to: str) -> PendingVerification | None:
-        row = self._connection.execute(_FIND_PENDING, {"app_id": app_id, "to": to}).first()
+    def find_pending(self, tx: Transaction, app_id: str, to: str) -> PendingVerification | None:
+        row = connection_of(tx).execute(_FIND_PENDING, {"app_id": app_id, "to": to}).first()
         if row is None:
             return None
         return PendingVerification(verification_from_row(row), row.code_sealed)
 
-    def expire(self, verification_id: str, now: datetime) -> None:
-        self._connection.execute(
+    def expire(self, tx: Transaction, verification_id: str, now: datetime) -> None:
+        connection_of(tx).execute(
             update(verifications)
             .where(v.id == verification_id, v.status == Status.PENDING)
             .values(status=Status.EXPIRED, code_sealed=None, updated_at=now)
@@ -271,89 +311,62 @@ class SqlVerificationWriter:
 
     def insert(
         self,
+        tx: Transaction,
         verification: Verification,
         code_hash: str,
         code_sealed: bytes,
         message: QueuedMessage | None,
     ) -> None:
-        self._connection.execute(
-            _INSERT_VERIFICATION,
-            {
-                "id": verification.id,
-                "app_id": verification.app_id,
-                "to_number": verification.to,
-                "channel": verification.channel,
-                "status": verification.status.value,
-                "country": verification.country,
-                "line_type": verification.line_type,
-                "attempts": verification.attempts,
-                "max_attempts": verification.max_attempts,
-                "sends": verification.sends,
-                "delivery_status": verification.delivery_status.value,
-                "external_id": verification.external_id,
-                "reference": verification.reference,
-                "code_hash": code_hash,
-                "code_sealed": code_sealed,
-                "last_message_id": None if message is None else message.id,
-                "created_at": verification.created_at,
-                "expires_at": verification.expires_at,
-                "approved_at": None,
-                "last_sent_at": verification.last_sent_at,
-                "updated_at": verification.created_at,
-            },
-        )
+        row = verification_row(verification)
+        row["code_hash"] = code_hash
+        row["code_sealed"] = code_sealed
+        row["last_message_id"] = None if message is None else message.id
+        row["updated_at"] = verification.created_at
+        _execute_unique(connection_of(tx), _INSERT_VERIFICATION, row)
         if message is not None:
-            self._connection.execute(_INSERT_MESSAGE, _message_row(message))
-            self.queued = True
+            self._queue(tx, message)
+
+    def _queue(self, tx: Transaction, message: QueuedMessage) -> None:
+        connection_of(tx).execute(_INSERT_MESSAGE, _message_row(message))
+        assert isinstance(tx, SqlTransaction)
+        # the delivery workers LISTENing on every node wake at this commit
+        tx.notify(NOTIFY_MESSAGE_QUEUED)
 
     def record_resend(
-        self, verification_id: str, message: QueuedMessage | None, now: datetime
+        self, tx: Transaction, verification_id: str, message: QueuedMessage | None, now: datetime
     ) -> Verification:
         if message is not None:
-            self._connection.execute(_INSERT_MESSAGE, _message_row(message))
-            self.queued = True
-        row = self._connection.execute(
-            _RECORD_RESEND,
-            {
-                "verification_id": verification_id,
-                "now": now,
-                "message_id": None if message is None else message.id,
-                # a test number gets no message; its code counts as delivered
-                "delivery_status": (
-                    DeliveryStatus.DELIVERED if message is None else DeliveryStatus.QUEUED
-                ).value,
-            },
-        ).one()
+            self._queue(tx, message)
+        row = (
+            connection_of(tx)
+            .execute(
+                _RECORD_RESEND,
+                {
+                    "verification_id": verification_id,
+                    "now": now,
+                    "message_id": None if message is None else message.id,
+                    # a test number gets no message; its code counts as delivered
+                    "delivery_status": (
+                        DeliveryStatus.DELIVERED if message is None else DeliveryStatus.QUEUED
+                    ).value,
+                },
+            )
+            .one()
+        )
         return verification_from_row(row)
 
-    def add_alias(self, app_id: str, alias_hash: str, verification_id: str, now: datetime) -> None:
-        self._connection.execute(
+    def add_alias(
+        self, tx: Transaction, app_id: str, alias_hash: str, verification_id: str, now: datetime
+    ) -> None:
+        _execute_unique(
+            connection_of(tx),
             insert(verification_aliases).values(
                 alias_hash=alias_hash,
                 app_id=app_id,
                 verification_id=verification_id,
                 created_at=now,
-            )
+            ),
         )
-
-
-class SqlVerificationStore:
-    def __init__(self, database: Database) -> None:
-        self._database = database
-
-    @contextmanager
-    def writing(self) -> Iterator[SqlVerificationWriter]:
-        try:
-            with self._database.write() as connection:
-                writer = SqlVerificationWriter(connection)
-                yield writer
-                if writer.queued and not self._database.is_sqlite:
-                    # the delivery workers LISTENing on every node wake at this commit
-                    connection.execute(NOTIFY_MESSAGE_QUEUED)
-        except IntegrityError as error:
-            if is_unique_violation(error):
-                raise WriteConflict(str(error.orig)) from error
-            raise
 
     def get(self, app_id: str, verification_id: str) -> Verification | None:
         with self._database.read() as connection:
@@ -391,6 +404,7 @@ class SqlVerificationStore:
 
     def check(
         self,
+        tx: Transaction,
         app_id: str,
         verification_id: str,
         code_hash: str,
@@ -407,11 +421,12 @@ class SqlVerificationStore:
         statement = _CHECK
         if key_id is not None:
             statement, params["key_id"] = _CHECK_WITH_LIVE_KEY, key_id
-        with self._database.write() as connection:
-            row = connection.execute(statement, params).first()
+        row = connection_of(tx).execute(statement, params).first()
         return None if row is None else verification_from_row(row)
 
-    def cancel(self, app_id: str, verification_id: str, now: datetime) -> Verification | None:
+    def cancel(
+        self, tx: Transaction, app_id: str, verification_id: str, now: datetime
+    ) -> Verification | None:
         statement = (
             update(verifications)
             .where(
@@ -423,11 +438,12 @@ class SqlVerificationStore:
             .values(status=Status.CANCELED, code_sealed=None, updated_at=now)
             .returning(*VERIFICATION_FIELDS)
         )
-        with self._database.write() as connection:
-            row = connection.execute(statement).first()
+        row = connection_of(tx).execute(statement).first()
         return None if row is None else verification_from_row(row)
 
-    def lock(self, app_id: str, verification_id: str, now: datetime) -> Verification | None:
+    def lock(
+        self, tx: Transaction, app_id: str, verification_id: str, now: datetime
+    ) -> Verification | None:
         statement = (
             update(verifications)
             .where(
@@ -438,8 +454,7 @@ class SqlVerificationStore:
             .values(status=Status.LOCKED, code_sealed=None, updated_at=now)
             .returning(*VERIFICATION_FIELDS)
         )
-        with self._database.write() as connection:
-            row = connection.execute(statement).first()
+        row = connection_of(tx).execute(statement).first()
         return None if row is None else verification_from_row(row)
 
     def conversion(self, app_id: str, prefix: str, since: datetime) -> tuple[int, int]:

@@ -9,7 +9,8 @@ MIGRATION_LOCK_KEY = 0x6F747067  # "otpg"
 
 database = context.config.attributes["database"]
 
-with database.write() as connection:
+with database.transaction() as tx:
+    connection = tx.connection
     if not database.is_sqlite:
         # nodes started together migrate one after the other (DDL is transactional on
         # PostgreSQL), and the later ones find the schema at head; SQLite's BEGIN IMMEDIATE
