@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -50,71 +50,22 @@ from otpgate.store.tables import (
 from otpgate.store.transaction import SqlTransaction, connection_of, is_unique_violation
 
 v = verifications.c
-VERIFICATION_FIELDS = (
-    v.id,
-    v.app_id,
-    v.to_number,
-    v.channel,
-    v.status,
-    v.country,
-    v.line_type,
-    v.attempts,
-    v.max_attempts,
-    v.sends,
-    v.delivery_status,
-    v.external_id,
-    v.reference,
-    v.created_at,
-    v.expires_at,
-    v.approved_at,
-    v.last_sent_at,
-)
+# the one mapping between a Verification and its row: field name -> column name
+_COLUMN_OF = {field.name: field.name for field in fields(Verification)} | {"to": "to_number"}
+VERIFICATION_FIELDS = tuple(v[column] for column in _COLUMN_OF.values())
 
 
 def verification_from_row(row: Row[Any, *tuple[Any, ...]]) -> Verification:
     m = row._mapping
-    return Verification(
-        id=m["id"],
-        app_id=m["app_id"],
-        to=m["to_number"],
-        channel=m["channel"],
-        status=Status(m["status"]),
-        country=m["country"],
-        line_type=m["line_type"],
-        attempts=m["attempts"],
-        max_attempts=m["max_attempts"],
-        sends=m["sends"],
-        delivery_status=DeliveryStatus(m["delivery_status"]),
-        external_id=m["external_id"],
-        reference=m["reference"],
-        created_at=m["created_at"],
-        expires_at=m["expires_at"],
-        approved_at=m["approved_at"],
-        last_sent_at=m["last_sent_at"],
-    )
+    values = {name: m[column] for name, column in _COLUMN_OF.items()}
+    values["status"] = Status(values["status"])
+    values["delivery_status"] = DeliveryStatus(values["delivery_status"])
+    return Verification(**values)
 
 
 def verification_row(verification: Verification) -> dict[str, Any]:
-    """The columns of VERIFICATION_FIELDS for a verification: the other half of the mapping."""
-    return {
-        "id": verification.id,
-        "app_id": verification.app_id,
-        "to_number": verification.to,
-        "channel": verification.channel,
-        "status": verification.status.value,
-        "country": verification.country,
-        "line_type": verification.line_type,
-        "attempts": verification.attempts,
-        "max_attempts": verification.max_attempts,
-        "sends": verification.sends,
-        "delivery_status": verification.delivery_status.value,
-        "external_id": verification.external_id,
-        "reference": verification.reference,
-        "created_at": verification.created_at,
-        "expires_at": verification.expires_at,
-        "approved_at": verification.approved_at,
-        "last_sent_at": verification.last_sent_at,
-    }
+    """The columns of VERIFICATION_FIELDS for a verification: the mapping the other way."""
+    return {column: getattr(verification, name) for name, column in _COLUMN_OF.items()}
 
 
 def _execute_unique(connection: Connection, statement: Any, params: Any = None) -> None:
