@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.engine import Row
 
 from otpgate.domain.verification import DeliveryStatus, Status, Verification
@@ -188,7 +188,10 @@ def _queued(row: Row[Any]) -> QueuedMessage:
 
 
 class SqlDevOutbox:
-    """The developer outbox is the messages the `outbox` provider kept, newest first."""
+    """The developer outbox is the messages the `outbox` provider kept, newest first, and
+    the ones still on their way to it: a message is readable once its start has committed,
+    not once the worker has run (shared/api/native.md). Read by number through an index in
+    that order, so it costs the same however many messages are stored."""
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -196,10 +199,18 @@ class SqlDevOutbox:
     def read(self, app_id: str | None, to: str | None, limit: int) -> list[OutboxEntry]:
         statement = (
             select(
-                m.id, m.app_id, m.verification_id, m.to_number, m.sender, m.body_sealed, m.sent_at
+                m.id,
+                m.app_id,
+                m.verification_id,
+                m.to_number,
+                m.sender,
+                m.body_sealed,
+                m.created_at,
             )
-            .where(m.provider == "outbox", m.body_sealed.is_not(None))
-            .order_by(m.sent_at.desc(), m.id.desc())
+            # on a server whose provider is the outbox, a message no provider took yet
+            # (provider still NULL) is on its way there
+            .where(or_(m.provider == "outbox", m.provider.is_(None)), m.body_sealed.is_not(None))
+            .order_by(m.created_at.desc(), m.id.desc())
             .limit(limit)
         )
         if app_id is not None:
@@ -215,7 +226,7 @@ class SqlDevOutbox:
                     sender=row.sender,
                     body_sealed=row.body_sealed,
                     verification_id=row.verification_id,
-                    created_at=row.sent_at,
+                    created_at=row.created_at,
                 )
                 for row in connection.execute(statement)
             ]

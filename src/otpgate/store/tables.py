@@ -96,6 +96,8 @@ verifications = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_verifications_app_id_id", "app_id", "id"),
     Index("ix_verifications_app_id_to_number_id", "app_id", "to_number", "id"),
+    # the list filtered by status, newest first, without walking the app's other rows
+    Index("ix_verifications_app_id_status_id", "app_id", "status", "id"),
     # at most one pending verification per app and number, whatever the concurrency
     Index(
         "uq_verifications_pending_number",
@@ -144,6 +146,8 @@ messages = Table(
     ),
     # receipts find their message by the provider's id
     Index("ix_messages_provider_message_id", "provider_message_id"),
+    # the developer outbox by number, newest first
+    Index("ix_messages_to_number_created_at_id", "to_number", "created_at", "id"),
 )
 
 # a receipt that came before its message was recorded as sent (SMPP receipts can beat their
