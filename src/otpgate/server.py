@@ -16,7 +16,7 @@ from fastapi.telemetry import TelemetryConfig
 from otpgate import __version__
 from otpgate.api.flood import FloodLimit
 from otpgate.api.middleware import RequestGuard
-from otpgate.api.openapi import describe_basic_too
+from otpgate.api.openapi import describe_api
 from otpgate.api.problems import register_problem_handlers
 from otpgate.api.routes import apps, blocks, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
@@ -73,12 +73,13 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         # metrics are Prometheus's (/metrics); FastAPI's OpenTelemetry would ask each request
         # whether a provider was configured since
         telemetry=NO_TELEMETRY,
+        # first, so the hot routes are matched before any other
+        routes=list(verifications.plain_routes),
     )
     app.state.runtime = runtime
-    describe_basic_too(app)
+    describe_api(app, verifications.PLAIN_OPERATIONS)
     register_problem_handlers(app)
     for router in (
-        verifications.hot_router,
         verifications.router,
         lookups.router,
         outbox.router,

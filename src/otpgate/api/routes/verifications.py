@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
+from pydantic import Field, TypeAdapter
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
-from otpgate.api.auth import CredentialsDep, RuntimeDep, authenticate_app
-from otpgate.api.direct import DirectRoute
+from otpgate.api.auth import (
+    CredentialsDep,
+    RuntimeDep,
+    authenticate_app,
+    credentials_in,
+    runtime_in,
+)
+from otpgate.api.plain import Operation, json_body, path_value
 from otpgate.api.query import query_number
 from otpgate.api.schemas import (
     CheckCode,
@@ -28,32 +36,52 @@ from otpgate.service.ports import ListQuery
 from otpgate.service.verifications import StartRequest, StartResult
 
 router = APIRouter(prefix="/v1", tags=["verifications"])
-# start and check, the routes every verification takes, served without FastAPI's per-request
-# dependency solving (api/direct.py)
-hot_router = APIRouter(prefix="/v1", tags=["verifications"], route_class=DirectRoute)
 
 VerificationId = Annotated[str, Path(max_length=64)]
+VERIFICATION_ID = TypeAdapter(Annotated[str, Field(max_length=64, title="Verification Id")])
 RATE_LIMITED: dict[int | str, dict[str, Any]] = {
     429: {"model": Problem, "description": "`rate_limited`: a limit refused; see Retry-After"}
 }
-REFUSED_SENDS: dict[int | str, dict[str, Any]] = {
-    **RATE_LIMITED,
-    403: {"model": Problem, "description": "`fraud_blocked`: the number's prefix is blocked"},
-}
+_RATE_LIMITED = (None, RATE_LIMITED[429]["description"])
 
-
-@hot_router.post(
-    "/verifications",
-    status_code=201,
-    response_model=VerificationOut,
+# start and check, the routes every verification takes, are plain Starlette endpoints
+# (api/plain.py): FastAPI's per-request dependency solving was most of their cost
+START = Operation(
+    method="POST",
+    path="/v1/verifications",
+    operation_id="start_verification_v1_verifications_post",
+    summary="Start Verification",
+    tags=("verifications",),
+    body=StartVerification,
     responses={
-        200: {"model": VerificationOut, "description": "the pending verification was re-sent"},
-        **REFUSED_SENDS,
+        201: (VerificationOut, "a verification was started and its message queued"),
+        200: (VerificationOut, "the pending verification was re-sent"),
+        403: (None, "`fraud_blocked`: the number's prefix is blocked"),
+        409: (None, "`idempotency_conflict`: the key was used with another request"),
+        429: _RATE_LIMITED,
     },
 )
-async def start_verification(
-    body: StartVerification, runtime: RuntimeDep, credentials: CredentialsDep
-) -> JSONResponse:
+CHECK = Operation(
+    method="POST",
+    path="/v1/verifications/{verification_id}/check",
+    operation_id="check_verification_v1_verifications__verification_id__check_post",
+    summary="Check Verification",
+    tags=("verifications",),
+    body=CheckCode,
+    responses={
+        200: (CheckOut, "the code was checked: `valid` says whether it was right"),
+        404: (None, "`not_found`: no such verification for this app"),
+        409: (None, "`not_pending`: the verification is approved, expired, canceled or failed"),
+        429: _RATE_LIMITED,
+    },
+    path_parameters={"verification_id": ("the verification's id", VERIFICATION_ID)},
+)
+
+
+async def start_verification(request: Request) -> Response:
+    body = await json_body(request, StartVerification)
+    runtime, credentials = runtime_in(request), credentials_in(request)
+
     def start() -> StartResult:
         app = authenticate_app(runtime, credentials)
         country = normalize_country(body.country) if body.country is not None else None
@@ -112,15 +140,11 @@ def list_verifications(
     }
 
 
-@hot_router.post(
-    "/verifications/{verification_id}/check", response_model=CheckOut, responses=RATE_LIMITED
-)
-async def check_verification(
-    verification_id: VerificationId,
-    body: CheckCode,
-    runtime: RuntimeDep,
-    credentials: CredentialsDep,
-) -> JSONResponse:
+async def check_verification(request: Request) -> Response:
+    verification_id = path_value(request, "verification_id", VERIFICATION_ID)
+    body = await json_body(request, CheckCode)
+    runtime, credentials = runtime_in(request), credentials_in(request)
+
     def check() -> CheckResult:
         # one statement: the key read a moment ago is proven live by the check's own UPDATE
         app = runtime.apps.recognize(credentials.key_id, credentials.secret)
@@ -137,6 +161,10 @@ async def check_verification(
             raise
 
     return JSONResponse(_answer(await runtime.run(check)))  # as built, like a start
+
+
+PLAIN_OPERATIONS = [START, CHECK]
+plain_routes = [START.route(start_verification), CHECK.route(check_verification)]
 
 
 @router.post("/verification-checks", response_model=CheckOut, responses=RATE_LIMITED)
