@@ -113,15 +113,18 @@ def _start_request(body: StartVerification, country: str | None) -> StartRequest
 
 
 @router.get("/verifications/{verification_id}", response_model=VerificationOut)
-def get_verification(
+async def get_verification(
     verification_id: VerificationId, runtime: RuntimeDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
-    app = authenticate_app(runtime, credentials)
-    return verification_out(runtime.verifications.get(app, verification_id))
+    def serve() -> dict[str, Any]:
+        app = authenticate_app(runtime, credentials)
+        return verification_out(runtime.verifications.get(app, verification_id))
+
+    return await runtime.run(serve)
 
 
 @router.get("/verifications", response_model=VerificationPage)
-def list_verifications(
+async def list_verifications(
     runtime: RuntimeDep,
     credentials: CredentialsDep,
     to: Annotated[str | None, Query(max_length=64)] = None,
@@ -129,15 +132,18 @@ def list_verifications(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
-    app = authenticate_app(runtime, credentials)
-    number = parse_number(query_number(to)).e164 if to is not None else None
-    found = runtime.verifications.list(
-        app, ListQuery(to=number, status=status, limit=limit, before_id=cursor)
-    )
-    return {
-        "verifications": [verification_out(v) for v in found],
-        "next_cursor": found[-1].id if len(found) == limit else None,
-    }
+    def serve() -> dict[str, Any]:
+        app = authenticate_app(runtime, credentials)
+        number = parse_number(query_number(to)).e164 if to is not None else None
+        found = runtime.verifications.list(
+            app, ListQuery(to=number, status=status, limit=limit, before_id=cursor)
+        )
+        return {
+            "verifications": [verification_out(v) for v in found],
+            "next_cursor": found[-1].id if len(found) == limit else None,
+        }
+
+    return await runtime.run(serve)
 
 
 async def check_verification(request: Request) -> Response:
@@ -168,24 +174,30 @@ plain_routes = [START.route(start_verification), CHECK.route(check_verification)
 
 
 @router.post("/verification-checks", response_model=CheckOut, responses=RATE_LIMITED)
-def check_by_number(
+async def check_by_number(
     body: CheckCodeByNumber, runtime: RuntimeDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
-    app = authenticate_app(runtime, credentials)
-    country = normalize_country(body.country) if body.country is not None else None
-    return _answer(
-        runtime.verifications.check_by_number(
-            app, body.to, country, body.code, end_user_ip=body.end_user_ip
+    def serve() -> dict[str, Any]:
+        app = authenticate_app(runtime, credentials)
+        country = normalize_country(body.country) if body.country is not None else None
+        return _answer(
+            runtime.verifications.check_by_number(
+                app, body.to, country, body.code, end_user_ip=body.end_user_ip
+            )
         )
-    )
+
+    return await runtime.run(serve)
 
 
 @router.post("/verifications/{verification_id}/cancel", response_model=VerificationOut)
-def cancel_verification(
+async def cancel_verification(
     verification_id: VerificationId, runtime: RuntimeDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
-    app = authenticate_app(runtime, credentials)
-    return verification_out(runtime.verifications.cancel(app, verification_id))
+    def serve() -> dict[str, Any]:
+        app = authenticate_app(runtime, credentials)
+        return verification_out(runtime.verifications.cancel(app, verification_id))
+
+    return await runtime.run(serve)
 
 
 def _answer(result: CheckResult) -> dict[str, Any]:
