@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 
 from otpgate.api.auth import CredentialsDep, RuntimeDep, authorize_admin
-from otpgate.api.schemas import AppChanges, AppList, AppOut, NewApp, NewKeyOut, timestamp
+from otpgate.api.schemas import AppChanges, AppList, AppOut, NewApp, NewKeyOut
 from otpgate.service.ports import App
+from otpgate.service.presentation import timestamp
 
 router = APIRouter(prefix="/v1", tags=["apps (admin)"])
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from otpgate.api.auth import CredentialsDep, RuntimeDep, authenticate_app
-from otpgate.api.schemas import timestamp
+from otpgate.service.presentation import timestamp
 
 router = APIRouter(prefix="/v1", tags=["verifications"])
 

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 
 from otpgate.api.auth import CredentialsDep, RuntimeDep, authenticate_app
 from otpgate.api.query import query_number
-from otpgate.api.schemas import OutboxOut, timestamp
+from otpgate.api.schemas import OutboxOut
 from otpgate.domain.errors import NotFound
 from otpgate.domain.phone import parse_number
+from otpgate.service.presentation import timestamp
 
 router = APIRouter(prefix="/v1", tags=["developer outbox"])
 

@@ -26,13 +26,12 @@ from otpgate.api.schemas import (
     StartVerification,
     VerificationOut,
     VerificationPage,
-    check_out,
-    verification_out,
 )
 from otpgate.domain.errors import NotPending, OtpgateError
 from otpgate.domain.phone import normalize_country, parse_number
 from otpgate.domain.verification import CheckOutcome, CheckResult, Status
 from otpgate.service.ports import ListQuery
+from otpgate.service.presentation import check_document, verification_document
 from otpgate.service.verifications import StartRequest, StartResult
 
 router = APIRouter(prefix="/v1", tags=["verifications"])
@@ -88,10 +87,10 @@ async def start_verification(request: Request) -> Response:
         return runtime.verifications.start(app, _start_request(body, country))
 
     result = await runtime.run(start)
-    # answered as built: `verification_out` is the response model's shape already, and
+    # answered as built: `verification_document` is the response model's shape already, and
     # validating it again is a visible share of a start's CPU (docs/performance.md)
     return JSONResponse(
-        verification_out(result.verification), status_code=201 if result.created else 200
+        verification_document(result.verification), status_code=201 if result.created else 200
     )
 
 
@@ -118,7 +117,7 @@ async def get_verification(
 ) -> dict[str, Any]:
     def serve() -> dict[str, Any]:
         app = authenticate_app(runtime, credentials)
-        return verification_out(runtime.verifications.get(app, verification_id))
+        return verification_document(runtime.verifications.get(app, verification_id))
 
     return await runtime.run(serve)
 
@@ -139,7 +138,7 @@ async def list_verifications(
             app, ListQuery(to=number, status=status, limit=limit, before_id=cursor)
         )
         return {
-            "verifications": [verification_out(v) for v in found],
+            "verifications": [verification_document(v) for v in found],
             "next_cursor": found[-1].id if len(found) == limit else None,
         }
 
@@ -195,7 +194,7 @@ async def cancel_verification(
 ) -> dict[str, Any]:
     def serve() -> dict[str, Any]:
         app = authenticate_app(runtime, credentials)
-        return verification_out(runtime.verifications.cancel(app, verification_id))
+        return verification_document(runtime.verifications.cancel(app, verification_id))
 
     return await runtime.run(serve)
 
@@ -204,4 +203,4 @@ def _answer(result: CheckResult) -> dict[str, Any]:
     # the native API reports a code checked after expiry like any other final state
     if result.outcome is CheckOutcome.EXPIRED:
         raise NotPending("the verification is expired", status=Status.EXPIRED)
-    return check_out(result)
+    return check_document(result)
