@@ -35,34 +35,9 @@ from run import (  # noqa: E402  (bench/ is not a package)
     otpgate_env,
     prepare,
     server,
+    with_cpu,
     wrk,
 )
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def process_tree_cpu_seconds(pid: int) -> float:
-    """User and system CPU of a process and every process under it (granian forks workers)."""
-    total = 0.0
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pending.extend(int(child) for child in (task / "children").read_text().split())
-        except FileNotFoundError:
-            continue
-    return total
-
-
-def cpu_per_request(pid: int, load: Callable[[], dict]) -> dict:
-    """Run `load` (a wrk run) and divide the server's CPU by the requests it answered."""
-    before = process_tree_cpu_seconds(pid)
-    report = load()
-    spent = process_tree_cpu_seconds(pid) - before
-    return {**report, "cpu_us": spent / max(report["requests"], 1) * 1e6}
 
 
 # name -> the command serving `app` ("module:attribute") on a port; uvicorn as otpgate runs it
@@ -135,11 +110,11 @@ def measure_servers(seconds: int, workdir: Path) -> list[dict]:
         port = free_port()
         env = {**os.environ, "PYTHONPATH": str(BENCH)}
         with server(command("hello:app", port, False), env, port, ready_path="/hello") as pid:
-            row["hello"] = cpu_per_request(pid, partial(wrk, port, None, seconds, path="/hello"))
+            row["hello"] = with_cpu(pid, partial(wrk, port, None, seconds, path="/hello"))
         port = free_port()
         factory = command("otpgate.server:app_from_environment", port, True)
         with server(factory, otpgate, port) as pid:
-            row["check"] = cpu_per_request(
+            row["check"] = with_cpu(
                 pid, partial(wrk, port, "check", seconds, env={**load, "BENCH_REPEATS": "20"})
             )
         rows.append(row)
