@@ -36,6 +36,7 @@ bench: $(BENCH_TOOLS)  ## the benchmark: a table, bench/results/<date>-<commit>.
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/flows.py  # flows/s: SQLite, PostgreSQL one node and two, side by side
 	$(BIN)/python bench/smpp_throughput.py  # SMPP submits/s of one worker, receipts flowing
+	$(BIN)/python bench/serving_stack.py  # CPU per request: servers, JSON, middleware, SQLite driver
 
 bench-quick: $(BENCH_TOOLS)  ## the same in under a minute, smaller (a smoke run)
 	$(BIN)/python bench/run.py --quick

@@ -18,9 +18,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -44,15 +45,28 @@ BENCH_APP_SETTINGS = {
 }
 
 
+# the HTTP SMS gateway's request, as otpgate's `http` provider is configured against it
+GATEWAY_BODY = '{"to": "{to}", "text": "{body}"}'
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True)
 class Profile:
     seconds: int
     rss_verifications: int
     growth_sizes: tuple[int, ...]
+    delivered_messages: int  # queued, then delivered by one worker: its CPU per message
 
 
-FULL = Profile(seconds=10, rss_verifications=100_000, growth_sizes=(1_000, 100_000, 1_000_000))
-QUICK = Profile(seconds=2, rss_verifications=2_000, growth_sizes=(1_000, 10_000))
+FULL = Profile(
+    seconds=10,
+    rss_verifications=100_000,
+    growth_sizes=(1_000, 100_000, 1_000_000),
+    delivered_messages=5_000,
+)
+QUICK = Profile(
+    seconds=2, rss_verifications=2_000, growth_sizes=(1_000, 10_000), delivered_messages=300
+)
 
 
 def free_port() -> int:
@@ -88,6 +102,47 @@ def server(
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def pinned(command: list[str], env: dict[str, str], core: str) -> Iterator[subprocess.Popen]:
+    """A process pinned to `core` (a worker, the SMS gateway), stopped when the block ends."""
+    process = subprocess.Popen(
+        ["taskset", "-c", core, *command], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process and every process under it, from /proc."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except FileNotFoundError:
+            continue
+    return total
+
+
+def with_cpu(pid: int, load: Callable[[], dict], operations: str = "requests") -> dict:
+    """Run `load` and add the server's CPU µs per operation (its report's `operations`)."""
+    before = cpu_seconds(pid)
+    report = load()
+    spent = cpu_seconds(pid) - before
+    return {**report, "cpu_us": spent / max(report[operations], 1) * 1e6}
 
 
 def _answers(probe: httpx.Client, url: str) -> bool:
@@ -175,10 +230,14 @@ def otpgate_env(engine: Engine, data_dir: Path) -> dict[str, str]:
 
 
 def prepare(
-    engine: Engine, data_dir: Path, pools: dict[str, tuple[int, str | None, bool, int]]
+    engine: Engine,
+    data_dir: Path,
+    pools: dict[str, tuple[int, str | None, bool, int]],
+    *,
+    with_messages: bool = False,
 ) -> tuple[str, dict[str, Path]]:
-    """Migrate, create the bench app and its key, seed verification pools; returns the key
-    and, per pool, a file of ids."""
+    """Migrate, create the bench app and its key, seed verification pools (each with its
+    outbox message, `with_messages`); returns the key and, per pool, a file of ids."""
     sys.path.insert(0, str(BENCH))
     from seed import seed_verifications
 
@@ -209,6 +268,7 @@ def prepare(
             pending=pending,
             max_attempts=max_attempts,
             number_offset=offset,
+            with_messages=with_messages,
         )
         offset += count
         files[name] = data_dir / f"{name}.ids"
@@ -348,26 +408,26 @@ def measure_otpgate(
     with server(command, otpgate_env(engine, data_dir), port) as pid:
         idle_rss = rss_mb(pid)
         with profiled(pid, flame("start"), profile.seconds):
-            results["start"] = wrk(port, "start", profile.seconds, env=env)
+            results["start"] = with_cpu(pid, partial(wrk, port, "start", profile.seconds, env=env))
+        right = {**env, "BENCH_IDS": str(ids["right"]), "BENCH_CODE": RIGHT_CODE}
         with profiled(pid, flame("check"), profile.seconds):
-            results["check_right"] = wrk(
-                port,
-                "check",
-                profile.seconds,
-                env={**env, "BENCH_IDS": str(ids["right"]), "BENCH_CODE": RIGHT_CODE},
+            results["check_right"] = with_cpu(
+                pid, partial(wrk, port, "check", profile.seconds, env=right)
             )
-        results["check_wrong"] = wrk(
-            port,
-            "check",
-            profile.seconds,
-            env={
-                **env,
-                "BENCH_IDS": str(ids["wrong"]),
-                "BENCH_CODE": WRONG_CODE,
-                "BENCH_REPEATS": "10",
-            },
+        wrong = {
+            **env,
+            "BENCH_IDS": str(ids["wrong"]),
+            "BENCH_CODE": WRONG_CODE,
+            "BENCH_REPEATS": "10",
+        }
+        results["check_wrong"] = with_cpu(
+            pid, partial(wrk, port, "check", profile.seconds, env=wrong)
         )
-        flow = wrk(port, "flow", profile.seconds, env={**env}, threads=CONCURRENCY)
+        flow = with_cpu(
+            pid,
+            partial(wrk, port, "flow", profile.seconds, env={**env}, threads=CONCURRENCY),
+            operations="flows",
+        )
         flow["flows_per_second"] = flow["flows"] / (flow["duration_us"] / 1e6)
         results["flow"] = flow
         if not engine.measures_growth:
@@ -397,6 +457,125 @@ def measure_otpgate(
     return results
 
 
+def http_provider_env(engine: Engine, data_dir: Path, gateway_port: int) -> dict[str, str]:
+    """otpgate with the `http` provider pointed at the bench's SMS gateway."""
+    return {
+        **otpgate_env(engine, data_dir),
+        "OTPGATE_SMS_PROVIDER": "http",
+        "OTPGATE_HTTP_URL": f"http://127.0.0.1:{gateway_port}/sms",
+        "OTPGATE_HTTP_BODY": GATEWAY_BODY,
+    }
+
+
+def queue_messages(engine: Engine, data_dir: Path, env: dict[str, str], count: int) -> None:
+    """Start `count` verifications in-process (no worker runs): their messages wait, queued."""
+    from otpgate.config import Settings
+    from otpgate.runtime import build_runtime
+    from otpgate.service.verifications import StartRequest
+
+    runtime = build_runtime(
+        Settings(
+            data_dir=data_dir,
+            secret_key=SECRET_KEY,
+            admin_token=ADMIN_TOKEN,
+            database_url=engine.database_url,
+            sms_provider=env["OTPGATE_SMS_PROVIDER"],
+            http_url=env["OTPGATE_HTTP_URL"],
+            http_body=GATEWAY_BODY,
+            _env_file=None,
+        )
+    )
+    app = next(app for app in runtime.apps.list_apps() if app.name == "bench")
+    for index in range(count):
+        runtime.verifications.start(app, StartRequest(to=f"+4473{index:08d}"))
+    runtime.close()
+
+
+def gateway_count(probe: httpx.Client, port: int) -> int:
+    try:
+        return int(probe.get(f"http://127.0.0.1:{port}/count").json()["messages"])
+    except httpx.HTTPError:
+        return -1
+
+
+def measure_delivery(profile: Profile, engine: Engine, data_dir: Path) -> dict:
+    """Delivery over HTTP to a local SMS gateway on the load core: one worker's CPU per message
+    (claim, open the sealed text, the provider call, record the result), then full flows
+    (start, the worker sends the SMS, the client reads the code from the gateway, check)."""
+    key, _ = prepare(engine, data_dir, {})
+    gateway = [sys.executable, str(BENCH / "sms_gateway.py")]
+    results: dict = {}
+    gateway_port = free_port()
+    env = http_provider_env(engine, data_dir, gateway_port)
+    queue_messages(engine, data_dir, env, profile.delivered_messages)
+    wanted = profile.delivered_messages
+    with (
+        pinned([*gateway, "--port", str(gateway_port)], dict(os.environ), LOAD_CORE),
+        httpx.Client(timeout=1) as probe,
+    ):
+        while gateway_count(probe, gateway_port) < 0:
+            time.sleep(0.05)
+        worker = [str(VENV_BIN / "otpgate"), "worker"]
+        with pinned(worker, env, SERVER_CORE) as process:
+            # from the first message on, so the worker's start-up is not counted
+            deadline = time.monotonic() + 60 + wanted / 10
+            while (first := gateway_count(probe, gateway_port)) < 1:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the worker delivered nothing")
+                time.sleep(0.005)
+            cpu_first, began = cpu_seconds(process.pid), time.monotonic()
+            while (taken := gateway_count(probe, gateway_port)) < wanted:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+            spent, elapsed = cpu_seconds(process.pid) - cpu_first, time.monotonic() - began
+        delivered = taken - first
+        results["worker"] = {
+            "messages": delivered,
+            "cpu_us": spent / max(delivered, 1) * 1e6,
+            "messages_per_second": delivered / elapsed if elapsed else 0.0,
+        }
+    flows_port, port = free_port(), free_port()
+    env = http_provider_env(engine, data_dir, flows_port)
+    command = [str(VENV_BIN / "otpgate"), "serve", "--port", str(port)]
+    with server(command, env, port) as pid:
+        client = [
+            *gateway,
+            "--port",
+            str(flows_port),
+            "--flows",
+            f"http://127.0.0.1:{port}",
+            "--key",
+            key,
+            "--seconds",
+            str(profile.seconds),
+            "--connections",
+            str(CONCURRENCY),
+        ]
+
+        def flows() -> dict:
+            with pinned(client, dict(os.environ), LOAD_CORE) as process:
+                output, errors = process.communicate(timeout=profile.seconds + 120)
+            if process.returncode != 0:
+                raise RuntimeError(f"the flow client failed: {errors.decode()[-2000:]}")
+            return json.loads(output.decode().strip().splitlines()[-1])
+
+        results["flows"] = with_cpu(pid, flows, operations="flows")
+    return results
+
+
+def read_route_paths(ids: list[str], numbers: list[str]) -> dict[str, list[str]]:
+    """Per read route, the paths a run cycles through (verifications and numbers that exist)."""
+    encoded = [number.replace("+", "%2B") for number in numbers]
+    return {
+        "get a verification": [f"/v1/verifications/{i}" for i in ids],
+        "its messages": [f"/v1/verifications/{i}/messages" for i in ids],
+        "list, first page": ["/v1/verifications?limit=20"],
+        "list by number": [f"/v1/verifications?limit=20&to={n}" for n in encoded],
+        "outbox by number": [f"/v1/dev/outbox?limit=1&to={n}" for n in encoded],
+    }
+
+
 def measure_growth(profile: Profile, engine: Engine, data_dir: Path) -> list[dict]:
     """Check latency (wrong codes, one connection, then 32) as stored verifications grow."""
     sys.path.insert(0, str(BENCH))
@@ -404,10 +583,19 @@ def measure_growth(profile: Profile, engine: Engine, data_dir: Path) -> list[dic
 
     from otpgate.store.database import open_database
 
-    key, ids = prepare(engine, data_dir, {"pool": (3_000, None, True, 20)})
+    pool = 3_000
+    key, ids = prepare(engine, data_dir, {"pool": (pool, None, True, 20)}, with_messages=True)
     database = open_database(engine.database_url or f"sqlite:///{data_dir / 'otpgate.db'}")
     app_id = _app_id(database)
-    stored = 3_000
+    # seed.py numbers the pool +4477 00000000 on
+    paths = read_route_paths(
+        ids["pool"].read_text().split(), [f"+4477{index:08d}" for index in range(pool)]
+    )
+    path_files = {}
+    for route, route_paths in paths.items():
+        path_files[route] = data_dir / f"paths-{len(path_files)}.txt"
+        path_files[route].write_text("\n".join(route_paths) + "\n")
+    stored = pool
     rows = []
     for size in profile.growth_sizes:
         if size > stored:
@@ -419,6 +607,7 @@ def measure_growth(profile: Profile, engine: Engine, data_dir: Path) -> list[dic
                 code=None,
                 pending=False,
                 number_offset=stored,
+                with_messages=True,
             )
             stored = size
         port = free_port()
@@ -430,9 +619,21 @@ def measure_growth(profile: Profile, engine: Engine, data_dir: Path) -> list[dic
         ):
             single = wrk(port, "check", 2, connections=1, threads=1, env=env)
             loaded = wrk(port, "check", 2, env=env)
+            reads = {
+                route: wrk(
+                    port,
+                    "paths",
+                    2,
+                    connections=1,
+                    threads=1,
+                    env={"BENCH_API_KEY": key, "BENCH_PATHS": str(path_file)},
+                )["p50_us"]
+                for route, path_file in path_files.items()
+            }
         rows.append(
             {
                 "stored": size,
+                "reads_p50_us": reads,
                 "p50_us_c1": single["p50_us"],
                 "p99_us_c1": single["p99_us"],
                 "p50_us_c32": loaded["p50_us"],
@@ -467,24 +668,41 @@ def table(results: dict) -> str:
         f"p99 {ceiling['p99_us'] / 1000:.2f} ms",
     ]
     for engine, measured in results["engines"].items():
-        lines += ["", f"{engine:<26}{'req/s':>10}{'x ceiling':>11}{'p50 ms':>9}{'p99 ms':>9}"]
+        lines += [
+            "",
+            f"{engine:<26}{'req/s':>10}{'x ceiling':>11}{'p50 ms':>9}{'p99 ms':>9}"
+            f"{'CPU µs/op':>11}",
+        ]
         for name, key in OPERATIONS:
             row = measured[key]
             lines.append(
                 f"{name:<26}{row['rps']:>10.0f}{row['rps'] / ceiling['rps']:>11.2f}"
                 f"{row['p50_us'] / 1000:>9.2f}{row['p99_us'] / 1000:>9.2f}"
+                f"{row['cpu_us']:>11.0f}"
             )
-        lines.append(
-            f"full flows per second (start, read outbox, check): "
-            f"{measured['flow']['flows_per_second']:.0f}"
-        )
+        delivery = measured["delivery"]
+        flows, worker = delivery["flows"], delivery["worker"]
+        lines += [
+            "(CPU µs/op: the server process's CPU over the run / operations answered; a full "
+            "flow's is per flow)",
+            f"full flows per second, developer outbox (start, read outbox, check): "
+            f"{measured['flow']['flows_per_second']:.0f}, "
+            f"{measured['flow']['cpu_us']:.0f} µs CPU per flow",
+            f"full flows per second, real HTTP delivery (start, SMS to a local gateway, check): "
+            f"{flows['flows_per_second']:.0f}, {flows['cpu_us']:.0f} µs CPU per flow, "
+            f"p50 {flows['p50_us'] / 1000:.1f} ms, p99 {flows['p99_us'] / 1000:.1f} ms"
+            + (f", {flows['failed']} failed" if flows["failed"] else ""),
+            f"delivery of one message over HTTP: {worker['cpu_us']:.0f} µs CPU in one worker "
+            f"({worker['messages']:,} messages, {worker['messages_per_second']:.0f}/s)",
+        ]
         if "memory" not in measured:
             continue
         memory = measured["memory"]
         lines += [
             f"server RSS after {memory['verifications']:,} verifications: "
             f"{memory['rss_mb']:.0f} MB (idle after start: {memory['idle_rss_mb']:.0f} MB)",
-            f"database bytes per 1,000 verifications: {memory['db_bytes_per_1000']:,.0f}",
+            f"database bytes per verification (with its message and events): "
+            f"{memory['db_bytes_per_1000'] / 1000:,.0f}",
             f"{'stored':>10}{'p50 c=1':>10}{'p99 c=1':>10}{'p50 c=32':>10}"
             f"{'p99 c=32':>10}{'req/s c=32':>12}   (check, wrong code; ms)",
         ]
@@ -499,6 +717,18 @@ def table(results: dict) -> str:
             f"check latency with {last['stored']:,} stored vs {first['stored']:,}: "
             f"{last['p50_us_c1'] / first['p50_us_c1']:.2f}x (p50, one connection)"
         )
+        lines.append(
+            f"{'read route (p50 ms, one connection)':<38}"
+            + "".join(f"{row['stored']:>12,}" for row in measured["growth"])
+            + f"{'ratio':>8}"
+        )
+        for route in first["reads_p50_us"]:
+            values = [row["reads_p50_us"][route] for row in measured["growth"]]
+            lines.append(
+                f"{route:<38}"
+                + "".join(f"{value / 1000:>12.2f}" for value in values)
+                + f"{values[-1] / values[0]:>7.2f}x"
+            )
     return "\n".join(lines)
 
 
@@ -568,6 +798,10 @@ def measure_engine(
 ) -> dict:
     with fresh_database(engine, workdir / f"{engine.name}-main") as main_db:
         measured = measure_otpgate(profile, main_db, workdir / f"{engine.name}-main", flame_graphs)
+    with fresh_database(engine, workdir / f"{engine.name}-delivery") as delivery_db:
+        measured["delivery"] = measure_delivery(
+            profile, delivery_db, workdir / f"{engine.name}-delivery"
+        )
     if engine.measures_growth:
         with fresh_database(engine, workdir / f"{engine.name}-growth") as growth_db:
             measured["growth"] = measure_growth(

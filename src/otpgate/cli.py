@@ -16,7 +16,6 @@ from typing import Annotated, Any, NoReturn
 import typer
 import uvicorn
 
-from otpgate.api.schemas import check_out, timestamp, verification_out
 from otpgate.config import CONFIG_FILE_VARIABLE, ConfigError, Settings, load_settings
 from otpgate.domain.errors import OtpgateError
 from otpgate.domain.phone import lookup_number, normalize_country
@@ -29,6 +28,7 @@ from otpgate.runtime import (
     migrate,
 )
 from otpgate.server import create_app
+from otpgate.service.presentation import check_document, timestamp, verification_document
 from otpgate.service.verifications import StartRequest
 
 cli = typer.Typer(
@@ -236,7 +236,7 @@ def send(
         result = runtime.verifications.start(owner, StartRequest(to=number, country=region))
         # deliver now, so `otpgate outbox` shows it even when no server is running
         asyncio.run(runtime.worker.deliver_due())
-        out = verification_out(result.verification)
+        out = verification_document(result.verification)
         emit(as_json, out, f"{out['id']}  {out['status']}  to {out['to']}")
 
 
@@ -251,7 +251,7 @@ def check(
     """Check CODE against a verification."""
     with opened(config) as runtime:
         owner = runtime.apps.find_app_by_name(app)
-        out = check_out(runtime.verifications.check(owner, verification_id, code))
+        out = check_document(runtime.verifications.check(owner, verification_id, code))
         emit(
             as_json,
             out,

@@ -8,15 +8,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
 
 from otpgate import __version__
 from otpgate.api.flood import FloodLimit
 from otpgate.api.middleware import RequestGuard
-from otpgate.api.openapi import describe_basic_too
+from otpgate.api.openapi import describe_api
 from otpgate.api.problems import register_problem_handlers
 from otpgate.api.routes import apps, blocks, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
@@ -41,6 +40,23 @@ NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fal
 VENDOR_APIS = (sessionm.API, dotdigital.API, ninety_nine.API, idresponse.API)
 
 
+def routers() -> list[APIRouter]:
+    """The FastAPI routers the app includes, in order (the plain routes come before them)."""
+    return [
+        verifications.router,
+        lookups.router,
+        outbox.router,
+        apps.router,
+        ops.router,
+        message_routes.router,
+        receipt_routes.router,
+        webhook_routes.router,
+        opt_in_routes.router,
+        *(vendor.router for vendor in VENDOR_APIS),
+        blocks.router,
+    ]
+
+
 def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     """The ASGI app over a built runtime; `deliver` runs the delivery loop in this process."""
 
@@ -49,11 +65,6 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         # what start-up built lives as long as the process: kept out of the collector's way,
         # a full collection no longer walks it (it was a 100 ms pause at a check's p99)
         gc.freeze()
-        # a thread per pooled connection for the routes that run in threads: more would
-        # only wait for a connection, each holding its own stack and malloc arena meanwhile
-        to_thread.current_default_thread_limiter().total_tokens = (
-            runtime.settings.database_pool_size
-        )
         stop = asyncio.Event()
         task = asyncio.create_task(runtime.worker.run(stop)) if deliver else None
         try:
@@ -73,33 +84,16 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         # metrics are Prometheus's (/metrics); FastAPI's OpenTelemetry would ask each request
         # whether a provider was configured since
         telemetry=NO_TELEMETRY,
+        # first, so the hot routes are matched before any other
+        routes=list(verifications.plain_routes),
     )
     app.state.runtime = runtime
-    describe_basic_too(app)
+    describe_api(app, verifications.PLAIN_OPERATIONS)
     register_problem_handlers(app)
-    for router in (
-        verifications.hot_router,
-        verifications.router,
-        lookups.router,
-        outbox.router,
-        apps.router,
-        ops.router,
-    ):
+    for router in routers():
         app.include_router(router)
-    app.include_router(message_routes.router)
-    app.include_router(receipt_routes.router)
-    app.include_router(webhook_routes.router)
-    app.include_router(opt_in_routes.router)
-    for vendor in VENDOR_APIS:
-        app.include_router(vendor.router)
-    app.include_router(blocks.router)
     # the request guard, added after it, wraps it: flood refusals are timed and logged too
-    app.add_middleware(
-        FloodLimit,
-        guard=runtime.flood,
-        trusted=runtime.settings.trusted_networks,
-        metrics=runtime.metrics,
-    )
+    app.add_middleware(FloodLimit, runtime=runtime)
     app.add_middleware(
         RequestGuard,
         metrics=runtime.metrics,

@@ -88,16 +88,28 @@ def test_the_openapi_document_offers_bearer_and_basic_on_every_app_route(
     ), keyed
 
 
-def test_the_hot_routes_are_described_like_the_others(client: TestClient) -> None:
-    """Start and check are served as direct routes; their description is FastAPI's as ever."""
-    paths = client.get("/openapi.json").json()["paths"]
+def test_the_plain_routes_declare_bodies_answers_errors_and_security(client: TestClient) -> None:
+    """Start and check are plain Starlette endpoints; their declared operations say as much as
+    FastAPI derives for its own routes."""
+    document = client.get("/openapi.json").json()
+    paths, schemas = document["paths"], document["components"]["schemas"]
     check = paths["/v1/verifications/{verification_id}/check"]["post"]
     body = check["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/CheckCode"}
+    assert set(schemas["CheckCode"]["properties"]) == {"code", "end_user_ip"}
     assert check["parameters"][0]["schema"]["maxLength"] == 64
-    assert {"200", "429"} <= set(check["responses"])
+    assert {"200", "400", "401", "404", "409", "429"} <= set(check["responses"])
+    answer = check["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/CheckOut"}
+    refusal = check["responses"]["429"]["content"]["application/problem+json"]["schema"]
+    assert refusal == {"$ref": "#/components/schemas/Problem"}
     start = paths["/v1/verifications"]["post"]
-    assert {"200", "201", "403", "429"} <= set(start["responses"])
+    assert {"200", "201", "400", "401", "403", "409", "413", "415", "429"} <= set(
+        start["responses"]
+    )
+    for operation in (start, check):
+        assert operation["security"] == [{"HTTPBearer": []}, {"HTTPBasic": []}]
+        assert operation["tags"] == ["verifications"]
 
 
 def test_the_docs_page_renders_the_openapi_document(client: TestClient) -> None:

@@ -12,6 +12,8 @@ from support.native import NativeApi
 from support.numbers import UK_LANDLINE, UK_MOBILE, UK_UNASSIGNED, US_LANDLINE_OR_MOBILE
 from support.outbox import wait_for_messages, wrong_code
 
+from otpgate.api.schemas import CheckOut, VerificationOut
+
 RFC3339_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
@@ -275,3 +277,11 @@ def test_a_message_is_queued_then_delivered_to_the_outbox(api: NativeApi) -> Non
     assert verification["delivery_status"] == "queued"
     api.code_of(verification)
     assert api.get(verification["id"]).json()["delivery_status"] == "delivered"
+
+
+def test_the_answer_models_describe_the_presenters_documents_exactly(api: NativeApi) -> None:
+    started = api.started()
+    assert set(started) == set(VerificationOut.model_fields)
+    VerificationOut.model_validate(started, strict=True)
+    checked = api.check(started["id"], wrong_code(api.code_of(started))).json()
+    assert set(checked) == set(CheckOut.model_fields)

@@ -61,6 +61,9 @@ def test_every_change_is_posted_signed_with_the_apps_secret(
         what="a webhook saying approved",
     )
 
+    # one presenter: the webhook shows the verification exactly as the API answers it
+    shown = otpgate.http.get(f"/v1/verifications/{started['id']}", headers=app.headers).json()
+    assert events[-1]["verification"] == shown
     assert events[0]["verification"]["status"] == "pending"
     assert events[0]["verification"]["delivery_status"] == "queued"
     assert all(event["type"] == "verification.updated" for event in events)

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from otpgate.api.caller import Network, caller_address
+from otpgate.api.caller import caller_address
 from otpgate.api.problems import problem
-from otpgate.metrics import Metrics
-from otpgate.service.flood import FloodGuard
+from otpgate.runtime import Runtime
 
 _LIMITED_PREFIX = "/v1/"
 LIMIT = "flood_requests_per_minute"
 
 
 class FloodLimit:
-    def __init__(
-        self, app: ASGIApp, guard: FloodGuard, trusted: tuple[Network, ...], metrics: Metrics
-    ) -> None:
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
-        self.guard = guard
-        self.trusted = trusted
-        self.metrics = metrics
+        self.runtime = runtime
+        self.guard = runtime.flood
+        self.trusted = runtime.settings.trusted_networks
+        self.metrics = runtime.metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(_LIMITED_PREFIX):
@@ -37,7 +34,7 @@ class FloodLimit:
         verdict = self.guard.count(caller)
         retry_after = verdict.retry_after
         if verdict.flush:
-            retry_after = await run_in_threadpool(self.guard.settle, verdict)
+            retry_after = await self.runtime.run(lambda: self.guard.settle(verdict))
         if retry_after is None:
             await self.app(scope, receive, send)
             return

@@ -1,10 +1,13 @@
-"""The OpenAPI description's one addition to what FastAPI derives: HTTP Basic beside Bearer."""
+"""The OpenAPI document: what FastAPI derives from its routes, the operations the plain routes
+declare (api/plain.py), and HTTP Basic beside Bearer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import FastAPI
+
+from otpgate.api.plain import Operation, describe
 
 BEARER: dict[str, list[str]] = {"HTTPBearer": []}
 BASIC_SCHEME = {
@@ -27,12 +30,12 @@ def add_basic_scheme(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def describe_basic_too(app: FastAPI) -> None:
+def describe_api(app: FastAPI, plain_operations: list[Operation]) -> None:
     derive = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = add_basic_scheme(derive())
+            app.openapi_schema = add_basic_scheme(describe(derive(), plain_operations))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from otpgate.domain.verification import CheckResult, Verification
 from otpgate.service.ports import OptIn
+from otpgate.service.presentation import timestamp
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # JSON's "\ud800" escape decodes to a lone surrogate, text that no database, log line or
@@ -209,42 +208,6 @@ class Problem(BaseModel):
     code: str
     detail: str
     field: str | None = None
-
-
-def timestamp(value: datetime | None) -> str | None:
-    """UTC RFC 3339 with a Z, to the millisecond."""
-    if value is None:
-        return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def verification_out(verification: Verification) -> dict[str, Any]:
-    return {
-        "id": verification.id,
-        "to": verification.to,
-        "channel": verification.channel,
-        "status": verification.status.value,
-        "country": verification.country,
-        "line_type": verification.line_type,
-        "attempts": verification.attempts,
-        "max_attempts": verification.max_attempts,
-        "sends": verification.sends,
-        "delivery_status": verification.delivery_status.value,
-        "external_id": verification.external_id,
-        "reference": verification.reference,
-        "created_at": timestamp(verification.created_at),
-        "expires_at": timestamp(verification.expires_at),
-        "approved_at": timestamp(verification.approved_at),
-    }
-
-
-def check_out(result: CheckResult) -> dict[str, Any]:
-    return {
-        "id": result.verification.id,
-        "status": result.verification.status.value,
-        "valid": result.valid,
-        "attempts_left": result.verification.attempts_left,
-    }
 
 
 def opt_in_out(opt_in: OptIn) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -51,7 +50,7 @@ async def answer_post(
         fields = await read_fields(request, lenient=False)
     except UnreadableBody as error:
         return unreadable(runtime, error)
-    return await run_in_threadpool(answer, runtime, fields)
+    return await runtime.run(lambda: answer(runtime, fields))
 
 
 def unreadable_refusal(runtime: Runtime, unreadable: Unreadable) -> Refusal:

@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from otpgate.api.auth import RuntimeDep
 from otpgate.compat.bodies import (
@@ -158,7 +157,7 @@ async def validation_request(api_key: str, request: Request, runtime: RuntimeDep
             external_id=read.external_id,
             template=(prefix or DEFAULT_MESSAGE_TEXT) + CODE_PLACEHOLDER,
         )
-        await run_in_threadpool(runtime.opt_ins.start, read.app, start)
+        await runtime.run(lambda: runtime.opt_ins.start(read.app, start))
     except _REFUSABLE as exc:
         return refusal_for(exc)
     return JSONResponse({"status": "ok"})
@@ -172,8 +171,10 @@ async def validation_confirmation(
     try:
         read = await _read(runtime, api_key, request)
         code = required_text(read.fields, "validation_code", max_length=_MAX_CODE)
-        result = await run_in_threadpool(
-            runtime.opt_ins.confirm, read.app, read.external_id, read.to, code, source=SOURCE
+        result = await runtime.run(
+            lambda: runtime.opt_ins.confirm(
+                read.app, read.external_id, read.to, code, source=SOURCE
+            )
         )
     except _REFUSABLE as exc:
         return refusal_for(exc)
@@ -188,7 +189,7 @@ async def unknown_route(request: Request) -> JSONResponse:
 
 
 async def _read(runtime: Runtime, api_key: str, request: Request) -> ValidationRequest:
-    app = await run_in_threadpool(_authenticate, runtime, api_key, request)
+    app = await runtime.run(lambda: _authenticate(runtime, api_key, request))
     fields = await read_fields(request, lenient=True)
     external_id = required_text(fields, "external_id", max_length=_MAX_EXTERNAL_ID)
     to = required_text(fields, "to_phone_number", max_length=_MAX_NUMBER)

@@ -24,36 +24,10 @@ from otpgate.service.ports import (
     WebhookEvent,
     WebhookStore,
 )
+from otpgate.service.presentation import timestamp, verification_document
 
 EVENT_TYPE = "verification.updated"
 _ON_THE_WAY = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
-
-
-def _timestamp(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def verification_fields(verification: Verification) -> dict[str, Any]:
-    """The verification as the native API shows it (never its code)."""
-    return {
-        "id": verification.id,
-        "to": verification.to,
-        "channel": verification.channel,
-        "status": verification.status.value,
-        "country": verification.country,
-        "line_type": verification.line_type,
-        "attempts": verification.attempts,
-        "max_attempts": verification.max_attempts,
-        "sends": verification.sends,
-        "delivery_status": verification.delivery_status.value,
-        "external_id": verification.external_id,
-        "reference": verification.reference,
-        "created_at": _timestamp(verification.created_at),
-        "expires_at": _timestamp(verification.expires_at),
-        "approved_at": _timestamp(verification.approved_at),
-    }
 
 
 class WebhookEmitter:
@@ -85,8 +59,8 @@ class WebhookEmitter:
             {
                 "id": event_id,
                 "type": EVENT_TYPE,
-                "created_at": _timestamp(now),
-                "verification": verification_fields(verification.seen_at(now)),
+                "created_at": timestamp(now),
+                "verification": verification_document(verification.seen_at(now)),
             },
             separators=(",", ":"),
         )
@@ -114,7 +88,7 @@ class WebhookEmitter:
             return
         event_id = new_id("evt", now, self._random)
         body = json.dumps(
-            {"id": event_id, "type": event_type, "created_at": _timestamp(now), **fields},
+            {"id": event_id, "type": event_type, "created_at": timestamp(now), **fields},
             separators=(",", ":"),
         )
         self._store.enqueue(

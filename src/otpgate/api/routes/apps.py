@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 
 from otpgate.api.auth import CredentialsDep, RuntimeDep, authorize_admin
-from otpgate.api.schemas import AppChanges, AppList, AppOut, NewApp, NewKeyOut, timestamp
+from otpgate.api.schemas import AppChanges, AppList, AppOut, NewApp, NewKeyOut
 from otpgate.service.ports import App
+from otpgate.service.presentation import timestamp
 
 router = APIRouter(prefix="/v1", tags=["apps (admin)"])
 
@@ -25,45 +26,69 @@ def app_out(app: App) -> dict[str, Any]:
 
 
 @router.post("/apps", status_code=201, response_model=AppOut)
-def create_app(body: NewApp, runtime: RuntimeDep, credentials: CredentialsDep) -> dict[str, Any]:
-    authorize_admin(runtime, credentials)
-    return app_out(runtime.apps.create_app(body.name, body.settings))
+async def create_app(
+    body: NewApp, runtime: RuntimeDep, credentials: CredentialsDep
+) -> dict[str, Any]:
+    def serve() -> dict[str, Any]:
+        authorize_admin(runtime, credentials)
+        return app_out(runtime.apps.create_app(body.name, body.settings))
+
+    return await runtime.run(serve)
 
 
 @router.get("/apps", response_model=AppList)
-def list_apps(runtime: RuntimeDep, credentials: CredentialsDep) -> dict[str, Any]:
-    authorize_admin(runtime, credentials)
-    return {"apps": [app_out(app) for app in runtime.apps.list_apps()]}
+async def list_apps(runtime: RuntimeDep, credentials: CredentialsDep) -> dict[str, Any]:
+    def serve() -> dict[str, Any]:
+        authorize_admin(runtime, credentials)
+        return {"apps": [app_out(app) for app in runtime.apps.list_apps()]}
+
+    return await runtime.run(serve)
 
 
 @router.get("/apps/{app_id}", response_model=AppOut)
-def get_app(app_id: AppId, runtime: RuntimeDep, credentials: CredentialsDep) -> dict[str, Any]:
-    authorize_admin(runtime, credentials)
-    return app_out(runtime.apps.get_app(app_id))
+async def get_app(
+    app_id: AppId, runtime: RuntimeDep, credentials: CredentialsDep
+) -> dict[str, Any]:
+    def serve() -> dict[str, Any]:
+        authorize_admin(runtime, credentials)
+        return app_out(runtime.apps.get_app(app_id))
+
+    return await runtime.run(serve)
 
 
 @router.patch("/apps/{app_id}", response_model=AppOut)
-def update_app(
+async def update_app(
     app_id: AppId, body: AppChanges, runtime: RuntimeDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
-    authorize_admin(runtime, credentials)
-    return app_out(runtime.apps.update_settings(app_id, body.settings))
+    def serve() -> dict[str, Any]:
+        authorize_admin(runtime, credentials)
+        return app_out(runtime.apps.update_settings(app_id, body.settings))
+
+    return await runtime.run(serve)
 
 
 @router.post("/apps/{app_id}/keys", status_code=201, response_model=NewKeyOut)
-def create_key(app_id: AppId, runtime: RuntimeDep, credentials: CredentialsDep) -> dict[str, Any]:
-    authorize_admin(runtime, credentials)
-    key = runtime.apps.create_key(app_id)
-    return {"key_id": key.key_id, "secret": key.secret, "api_key": key.api_key}
+async def create_key(
+    app_id: AppId, runtime: RuntimeDep, credentials: CredentialsDep
+) -> dict[str, Any]:
+    def serve() -> dict[str, Any]:
+        authorize_admin(runtime, credentials)
+        key = runtime.apps.create_key(app_id)
+        return {"key_id": key.key_id, "secret": key.secret, "api_key": key.api_key}
+
+    return await runtime.run(serve)
 
 
 @router.delete("/apps/{app_id}/keys/{key_id}", status_code=204, response_class=Response)
-def revoke_key(
+async def revoke_key(
     app_id: AppId,
     key_id: Annotated[str, Path(max_length=64)],
     runtime: RuntimeDep,
     credentials: CredentialsDep,
 ) -> Response:
-    authorize_admin(runtime, credentials)
-    runtime.apps.revoke_key(app_id, key_id)
-    return Response(status_code=204)
+    def serve() -> Response:
+        authorize_admin(runtime, credentials)
+        runtime.apps.revoke_key(app_id, key_id)
+        return Response(status_code=204)
+
+    return await runtime.run(serve)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from otpgate.api.auth import CredentialsDep, RuntimeDep, authenticate_app
-from otpgate.api.schemas import timestamp
+from otpgate.service.presentation import timestamp
 
 router = APIRouter(prefix="/v1", tags=["verifications"])
 
@@ -31,26 +31,29 @@ class MessageList(BaseModel):
 
 
 @router.get("/verifications/{verification_id}/messages", response_model=MessageList)
-def list_messages(
+async def list_messages(
     verification_id: Annotated[str, Path(max_length=64)],
     runtime: RuntimeDep,
     credentials: CredentialsDep,
 ) -> dict[str, Any]:
-    app = authenticate_app(runtime, credentials)
-    return {
-        "messages": [
-            {
-                "id": message.id,
-                "verification_id": message.verification_id,
-                "status": message.status.value,
-                "provider": message.provider,
-                "provider_message_id": message.provider_message_id,
-                "attempts": message.attempts,
-                "last_error": message.last_error,
-                "created_at": timestamp(message.created_at),
-                "sent_at": timestamp(message.sent_at),
-                "updated_at": timestamp(message.updated_at),
-            }
-            for message in runtime.deliveries.messages(app, verification_id)
-        ]
-    }
+    def serve() -> dict[str, Any]:
+        app = authenticate_app(runtime, credentials)
+        return {
+            "messages": [
+                {
+                    "id": message.id,
+                    "verification_id": message.verification_id,
+                    "status": message.status.value,
+                    "provider": message.provider,
+                    "provider_message_id": message.provider_message_id,
+                    "attempts": message.attempts,
+                    "last_error": message.last_error,
+                    "created_at": timestamp(message.created_at),
+                    "sent_at": timestamp(message.sent_at),
+                    "updated_at": timestamp(message.updated_at),
+                }
+                for message in runtime.deliveries.messages(app, verification_id)
+            ]
+        }
+
+    return await runtime.run(serve)

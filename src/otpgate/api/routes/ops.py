@@ -20,15 +20,21 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=None)
-def readyz(runtime: RuntimeDep) -> Response | dict[str, str]:
-    if not runtime.database_ready():
-        return problem(503, "not_ready", "Not ready", "the database is unreachable")
-    return {"status": "ready"}
+async def readyz(runtime: RuntimeDep) -> Response | dict[str, str]:
+    def serve() -> Response | dict[str, str]:
+        if not runtime.database_ready():
+            return problem(503, "not_ready", "Not ready", "the database is unreachable")
+        return {"status": "ready"}
+
+    return await runtime.run(serve)
 
 
 @router.get("/metrics", response_class=Response)
-def metrics(runtime: RuntimeDep) -> Response:
-    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+async def metrics(runtime: RuntimeDep) -> Response:
+    def serve() -> Response:
+        return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return await runtime.run(serve)
 
 
 @router.get("/docs/errors", response_class=HTMLResponse, include_in_schema=False)

@@ -3,7 +3,6 @@ own signature (or the gateway's token) is checked by its reader."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -57,5 +56,5 @@ async def receive_receipt(provider: Provider, request: Request, runtime: Runtime
         json=document,
         body=body,
     )
-    await asyncio.to_thread(runtime.receipts.accept, provider, receipt_request)
+    await runtime.run(lambda: runtime.receipts.accept(provider, receipt_request))
     return Response(status_code=204)

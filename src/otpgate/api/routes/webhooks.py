@@ -19,17 +19,24 @@ class WebhookSecretOut(BaseModel):
 
 
 @router.get("/apps/{app_id}/webhook-secret", response_model=WebhookSecretOut)
-def read_webhook_secret(
+async def read_webhook_secret(
     app_id: AppId, runtime: RuntimeDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
-    authorize_admin(runtime, credentials)
-    return {"webhook_secret": runtime.webhook_secrets.secret(app_id)}
+    def serve() -> dict[str, Any]:
+        authorize_admin(runtime, credentials)
+        return {"webhook_secret": runtime.webhook_secrets.secret(app_id)}
+
+    return await runtime.run(serve)
 
 
 @router.post("/apps/{app_id}/webhook-secret", response_model=WebhookSecretOut)
-def rotate_webhook_secret(
+async def rotate_webhook_secret(
     app_id: AppId, runtime: RuntimeDep, credentials: CredentialsDep
 ) -> dict[str, Any]:
     """A new secret, used for every webhook sent from now on; the old one stops at once."""
-    authorize_admin(runtime, credentials)
-    return {"webhook_secret": runtime.webhook_secrets.rotate(app_id)}
+
+    def serve() -> dict[str, Any]:
+        authorize_admin(runtime, credentials)
+        return {"webhook_secret": runtime.webhook_secrets.rotate(app_id)}
+
+    return await runtime.run(serve)

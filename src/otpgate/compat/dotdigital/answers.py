@@ -9,11 +9,11 @@ from typing import Any
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.responses import Response
 
-from otpgate.api.schemas import timestamp
 from otpgate.compat.bodies import FieldMissing, FieldUnreadable, UnreadableBody
 from otpgate.domain import errors
 from otpgate.domain.phone import LineType, PhoneNumber
 from otpgate.domain.verification import CheckOutcome, Verification
+from otpgate.service.presentation import timestamp
 
 UNAUTHORIZED_TEXT = "No authorization header supplied or invalid username or password"
 

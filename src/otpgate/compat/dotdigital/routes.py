@@ -7,7 +7,6 @@ from collections.abc import Callable
 from functools import partial
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from otpgate.api.auth import RuntimeDep
@@ -52,12 +51,12 @@ async def _answer(
     """The answer for the authenticated app and the body's fields; wrong credentials and every
     failure in the vendor's words."""
     try:
-        app = await run_in_threadpool(_authenticate, runtime, request)
+        app = await runtime.run(lambda: _authenticate(runtime, request))
     except errors.Unauthorized:
         return answers.refusal(401, "")
     try:
         fields = await read_fields(request, lenient=True)
-        return await run_in_threadpool(answer, app, fields)
+        return await runtime.run(lambda: answer(app, fields))
     except errors.OtpgateError as exc:
         return answers.failure_for(exc)
 

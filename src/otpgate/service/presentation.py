@@ -1,0 +1,47 @@
+"""How a verification is shown outside otpgate: the one document the native API answers and
+the status webhooks send (never its code), and the one spelling of a moment in both."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from otpgate.domain.verification import CheckResult, Verification
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """UTC RFC 3339 with a Z, to the millisecond."""
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def verification_document(verification: Verification) -> dict[str, Any]:
+    """The verification as JSON; the API's `VerificationOut` model describes this shape."""
+    return {
+        "id": verification.id,
+        "to": verification.to,
+        "channel": verification.channel,
+        "status": verification.status.value,
+        "country": verification.country,
+        "line_type": verification.line_type,
+        "attempts": verification.attempts,
+        "max_attempts": verification.max_attempts,
+        "sends": verification.sends,
+        "delivery_status": verification.delivery_status.value,
+        "external_id": verification.external_id,
+        "reference": verification.reference,
+        "created_at": timestamp(verification.created_at),
+        "expires_at": timestamp(verification.expires_at),
+        "approved_at": timestamp(verification.approved_at),
+    }
+
+
+def check_document(result: CheckResult) -> dict[str, Any]:
+    """A check's outcome as JSON; the API's `CheckOut` model describes this shape."""
+    return {
+        "id": result.verification.id,
+        "status": result.verification.status.value,
+        "valid": result.valid,
+        "attempts_left": result.verification.attempts_left,
+    }
