@@ -17,6 +17,7 @@ from otpgate import __version__
 from otpgate.api.flood import FloodLimit
 from otpgate.api.middleware import RequestGuard
 from otpgate.api.openapi import describe_basic_too
+from otpgate.api.outage import DatabaseOutage
 from otpgate.api.problems import register_problem_handlers
 from otpgate.api.routes import apps, blocks, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
@@ -100,6 +101,8 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         trusted=runtime.settings.trusted_networks,
         metrics=runtime.metrics,
     )
+    # around every route and the flood limit's counters: an outage is a 503, timed and logged
+    app.add_middleware(DatabaseOutage, outage_of=runtime.outage_of)
     app.add_middleware(
         RequestGuard,
         metrics=runtime.metrics,

@@ -22,7 +22,13 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", response_model=None)
 def readyz(runtime: RuntimeDep) -> Response | dict[str, str]:
     if not runtime.database_ready():
-        return problem(503, "not_ready", "Not ready", "the database is unreachable")
+        return problem(
+            503,
+            "not_ready",
+            "Not ready",
+            "the database is unreachable",
+            headers={"Retry-After": "1"},
+        )
     return {"status": "ready"}
 
 
