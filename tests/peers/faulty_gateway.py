@@ -46,7 +46,7 @@ class FaultyGateway:
                 length = int(self.headers.get("content-length") or 0)
                 try:
                     fields = json.loads(self.rfile.read(length))
-                except ValueError:  # the sender died mid-request (kill -9): nothing to send
+                except (ValueError, OSError):  # the sender died mid-request (kill -9)
                     _reply(self, 400, {"error": "unreadable"})
                     return
                 gateway._answer(self, fields)

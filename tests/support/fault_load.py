@@ -200,3 +200,49 @@ def fault_settings(gateway: FaultyGateway, **more: str) -> dict[str, str]:
         "OTPGATE_LOG_LEVEL": "warning",
         **more,
     }
+
+
+def wait_for_answers(history: History, count: int, *, after: float, timeout: float) -> float:
+    """Wait until `count` starts or checks ended after `after` with a 2xx answer;
+    returns when the first of them ended (the service was back), in monotonic seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ends = sorted(
+            operation.ended
+            for operation in list(history.operations)
+            if operation.ended > after and operation.status is not None and operation.status < 300
+        )
+        if len(ends) >= count:
+            return ends[0]
+        assert time.monotonic() < deadline, f"fewer than {count} answers in {timeout}s"
+        time.sleep(0.02)
+
+
+class Prober:
+    """Asks `path` every `interval` seconds in a thread; keeps (time, status or None)."""
+
+    def __init__(self, url: str, path: str, interval: float = 0.1) -> None:
+        self.seen: list[tuple[float, int | None]] = []
+        self._url, self._path, self._interval = url, path, interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._probe, daemon=True)
+
+    def start(self) -> Prober:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=10)
+
+    def statuses_between(self, start: float, end: float) -> set[int | None]:
+        return {status for moment, status in self.seen if start <= moment <= end}
+
+    def _probe(self) -> None:
+        with httpx.Client(base_url=self._url, timeout=2) as http:
+            while not self._stopping.wait(self._interval):
+                try:
+                    status: int | None = http.get(self._path).status_code
+                except httpx.TransportError:
+                    status = None
+                self.seen.append((time.monotonic(), status))
