@@ -53,17 +53,11 @@ def test_kill_9_of_serve_under_load_loses_nothing_acknowledged(
     finally:
         served.stop()
 
-    verdict = check(
-        history,
-        final,
-        gateway.deliveries(),
-        max_attempts=MAX_ATTEMPTS,
-        delivered_ids=messages,
-    )
+    verdict = check(history, final, gateway.deliveries(), messages, max_attempts=MAX_ATTEMPTS)
     row = verdict.row(f"kill -9 of serve ({_engine(engine_settings)})", ROUNDS)
     print(row)
     record_property("reliability", row)  # type: ignore[operator]
-    assert verdict.violations == []
+    assert verdict.violations == [], "\n".join(verdict.violations)
     assert len(acknowledged_ids(history)) > ROUNDS  # the load did run between the kills
 
 

@@ -79,13 +79,11 @@ def test_postgresql_stopped_and_its_connections_killed_under_load(
     finally:
         served.stop()
 
-    verdict = check(
-        history, final, gateway.deliveries(), max_attempts=MAX_ATTEMPTS, delivered_ids=messages
-    )
+    verdict = check(history, final, gateway.deliveries(), messages, max_attempts=MAX_ATTEMPTS)
     row = verdict.row("PostgreSQL stopped 5 s, then its connections killed", 2)
     print(row, f"recovered {recovered_at - back_at:.1f} s after the start; {ended} killed")
     record_property("reliability", row)  # type: ignore[operator]
-    assert verdict.violations == []
+    assert verdict.violations == [], "\n".join(verdict.violations)
     assert verdict.refusals > 0  # the outage was said, loudly
     assert 503 in readiness.statuses_between(stopped_at, back_at)
     assert ready_after == 200

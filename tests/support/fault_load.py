@@ -156,12 +156,12 @@ def acknowledged_ids(history: History) -> set[str]:
 
 def final_state(
     http: httpx.Client, headers: dict[str, str], ids: set[str], *, settle_seconds: float = 60.0
-) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     """Every verification in `ids`, and its message ids, once none of its messages waits
     for delivery any more (so the gateway has had every chance)."""
     deadline = time.monotonic() + settle_seconds
     final: dict[str, dict[str, Any]] = {}
-    messages: dict[str, list[str]] = {}
+    messages: dict[str, list[dict[str, Any]]] = {}
     waiting = set(ids)
     while waiting:
         for verification_id in sorted(waiting):
@@ -174,7 +174,7 @@ def final_state(
                 continue
             final[verification_id] = found.json()
             sent = listed.json()["messages"]
-            messages[verification_id] = [message["id"] for message in sent]
+            messages[verification_id] = sent
             if all(message["status"] not in ("queued", "sending") for message in sent):
                 waiting.discard(verification_id)
         if waiting and time.monotonic() > deadline:

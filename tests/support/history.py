@@ -113,15 +113,16 @@ class History:
 def check(
     history: History,
     final: Mapping[str, Mapping[str, Any]],
-    deliveries: Iterable[Delivery] = (),
+    deliveries: Iterable[Delivery],
+    messages: Mapping[str, list[Mapping[str, Any]]],
     *,
     max_attempts: int = 5,
-    delivered_ids: Mapping[str, Iterable[str]] | None = None,
+    grace: float = 2.0,
 ) -> Verdict:
-    """The invariants over `history`, given every verification as read after the fault
-    (`final`, by id) and what the SMS gateway accepted. `delivered_ids` maps a verification
-    to its message ids, when the test knows them, so that at-least-once is checked per message
-    and not only per number."""
+    """The invariants over `history`, given every verification and its messages as read after
+    the fault (`final` and `messages`, by verification id) and what the SMS gateway accepted.
+    A message claimed just before its verification ended may still go out: within `grace`
+    seconds (the provider's timeout and a margin), it does not count as sent after the end."""
     operations = sorted(history.operations, key=lambda operation: operation.ended)
     violations: list[str] = []
     violations += _server_errors(operations)
@@ -129,7 +130,7 @@ def check(
     violations += _approvals(operations, final)
     violations += _wrong_codes(operations, final, max_attempts)
     taken = list(deliveries)
-    violations += _deliveries(operations, taken, delivered_ids)
+    violations += _deliveries(operations, final, taken, messages, grace)
     per_message = Counter(delivery.message_id for delivery in taken)
     return Verdict(
         requests=len(operations),
@@ -228,37 +229,60 @@ def _wrong_codes(
 
 def _deliveries(
     operations: list[Operation],
+    final: Mapping[str, Mapping[str, Any]],
     deliveries: list[Delivery],
-    delivered_ids: Mapping[str, Iterable[str]] | None,
+    messages: Mapping[str, list[Mapping[str, Any]]],
+    grace: float,
 ) -> list[str]:
     found = []
-    taken_per_number: Counter[str] = Counter()
-    taken_ids = {delivery.message_id for delivery in deliveries}
-    distinct: defaultdict[str, set[str]] = defaultdict(set)
+    taken: defaultdict[str, list[float]] = defaultdict(list)
     for delivery in deliveries:
-        distinct[delivery.to].add(delivery.message_id)
-    for to, ids in distinct.items():
-        taken_per_number[to] = len(ids)
-    acknowledged: dict[str, tuple[str, int]] = {}  # verification -> (number, sends)
+        taken[delivery.message_id].append(delivery.accepted_at)
+    sends: dict[str, int] = {}
     for operation in operations:
         if operation.kind == "start" and operation.status in (200, 201):
-            assert operation.verification_id is not None and operation.to is not None
-            _, before = acknowledged.get(operation.verification_id, ("", 0))
-            acknowledged[operation.verification_id] = (
-                operation.to,
-                max(before, operation.body["sends"]),
-            )
-    sends_per_number: Counter[str] = Counter()
-    for to, sends in acknowledged.values():
-        sends_per_number[to] += sends
-    for to, sends in sends_per_number.items():
-        if taken_per_number[to] < sends:
-            found.append(f"{to}: {sends} messages acknowledged, {taken_per_number[to]} delivered")
-    for verification_id, ids in (delivered_ids or {}).items():
-        for message_id in ids:
-            if message_id not in taken_ids:
-                found.append(f"message {message_id} of {verification_id} was never delivered")
+            assert operation.verification_id is not None
+            before = sends.get(operation.verification_id, 0)
+            sends[operation.verification_id] = max(before, operation.body["sends"])
+    ended = _ends(operations)
+    for verification_id, acknowledged in sends.items():
+        listed = messages.get(verification_id, [])
+        if len(listed) < acknowledged:
+            found.append(f"{verification_id}: {acknowledged} sends answered, {len(listed)} kept")
+        status = final.get(verification_id, {}).get("status")
+        for message in listed:
+            times = taken.get(message["id"], [])
+            # a message may go unsent only because its verification ended first
+            excused = message["status"] == "failed" and status not in ("pending", None)
+            if not times and not excused:
+                found.append(
+                    f"message {message['id']} of {verification_id} ({message['status']}) was "
+                    "never delivered"
+                )
+            end = ended.get(verification_id)
+            late = [moment for moment in times if end is not None and moment > end + grace]
+            if late:
+                found.append(
+                    f"message {message['id']} was sent {late[0] - end:.1f} s after "
+                    f"{verification_id} ended"
+                )
     return found
+
+
+def _ends(operations: list[Operation]) -> dict[str, float]:
+    """When each verification was seen to end: a check answered approved or locked, or 409."""
+    ends: dict[str, float] = {}
+    for operation in operations:
+        if operation.kind != "check" or operation.verification_id is None:
+            continue
+        ending = operation.status == 409 or (
+            operation.status == 200 and operation.body["status"] in ("approved", "locked")
+        )
+        if ending:
+            ends[operation.verification_id] = min(
+                ends.get(operation.verification_id, operation.ended), operation.ended
+            )
+    return ends
 
 
 def longest_outage(operations: Iterable[Operation]) -> float:
