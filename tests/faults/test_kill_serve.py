@@ -41,21 +41,26 @@ def test_kill_9_of_serve_under_load_loses_nothing_acknowledged(
     history = History()
     moments = random.Random(1)
     load = VerificationLoad(served.url, headers, history, gateway).start()
+    restarts = 0.0
     try:
         for number in range(1, ROUNDS + 1):
             time.sleep(moments.uniform(*LOAD_SECONDS))  # the load runs; then, at once:
+            restarting = time.monotonic()
             served = _kill_and_restart(served, tmp_path / f"serve-{number}.log", port, settings)
+            restarts += time.monotonic() - restarting
     finally:
         load.stop()
+    reading = time.monotonic()
     try:
         with httpx.Client(base_url=served.url, timeout=30) as http:
             final, messages = final_state(http, headers, acknowledged_ids(history))
     finally:
         served.stop()
+    reading = time.monotonic() - reading
 
     verdict = check(history, final, gateway.deliveries(), messages, max_attempts=MAX_ATTEMPTS)
     row = verdict.row(f"kill -9 of serve ({_engine(engine_settings)})", ROUNDS)
-    print(row)
+    print(row, f"restarts took {restarts:.0f} s in all, the final read {reading:.0f} s")
     record_property("reliability", row)  # type: ignore[operator]
     assert verdict.violations == [], "\n".join(verdict.violations)
     assert len(acknowledged_ids(history)) > ROUNDS  # the load did run between the kills

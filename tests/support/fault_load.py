@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -35,6 +36,7 @@ LOAD_APP_SETTINGS: dict[str, Any] = {
 }
 CLIENT_TIMEOUT_SECONDS = 10.0
 CODE_WAIT_SECONDS = 3.0
+FINAL_READERS = 4  # clients reading the final state at once
 NO_ANSWER_PAUSE_SECONDS = 0.05  # between tries while the server is gone, as a client backs off
 
 
@@ -157,49 +159,33 @@ def acknowledged_ids(history: History) -> set[str]:
 def final_state(
     http: httpx.Client, headers: dict[str, str], ids: set[str], *, settle_seconds: float = 60.0
 ) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    """Every verification in `ids`, and its message ids, once none of its messages waits
-    for delivery any more (so the gateway has had every chance)."""
+    """Every verification in `ids`, and its messages, once none of its messages waits for
+    delivery any more (so the gateway has had every chance); read by a few clients at once."""
     deadline = time.monotonic() + settle_seconds
     final: dict[str, dict[str, Any]] = {}
     messages: dict[str, list[dict[str, Any]]] = {}
-    waiting = set(ids)
-    while waiting:
-        for verification_id in sorted(waiting):
-            found = http.get(f"/v1/verifications/{verification_id}", headers=headers)
-            listed = http.get(f"/v1/verifications/{verification_id}/messages", headers=headers)
-            if found.status_code == 404:
-                waiting.discard(verification_id)  # lost: the invariant check says so
-                continue
-            if found.status_code != 200 or listed.status_code != 200:
-                continue
-            final[verification_id] = found.json()
-            sent = listed.json()["messages"]
-            messages[verification_id] = sent
-            if all(message["status"] not in ("queued", "sending") for message in sent):
-                waiting.discard(verification_id)
-        if waiting and time.monotonic() > deadline:
-            break
-        if waiting:
+
+    def read(verification_id: str) -> bool:
+        """Read one; True when it is settled (or gone: the invariant check says so)."""
+        found = http.get(f"/v1/verifications/{verification_id}", headers=headers)
+        if found.status_code == 404:
+            return True
+        listed = http.get(f"/v1/verifications/{verification_id}/messages", headers=headers)
+        if found.status_code != 200 or listed.status_code != 200:
+            return False
+        final[verification_id] = found.json()
+        messages[verification_id] = listed.json()["messages"]
+        return all(m["status"] not in ("queued", "sending") for m in messages[verification_id])
+
+    waiting = sorted(ids)
+    with ThreadPoolExecutor(FINAL_READERS) as readers:
+        while waiting:
+            settled = list(readers.map(read, waiting))
+            waiting = [vid for vid, done in zip(waiting, settled, strict=True) if not done]
+            if not waiting or time.monotonic() > deadline:
+                break
             time.sleep(0.2)
     return final, messages
-
-
-def fault_settings(gateway: FaultyGateway, **more: str) -> dict[str, str]:
-    """What every served process of a fault test runs with: fixed secrets (a restart keeps
-    them), the faulty gateway as SMS provider, short leases and retries so a message a crash
-    stranded goes out again within seconds."""
-    return {
-        "OTPGATE_SECRET_KEY": SECRET_KEY,
-        "OTPGATE_ADMIN_TOKEN": ADMIN_TOKEN,
-        "OTPGATE_SMS_PROVIDER": "http",
-        "OTPGATE_HTTP_URL": gateway.url,
-        "OTPGATE_HTTP_TIMEOUT_SECONDS": "1",
-        "OTPGATE_HTTP_RECEIPT_TOKEN": RECEIPT_TOKEN,
-        "OTPGATE_DELIVERY_LEASE_SECONDS": "2",
-        "OTPGATE_DELIVERY_RETRY_BASE_SECONDS": "0.2",
-        "OTPGATE_LOG_LEVEL": "warning",
-        **more,
-    }
 
 
 def wait_for_answers(history: History, count: int, *, after: float, timeout: float) -> float:

@@ -20,6 +20,7 @@ import httpx
 
 # an answer that tells a client nothing yet: no answer, or a 503 that asks it to come back
 OUTAGE = "outage"
+ENDED_BY_CLIENT_OR_CLOCK = {"approved", "locked", "canceled", "expired"}
 STATES_AFTER_PENDING = {"pending", "approved", "expired", "locked", "canceled", "undeliverable"}
 
 
@@ -253,7 +254,7 @@ def _deliveries(
         for message in listed:
             times = taken.get(message["id"], [])
             # a message may go unsent only because its verification ended first
-            excused = message["status"] == "failed" and status not in ("pending", None)
+            excused = message["status"] == "failed" and status in ENDED_BY_CLIENT_OR_CLOCK
             if not times and not excused:
                 found.append(
                     f"message {message['id']} of {verification_id} ({message['status']}) was "
