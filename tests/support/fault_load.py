@@ -232,3 +232,21 @@ class Prober:
                 except httpx.TransportError:
                     status = None
                 self.seen.append((time.monotonic(), status))
+
+
+def fault_settings(gateway: FaultyGateway, **more: str) -> dict[str, str]:
+    """What every served process of a fault test runs with: fixed secrets (a restart keeps
+    them), the faulty gateway as SMS provider, short leases and retries so a message a crash
+    stranded goes out again within seconds."""
+    return {
+        "OTPGATE_SECRET_KEY": SECRET_KEY,
+        "OTPGATE_ADMIN_TOKEN": ADMIN_TOKEN,
+        "OTPGATE_SMS_PROVIDER": "http",
+        "OTPGATE_HTTP_URL": gateway.url,
+        "OTPGATE_HTTP_TIMEOUT_SECONDS": "1",
+        "OTPGATE_HTTP_RECEIPT_TOKEN": RECEIPT_TOKEN,
+        "OTPGATE_DELIVERY_LEASE_SECONDS": "2",
+        "OTPGATE_DELIVERY_RETRY_BASE_SECONDS": "0.2",
+        "OTPGATE_LOG_LEVEL": "warning",
+        **more,
+    }
