@@ -104,7 +104,12 @@ class ServedOtpgate:
 
 
 def launch(
-    data_dir: Path, log_path: Path, *args: str, port: int | None = None, **settings: str
+    data_dir: Path,
+    log_path: Path,
+    *args: str,
+    port: int | None = None,
+    start_timeout: float = START_TIMEOUT,
+    **settings: str,
 ) -> ServedOtpgate:
     """Start `otpgate serve --json` (on `port`, else a free one) and return once /healthz
     answers."""
@@ -122,7 +127,7 @@ def launch(
     served = ServedOtpgate(
         process, f"http://127.0.0.1:{port}", data_dir, log_path, log_file, settings
     )
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + start_timeout
     while True:
         if process.poll() is not None:
             served.stop()
