@@ -72,7 +72,7 @@ def test_a_slow_failing_cut_and_flapping_gateway_loses_no_message(
     verdict = check(history, final, gateway.deliveries(), messages, max_attempts=MAX_ATTEMPTS)
     rounds = 3 + int(FLAP_SECONDS / 1.5)  # each phase, and each down of the flapping
     row = verdict.row(f"SMS gateway slow, 5xx, cut, flapping {FLAP_SECONDS:.0f} s", rounds)
-    print(row, f"{gateway.refused} gateway refusals")
+    print(row, f"{gateway.refused} refused; taken while {gateway.taken_by_mode()}")
     record_property("reliability", row)  # type: ignore[operator]
     assert verdict.violations == [], "\n".join(verdict.violations)
     assert gateway.refused > 0

@@ -13,6 +13,7 @@ import re
 import socket
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,6 +28,7 @@ _CODE = re.compile(r"\b[0-9a-z]{4,10}\b(?=[^0-9a-z]*$)")
 class Taken:
     delivery: Delivery
     text: str
+    mode: str  # what the gateway was doing as it took the message
 
 
 class FaultyGateway:
@@ -71,6 +73,10 @@ class FaultyGateway:
         with self._lock:
             return [taken.delivery for taken in self.taken]
 
+    def taken_by_mode(self) -> dict[str, int]:
+        with self._lock:
+            return dict(Counter(taken.mode for taken in self.taken))
+
     def code_for(self, to: str) -> str | None:
         """The code in the newest message to `to`, as the person would read it."""
         with self._lock:
@@ -86,10 +92,10 @@ class FaultyGateway:
             return self.mode
         return "up" if int(time.monotonic() / self.flap_seconds) % 2 == 0 else "error"
 
-    def _take(self, fields: dict[str, Any]) -> None:
+    def _take(self, fields: dict[str, Any], mode: str) -> None:
         delivery = Delivery(str(fields["reference"]), str(fields["to"]), time.monotonic())
         with self._lock:
-            self.taken.append(Taken(delivery, str(fields["text"])))
+            self.taken.append(Taken(delivery, str(fields["text"]), mode))
 
     def _answer(self, handler: BaseHTTPRequestHandler, fields: dict[str, Any]) -> None:
         mode = self._mode_now()
@@ -98,7 +104,7 @@ class FaultyGateway:
                 self.refused += 1
             _reply(handler, 503, {"error": "try later"})
             return
-        self._take(fields)
+        self._take(fields, mode)
         if mode == "slow":
             time.sleep(self.slow_seconds)
         if mode == "cut":
