@@ -9,14 +9,7 @@ from collections.abc import Callable
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from otpgate.api.problems import problem
-
-# how long a client should wait: PostgreSQL restarts in seconds; a full disk waits for a person
-RETRY_AFTER_SECONDS = {"database_unavailable": 1, "storage_full": 30}
-DETAILS = {
-    "database_unavailable": "the database is unreachable; try again shortly",
-    "storage_full": "the database's disk is full; nothing was written",
-}
+from otpgate.api.problems import OUTAGE_PROBLEMS, problem
 
 log = structlog.get_logger("otpgate.http")
 
@@ -45,12 +38,12 @@ class DatabaseOutage:
                 raise
             # the class only: a driver's message may quote the statement and its values
             log.warning("database_outage", code=code, error=type(error).__name__)
-            retry_after = RETRY_AFTER_SECONDS[code]
+            title, detail, retry_after = OUTAGE_PROBLEMS[code]
             refusal = problem(
                 503,
                 code,
-                "Service unavailable",
-                DETAILS[code],
+                title,
+                detail,
                 headers={"Retry-After": str(retry_after)},
                 retry_after=retry_after,
             )
