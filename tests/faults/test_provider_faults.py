@@ -41,9 +41,9 @@ def test_a_slow_failing_cut_and_flapping_gateway_loses_no_message(
     gateway = FaultyGateway(slow_seconds=3.0, flap_seconds=1.5).start()
     settings = fault_settings(
         gateway,
+        OTPGATE_HTTP_TIMEOUT_SECONDS="1",  # the slow gateway answers after 3 s
         OTPGATE_DELIVERY_RETRY_BASE_SECONDS="0.3",
         OTPGATE_CIRCUIT_FAILURE_THRESHOLD="5",
-        OTPGATE_CIRCUIT_RESET_SECONDS="1",
     )
     served = launch(tmp_path / "data", tmp_path / "serve.log", **settings)
     headers = load_app(served.http)

@@ -236,17 +236,20 @@ class Prober:
 
 def fault_settings(gateway: FaultyGateway, **more: str) -> dict[str, str]:
     """What every served process of a fault test runs with: fixed secrets (a restart keeps
-    them), the faulty gateway as SMS provider, short leases and retries so a message a crash
-    stranded goes out again within seconds."""
+    them), the faulty gateway as SMS provider, short leases so a message a crash stranded goes
+    out again within seconds. The gateway runs in the busy test process: a generous timeout,
+    and a circuit that closes again within a second, so that a slow moment of the test's own
+    does not use up a message's eight tries (each try skipped by an open circuit counts)."""
     return {
         "OTPGATE_SECRET_KEY": SECRET_KEY,
         "OTPGATE_ADMIN_TOKEN": ADMIN_TOKEN,
         "OTPGATE_SMS_PROVIDER": "http",
         "OTPGATE_HTTP_URL": gateway.url,
-        "OTPGATE_HTTP_TIMEOUT_SECONDS": "1",
+        "OTPGATE_HTTP_TIMEOUT_SECONDS": "5",
+        "OTPGATE_CIRCUIT_RESET_SECONDS": "1",
         "OTPGATE_HTTP_RECEIPT_TOKEN": RECEIPT_TOKEN,
         "OTPGATE_DELIVERY_LEASE_SECONDS": "2",
-        "OTPGATE_DELIVERY_RETRY_BASE_SECONDS": "0.2",
+        "OTPGATE_DELIVERY_RETRY_BASE_SECONDS": "0.5",
         "OTPGATE_LOG_LEVEL": "warning",
         **more,
     }
