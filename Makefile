@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test lint install lock peers bench bench-quick
+.PHONY: run test lint install lock peers bench bench-quick soak
 
 $(BIN)/otpgate-installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: $(BENCH_TOOLS)  ## the benchmark: a table, bench/results/<date>-<commit>.
 
 bench-quick: $(BENCH_TOOLS)  ## the same in under a minute, smaller (a smoke run)
 	$(BIN)/python bench/run.py --quick
+
+soak: install  ## not in CI (about an hour): 10⁶ verifications on SQLite, then a minute of a flapping SMS gateway (docs/reliability.md)
+	$(BIN)/python bench/soak.py
+	OTPGATE_FAULTS_FLAP_SECONDS=60 $(BIN)/pytest -q -s tests/faults/test_provider_faults.py
 
 lock:  ## refresh requirements.lock after changing dependencies in pyproject.toml
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from typing import Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from otpgate.domain.verification import DeliveryStatus, Verification
+
+
+class Breaker(Protocol):
+    @property
+    def is_open(self) -> bool: ...
 
 
 class Metrics:
@@ -50,6 +57,12 @@ class Metrics:
             "Times Redis failed and rate-limit counters moved to the database.",
             registry=self.registry,
         )
+        self.circuit_open = Gauge(
+            "otpgate_provider_circuit_open",
+            "1 while a provider's circuit breaker is open (its messages wait or fail over).",
+            ["provider"],
+            registry=self.registry,
+        )
         self.request_seconds = Histogram(
             "otpgate_http_request_duration_seconds",
             "HTTP request latency by route.",
@@ -57,6 +70,10 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
         )
+
+    def provider_circuit(self, provider: str, breaker: Breaker) -> None:
+        """Read the breaker's state at each scrape, not copied at each change."""
+        self.circuit_open.labels(provider).set_function(lambda: float(breaker.is_open))
 
     def verification_status(self, verification: Verification) -> None:
         self.verifications.labels(

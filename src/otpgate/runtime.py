@@ -50,6 +50,7 @@ from otpgate.store.fraud_blocks import SqlFraudBlockStore
 from otpgate.store.messages import SqlDevOutbox, SqlMessageQueue
 from otpgate.store.migrate import upgrade
 from otpgate.store.opt_ins import SqlOptInStore
+from otpgate.store.outages import outage_code
 from otpgate.store.receipts import SqlDeliveryLog
 from otpgate.store.retention import SqlRetention
 from otpgate.store.verifications import SqlVerificationStore
@@ -109,6 +110,10 @@ class Runtime:
         except SQLAlchemyError:
             return False
         return True
+
+    def outage_of(self, error: BaseException) -> str | None:
+        """The code of the outage `error` is (the database down or its disk full), else None."""
+        return outage_code(error)
 
     def close(self) -> None:
         self.database.dispose()
@@ -187,6 +192,12 @@ def build_runtime(
         # is woken in-process, below, and polls for other processes)
         notifications = MessageNotifications(database.postgresql_url(), lambda: worker.wake())
         companions.append(notifications.run)
+    breakers = {
+        name: CircuitBreaker(settings.circuit_failure_threshold, settings.circuit_reset_seconds)
+        for name in settings.providers
+    }
+    for name, breaker in breakers.items():
+        metrics.provider_circuit(name, breaker)
     worker = DeliveryWorker(
         queue,
         senders,
@@ -198,10 +209,7 @@ def build_runtime(
         lease_seconds=settings.delivery_lease_seconds,
         batch_size=settings.delivery_batch_size,
         batches_in_flight=settings.delivery_batches_in_flight,
-        breakers={
-            name: CircuitBreaker(settings.circuit_failure_threshold, settings.circuit_reset_seconds)
-            for name in settings.providers
-        },
+        breakers=breakers,
         on_sweep=lambda now: _upkeep(database, deliveries, sql_counters, now),
         routes=ProviderRoutes(directory),
         on_finished=lambda tx, batch, results: emitter.batch_recorded(

@@ -16,6 +16,7 @@ from otpgate import __version__
 from otpgate.api.flood import FloodLimit
 from otpgate.api.middleware import RequestGuard
 from otpgate.api.openapi import describe_api
+from otpgate.api.outage import DatabaseOutage
 from otpgate.api.problems import register_problem_handlers
 from otpgate.api.routes import apps, blocks, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
@@ -94,6 +95,8 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         app.include_router(router)
     # the request guard, added after it, wraps it: flood refusals are timed and logged too
     app.add_middleware(FloodLimit, runtime=runtime)
+    # around every route and the flood limit's counters: an outage is a 503, timed and logged
+    app.add_middleware(DatabaseOutage, outage_of=runtime.outage_of)
     app.add_middleware(
         RequestGuard,
         metrics=runtime.metrics,

@@ -1,5 +1,7 @@
 """`kill -9` of a worker with messages in flight: every message is delivered in the end, by
-another worker process, and the duplicates that at-least-once allows carry the same code."""
+another worker process, and the duplicates that at-least-once allows carry the same code; the
+history of starts and what the SMSC took is checked against the fault invariants
+(support/history.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 from peers.otpgate import wait_until
 from peers.smsc_process import SmscProcess
+from support.history import Delivery, History, Operation, check
 
 from otpgate.config import Settings
 from otpgate.runtime import Runtime, build_runtime, migrate
@@ -59,6 +63,24 @@ def delivered(runtime: Runtime) -> int:
         )
 
 
+def stored(runtime: Runtime) -> tuple[dict[str, Any], dict[str, list[Any]], dict[str, str]]:
+    """Every verification and its messages as stored, and the message id of each number."""
+    with runtime.database.read() as connection:
+        final = {
+            row.id: {"status": row.status, "attempts": row.attempts, "sends": row.sends}
+            for row in connection.exec_driver_sql(
+                "SELECT id, status, attempts, sends FROM verifications"
+            )
+        }
+        rows = connection.exec_driver_sql(
+            "SELECT id, verification_id, to_number, status FROM messages"
+        ).all()
+    messages: defaultdict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        messages[row.verification_id].append({"id": row.id, "status": row.status})
+    return final, messages, {row.to_number: row.id for row in rows}
+
+
 def test_killed_worker_loses_nothing_and_reports_duplicates(
     tmp_path: Path, smsc: SmscProcess, record_property: object
 ) -> None:
@@ -70,8 +92,23 @@ def test_killed_worker_loses_nothing_and_reports_duplicates(
     migrate(runtime)
     # bulk traffic to one range that nobody checks: not what the abuse limits are about
     app = runtime.apps.create_app("crash", {"fraud_guard": False, "sends_per_app_minute": MESSAGES})
+    history = History()
     for n in range(MESSAGES):
-        runtime.verifications.start(app, StartRequest(to=f"+4471235{n + 11001:05d}"))
+        started = time.monotonic()
+        result = runtime.verifications.start(app, StartRequest(to=f"+4471235{n + 11001:05d}"))
+        body = {"id": result.verification.id, "sends": result.verification.sends}
+        history.record(
+            Operation(
+                "start",
+                started,
+                time.monotonic(),
+                201,
+                body,
+                {},
+                body["id"],
+                result.verification.to,
+            )
+        )
     environment = worker_environment(data_dir, smsc)
 
     first = start_worker(environment)
@@ -92,12 +129,16 @@ def test_killed_worker_loses_nothing_and_reports_duplicates(
             what=f"{MESSAGES} messages delivered",
         )
         recovery = time.monotonic() - started
+        final, messages, message_of = stored(runtime)
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=15)
         runtime.close()
 
     accepted = smsc.accepted()
+    # one message per number: the number names the message the SMSC took
+    deliveries = [Delivery(message_of[s["destination"]], s["destination"], 0.0) for s in accepted]
+    verdict = check(history, final, deliveries, messages)
     per_destination = Counter(submit["destination"] for submit in accepted)
     twice = sum(1 for count in per_destination.values() if count > 1)
     texts: defaultdict[str, set[str]] = defaultdict(set)
@@ -105,10 +146,12 @@ def test_killed_worker_loses_nothing_and_reports_duplicates(
         texts[submit["destination"]].add(submit["short_message"])
     report = (
         f"{MESSAGES} delivered; {sent_before_kill} submitted before kill -9; "
-        f"{twice} sent twice ({len(accepted)} submits in all); recovered in {recovery:.1f}s"
+        f"{twice} sent twice ({len(accepted)} submits in all); recovered in {recovery:.1f}s; "
+        f"{verdict.row('kill -9 of worker mid-batch', 1)}"
     )
     print(report)
     record_property("crash_report", report)  # type: ignore[operator]
 
+    assert verdict.violations == [], "\n".join(verdict.violations)
     assert len(per_destination) == MESSAGES
     assert all(len(seen) == 1 for seen in texts.values())  # a duplicate is the same code

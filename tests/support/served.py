@@ -103,9 +103,17 @@ class ServedOtpgate:
         return self.process.returncode
 
 
-def launch(data_dir: Path, log_path: Path, *args: str, **settings: str) -> ServedOtpgate:
-    """Start `otpgate serve --json` and return once /healthz answers."""
-    port = free_port()
+def launch(
+    data_dir: Path,
+    log_path: Path,
+    *args: str,
+    port: int | None = None,
+    start_timeout: float = START_TIMEOUT,
+    **settings: str,
+) -> ServedOtpgate:
+    """Start `otpgate serve --json` (on `port`, else a free one) and return once /healthz
+    answers."""
+    port = port or free_port()
     log_file = log_path.open("wb")
     process = subprocess.Popen(
         [OTPGATE, "serve", "--json", "--host", "127.0.0.1", "--port", str(port), *args],
@@ -119,7 +127,7 @@ def launch(data_dir: Path, log_path: Path, *args: str, **settings: str) -> Serve
     served = ServedOtpgate(
         process, f"http://127.0.0.1:{port}", data_dir, log_path, log_file, settings
     )
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + start_timeout
     while True:
         if process.poll() is not None:
             served.stop()

@@ -41,6 +41,17 @@ HTTP_PROBLEMS = {
     415: ("unsupported_media_type", "Unsupported media type"),
 }
 
+# Outages (api/outage.py), answered 503: code -> (title, detail, seconds to wait); PostgreSQL
+# restarts in seconds, a full disk waits for a person
+OUTAGE_PROBLEMS = {
+    "database_unavailable": (
+        "Database unavailable",
+        "the database is unreachable; try again shortly",
+        1,
+    ),
+    "storage_full": ("Storage full", "the database's disk is full; nothing was written", 30),
+}
+
 
 def status_for(error: errors.OtpgateError) -> int:
     return status_for_class(type(error))
@@ -150,6 +161,8 @@ def error_catalogue() -> list[tuple[str, int, str]]:
         rows.setdefault(subclass.code, (subclass.code, status_for_class(subclass), subclass.title))
     for status, (code, title) in HTTP_PROBLEMS.items():
         rows.setdefault(code, (code, status, title))
+    for code, (title, _detail, _retry_after) in OUTAGE_PROBLEMS.items():
+        rows.setdefault(code, (code, 503, title))
     return sorted(rows.values(), key=lambda row: (row[1], row[0]))
 
 

@@ -33,8 +33,15 @@ class SqlMessageQueue:
     def claim(
         self, tx: Transaction, limit: int, now: datetime, lease_seconds: int
     ) -> list[QueuedMessage]:
-        """Lease due messages to this worker; a lease that runs out frees them for another."""
-        due = (
+        """Lease due messages to this worker; a lease that runs out frees them for another.
+        A due message whose verification ended meanwhile (approved, locked, canceled, expired:
+        while a provider was down, or behind a crash) is failed instead, never sent."""
+        ready = (
+            select(v.id)
+            .where(v.id == m.verification_id, v.status == Status.PENDING, v.expires_at > now)
+            .exists()
+        )
+        due_now = (
             select(m.id)
             .where(
                 m.next_attempt_at <= now,
@@ -45,9 +52,21 @@ class SqlMessageQueue:
             )
             .order_by(m.next_attempt_at)
             .limit(limit)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
+            .with_for_update(skip_locked=True, of=messages)
         )
+        ended = (
+            update(messages)
+            .where(m.id.in_(due_now.where(~ready).scalar_subquery()))
+            .values(
+                status=DeliveryStatus.FAILED,
+                last_error="the verification ended before the message was sent",
+                body_sealed=None,
+                lease_until=None,
+                updated_at=now,
+            )
+            .returning(m.id)
+        )
+        due = due_now.where(ready).scalar_subquery()
         statement = (
             update(messages)
             .where(m.id.in_(due))
@@ -69,6 +88,13 @@ class SqlMessageQueue:
             )
         )
         connection = connection_of(tx)
+        unsent = connection.execute(ended).scalars().all()
+        if unsent:
+            connection.execute(
+                update(verifications)
+                .where(newest_message_in(unsent))
+                .values(delivery_status=DeliveryStatus.FAILED)
+            )
         rows = connection.execute(statement).all()
         if rows:
             connection.execute(

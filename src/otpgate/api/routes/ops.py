@@ -23,7 +23,13 @@ async def healthz() -> dict[str, str]:
 async def readyz(runtime: RuntimeDep) -> Response | dict[str, str]:
     def serve() -> Response | dict[str, str]:
         if not runtime.database_ready():
-            return problem(503, "not_ready", "Not ready", "the database is unreachable")
+            return problem(
+                503,
+                "not_ready",
+                "Not ready",
+                "the database is unreachable",
+                headers={"Retry-After": "1"},
+            )
         return {"status": "ready"}
 
     return await runtime.run(serve)

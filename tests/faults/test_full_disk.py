@@ -1,0 +1,117 @@
+"""Fault 3: SQLite's disk fills up under load. Writes are refused with 503 `storage_full`
+(and Retry-After), reads go on, the database stays intact (`PRAGMA integrity_check`), and the
+service writes again as soon as space is freed, without a restart."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from peers.faulty_gateway import FaultyGateway
+from support.fault_load import (
+    MAX_ATTEMPTS,
+    VerificationLoad,
+    acknowledged_ids,
+    fault_settings,
+    final_state,
+    load_app,
+    wait_for_answers,
+)
+from support.history import History, Operation, check
+from support.served import launch
+
+pytestmark = pytest.mark.e2e
+
+DISK_MEGABYTES = 16
+REFUSALS_WANTED = 20
+WRITES_AGAIN_WITHIN_SECONDS = 5.0
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a filesystem of DISK_MEGABYTES of its own (tmpfs; mounting needs root)."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK_MEGABYTES}m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        reason = f"cannot mount a small filesystem: {mounted.stderr.strip()}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Write a file until the filesystem has no space left; returns it."""
+    filler = disk / "filler"
+    chunk = b"\0" * 65536
+    with filler.open("wb", buffering=0) as out:
+        while True:
+            try:
+                out.write(chunk)
+            except OSError as error:
+                assert error.errno == errno.ENOSPC
+                break
+    return filler
+
+
+def storage_full_refusals(history: History) -> list[Operation]:
+    return [
+        operation
+        for operation in list(history.operations)
+        if operation.status == 503 and operation.body.get("code") == "storage_full"
+    ]
+
+
+def test_a_full_disk_refuses_writes_with_503_and_the_service_writes_again_once_freed(
+    tmp_path: Path, small_disk: Path, gateway: FaultyGateway, record_property: object
+) -> None:
+    data_dir = small_disk / "data"
+    served = launch(data_dir, tmp_path / "serve.log", **fault_settings(gateway))
+    headers = load_app(served.http)
+    history = History()
+    load = VerificationLoad(served.url, headers, history, gateway).start()
+    try:
+        wait_for_answers(history, 30, after=0, timeout=30)
+        filler = fill(small_disk)
+        deadline = time.monotonic() + 60
+        while len(storage_full_refusals(history)) < REFUSALS_WANTED:
+            assert time.monotonic() < deadline, "writes went on with the disk full"
+            time.sleep(0.05)
+        reads = served.http.get("/v1/verifications", params={"limit": 5}, headers=headers)
+        filler.unlink()
+        freed_at = time.monotonic()
+        writing_at = wait_for_answers(history, 30, after=freed_at, timeout=30)
+    finally:
+        load.stop()
+    try:
+        with httpx.Client(base_url=served.url, timeout=30) as http:
+            final, messages = final_state(http, headers, acknowledged_ids(history))
+    finally:
+        served.stop()
+    with sqlite3.connect(data_dir / "otpgate.db") as database:
+        integrity = database.execute("PRAGMA integrity_check").fetchall()
+
+    verdict = check(history, final, gateway.deliveries(), messages, max_attempts=MAX_ATTEMPTS)
+    row = verdict.row("SQLite disk full, then freed", 1)
+    print(row, f"writes again {writing_at - freed_at:.1f} s after space was freed")
+    record_property("reliability", row)  # type: ignore[operator]
+    assert verdict.violations == [], "\n".join(verdict.violations)
+    assert reads.status_code == 200  # a full disk still reads
+    assert integrity == [("ok",)]
+    assert writing_at - freed_at <= WRITES_AGAIN_WITHIN_SECONDS
+    refusal = storage_full_refusals(history)[0]
+    assert refusal.headers["retry-after"].isdigit()
