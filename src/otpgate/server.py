@@ -25,7 +25,8 @@ from otpgate.api.routes import receipts as receipt_routes
 from otpgate.api.routes import webhooks as webhook_routes
 from otpgate.compat import dotdigital, idresponse, ninety_nine, sessionm
 from otpgate.compat.routing import CanonicalPaths
-from otpgate.config import load_settings
+from otpgate.config import Settings, load_settings
+from otpgate.connections import ConnectionLimits, LimitedHttpProtocol
 from otpgate.logs import configure_logging
 from otpgate.runtime import Runtime, build_runtime
 
@@ -112,8 +113,21 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     return app
 
 
+def limit_connections(settings: Settings) -> type[LimitedHttpProtocol]:
+    """The HTTP protocol class for uvicorn, with this process's connection limits set."""
+    LimitedHttpProtocol.use(
+        ConnectionLimits(
+            header_seconds=settings.serve_header_timeout_seconds,
+            body_seconds=settings.serve_body_timeout_seconds,
+            max_connections=settings.serve_max_connections,
+        )
+    )
+    return LimitedHttpProtocol
+
+
 def app_from_environment() -> Any:
     """Factory for `uvicorn --factory` and for `serve --workers N`: settings from the env."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    limit_connections(settings)  # in each worker process, before it takes connections
     return create_app(build_runtime(settings), deliver=settings.serve_delivers)

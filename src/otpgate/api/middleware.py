@@ -107,7 +107,9 @@ class RequestGuard:
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                # closed mid-body (by the client, or by the body deadline): a part of a body
+                # never reaches a route
+                return http_problem(400, "the connection closed before the body ended"), receive
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY_BYTES:
