@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # abuse protection (docs/abuse.md): who may speak for the caller, and the flood limit
     trusted_proxies: str = ""  # comma-separated CIDRs whose X-Forwarded-For is believed
     flood_requests_per_minute: int = Field(60_000, ge=1, le=10_000_000)
+    # failed authentications from one caller address a minute, then 429 until the minute ends
+    failed_authentications_per_minute: int = Field(30, ge=1, le=1_000_000)
     admin_token: str | None = Field(None, min_length=16)
     secret_key: str | None = Field(None, min_length=32)
     sms_provider: str = "outbox"

@@ -95,17 +95,16 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         app.include_router(vendor.router)
     app.include_router(blocks.router)
     # the request guard, added after it, wraps it: flood refusals are timed and logged too
+    refusals = [refusal for vendor in VENDOR_APIS for refusal in vendor.refusals(runtime)]
     app.add_middleware(
         FloodLimit,
         guard=runtime.flood,
+        failures=runtime.failed_authentications,
         trusted=runtime.settings.trusted_networks,
         metrics=runtime.metrics,
+        refusals=refusals,
     )
-    app.add_middleware(
-        RequestGuard,
-        metrics=runtime.metrics,
-        refusals=[refusal for vendor in VENDOR_APIS for refusal in vendor.refusals(runtime)],
-    )
+    app.add_middleware(RequestGuard, metrics=runtime.metrics, refusals=refusals)
     app.add_middleware(
         CanonicalPaths,
         templates=[template for vendor in VENDOR_APIS for template in vendor.templates],

@@ -50,7 +50,7 @@ def test_a_connection_that_never_finishes_its_headers_is_closed(served: ServedOt
 def test_a_connection_that_never_finishes_its_body_is_closed(served: ServedOtpgate) -> None:
     head = (
         b"POST /v1/verifications HTTP/1.1\r\nHost: otpgate\r\n"
-        b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"to\""
+        b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"to"'
     )
     assert closed_within(served, head, 5).startswith(b"HTTP/1.1 408")
 

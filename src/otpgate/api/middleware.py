@@ -40,6 +40,16 @@ Refusal = Callable[[int, str], Response]
 PathRefusal = tuple[re.Pattern[str], Refusal]
 
 
+def refusal_for(
+    refusals: Sequence[PathRefusal], path: str, status: int, detail: str
+) -> Response:
+    """A refusal made before any route runs, in the words of the API that owns `path`."""
+    for paths, refusal in refusals:
+        if paths.match(path):
+            return refusal(status, detail)
+    return http_problem(status, detail)
+
+
 class RequestGuard:
     def __init__(
         self,
@@ -139,10 +149,7 @@ class RequestGuard:
         return None, replay
 
     def _refusal(self, path: str, status: int, detail: str) -> Response:
-        for paths, refusal in self.refusals:
-            if paths.match(path):
-                return refusal(status, detail)
-        return http_problem(status, detail)
+        return refusal_for(self.refusals, path, status, detail)
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")
