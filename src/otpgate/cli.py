@@ -27,7 +27,7 @@ from otpgate.runtime import (
     build_runtime,
     migrate,
 )
-from otpgate.server import create_app
+from otpgate.server import create_app, limit_connections
 from otpgate.service.presentation import check_document, timestamp, verification_document
 from otpgate.service.verifications import StartRequest
 
@@ -111,6 +111,7 @@ def serve(
         # uvicorn would believe X-Forwarded-For from 127.0.0.1 and rewrite the peer address;
         # otpgate reads it itself, and only from OTPGATE_TRUSTED_PROXIES (docs/abuse.md)
         "proxy_headers": False,
+        "http": limit_connections(settings),  # header and body deadlines, a connection cap
     }
     if workers > 1:
         os.environ["OTPGATE_SERVE_DELIVERS"] = "0" if no_worker else "1"

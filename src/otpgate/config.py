@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # abuse protection (docs/abuse.md): who may speak for the caller, and the flood limit
     trusted_proxies: str = ""  # comma-separated CIDRs whose X-Forwarded-For is believed
     flood_requests_per_minute: int = Field(60_000, ge=1, le=10_000_000)
+    # failed authentications from one caller address a minute, then 429 until the minute ends
+    failed_authentications_per_minute: int = Field(30, ge=1, le=1_000_000)
     admin_token: str | None = Field(None, min_length=16)
     secret_key: str | None = Field(None, min_length=32)
     sms_provider: str = "outbox"
@@ -40,6 +42,11 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
     serve_delivers: bool = True  # `serve --no-worker` sets it false for its worker processes
+    # slow or stalled clients (docs/security.md): a connection that has not sent its request
+    # headers, or its body, in time is closed; past the cap a new connection is answered 503
+    serve_header_timeout_seconds: float = Field(30.0, gt=0, le=3600)
+    serve_body_timeout_seconds: float = Field(60.0, gt=0, le=3600)
+    serve_max_connections: int = Field(1000, ge=1, le=1_000_000)
 
     # delivery (docs/delivery.md): backoff base, and the per-provider circuit breaker
     delivery_retry_base_seconds: float = Field(1.0, gt=0, le=60)

@@ -36,7 +36,7 @@ from otpgate.service.abuse_alerts import AbuseAlerts
 from otpgate.service.app_directory import AppDirectory
 from otpgate.service.apps import AppService, NewApiKey
 from otpgate.service.deliveries import DeliveryTracker, ProviderRoutes
-from otpgate.service.flood import FloodGuard
+from otpgate.service.flood import FailedAuthentications, FloodGuard
 from otpgate.service.opt_ins import OptInService
 from otpgate.service.outbox import DevOutboxReader
 from otpgate.service.ports import App, Clock, Counters, RandomSource
@@ -97,6 +97,7 @@ class Runtime:
     expiry: ExpirySweep  # the same
     abuse: AbuseGuard
     flood: FloodGuard
+    failed_authentications: FailedAuthentications
 
     async def run(self, call: Callable[[], T]) -> T:
         """Run a blocking service call off the event loop: the one executor of every route
@@ -257,6 +258,9 @@ def build_runtime(
         expiry=expiry,
         abuse=guard,
         flood=FloodGuard(database.transaction, counters, clock, settings.flood_requests_per_minute),
+        failed_authentications=FailedAuthentications(
+            database.transaction, counters, clock, settings.failed_authentications_per_minute
+        ),
     )
 
 

@@ -25,7 +25,8 @@ from otpgate.api.routes import receipts as receipt_routes
 from otpgate.api.routes import webhooks as webhook_routes
 from otpgate.compat import dotdigital, idresponse, ninety_nine, sessionm
 from otpgate.compat.routing import CanonicalPaths
-from otpgate.config import load_settings
+from otpgate.config import Settings, load_settings
+from otpgate.connections import ConnectionLimits, LimitedHttpProtocol
 from otpgate.logs import configure_logging
 from otpgate.runtime import Runtime, build_runtime
 
@@ -94,14 +95,11 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     for router in routers():
         app.include_router(router)
     # the request guard, added after it, wraps it: flood refusals are timed and logged too
-    app.add_middleware(FloodLimit, runtime=runtime)
+    refusals = [refusal for vendor in VENDOR_APIS for refusal in vendor.refusals(runtime)]
+    app.add_middleware(FloodLimit, runtime=runtime, refusals=refusals)
     # around every route and the flood limit's counters: an outage is a 503, timed and logged
     app.add_middleware(DatabaseOutage, outage_of=runtime.outage_of)
-    app.add_middleware(
-        RequestGuard,
-        metrics=runtime.metrics,
-        refusals=[refusal for vendor in VENDOR_APIS for refusal in vendor.refusals(runtime)],
-    )
+    app.add_middleware(RequestGuard, metrics=runtime.metrics, refusals=refusals)
     app.add_middleware(
         CanonicalPaths,
         templates=[template for vendor in VENDOR_APIS for template in vendor.templates],
@@ -109,8 +107,21 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     return app
 
 
+def limit_connections(settings: Settings) -> type[LimitedHttpProtocol]:
+    """The HTTP protocol class for uvicorn, with this process's connection limits set."""
+    LimitedHttpProtocol.use(
+        ConnectionLimits(
+            header_seconds=settings.serve_header_timeout_seconds,
+            body_seconds=settings.serve_body_timeout_seconds,
+            max_connections=settings.serve_max_connections,
+        )
+    )
+    return LimitedHttpProtocol
+
+
 def app_from_environment() -> Any:
     """Factory for `uvicorn --factory` and for `serve --workers N`: settings from the env."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    limit_connections(settings)  # in each worker process, before it takes connections
     return create_app(build_runtime(settings), deliver=settings.serve_delivers)

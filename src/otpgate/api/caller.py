@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from collections.abc import Iterable, Sequence
 
 from otpgate.domain.errors import ValidationFailed
 from otpgate.domain.limits import ip_subject
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# a hop as proxies write it: an address, `ipv4:port`, `[ipv6]` or `[ipv6]:port`
+_BRACKETED = re.compile(r"^\[(?P<host>[^\]]+)\](?::\d+)?$")
+_IPV4_WITH_PORT = re.compile(r"^(?P<host>\d{1,3}(?:\.\d{1,3}){3}):\d+$")
+
+
+def hop_address(hop: str) -> str:
+    """The address in one X-Forwarded-For hop, without the port some proxies append: with
+    it, each port of one caller would be a limit bucket of its own."""
+    hop = hop.strip()
+    found = _BRACKETED.match(hop) or _IPV4_WITH_PORT.match(hop)
+    return found.group("host") if found else hop
 
 
 def _trusted(address: str, networks: Sequence[Network]) -> bool:
@@ -29,7 +42,7 @@ def caller_address(
     The answer is a limit key: IPv6 addresses come back as their /64."""
     address = peer or "unknown"
     if trusted and _trusted(address, trusted):
-        hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
+        hops = [hop_address(hop) for header in forwarded_for for hop in header.split(",")]
         for hop in reversed(hops):
             if not hop:
                 continue

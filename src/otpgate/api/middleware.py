@@ -40,6 +40,16 @@ Refusal = Callable[[int, str], Response]
 PathRefusal = tuple[re.Pattern[str], Refusal]
 
 
+def refusal_for(
+    refusals: Sequence[PathRefusal], path: str, status: int, detail: str
+) -> Response:
+    """A refusal made before any route runs, in the words of the API that owns `path`."""
+    for paths, refusal in refusals:
+        if paths.match(path):
+            return refusal(status, detail)
+    return http_problem(status, detail)
+
+
 class RequestGuard:
     def __init__(
         self,
@@ -76,7 +86,13 @@ class RequestGuard:
 
         try:
             refusal = None
-            if scope["method"] in _BODY_METHODS:
+            # a GET may carry a body too (a receipt route reads one): any declared or chunked
+            # body is held to the same limit, whatever the method
+            if (
+                scope["method"] in _BODY_METHODS
+                or "content-length" in headers
+                or "transfer-encoding" in headers
+            ):
                 refusal, receive = await self._read_body(scope, headers, receive)
             if refusal is not None:
                 await refusal(scope, receive, send_with_id)
@@ -89,8 +105,9 @@ class RequestGuard:
     async def _read_body(
         self, scope: Scope, headers: dict[str, str], receive: Receive
     ) -> tuple[Any, Receive]:
-        """Read the whole body (at most 64 KiB) so handlers never see more, then replay it."""
-        declared = headers.get("content-length", "")
+        """Read the whole body (at most 64 KiB) so handlers never see more, then replay it.
+        A declared length past the limit is refused before a byte of the body is read."""
+        declared = headers.get("content-length", "").strip()
         too_large = f"the body is larger than {MAX_BODY_BYTES} bytes"
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             return self._refusal(scope["path"], 413, too_large), receive
@@ -100,7 +117,9 @@ class RequestGuard:
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                # closed mid-body (by the client, or by the body deadline): a part of a body
+                # never reaches a route
+                return http_problem(400, "the connection closed before the body ended"), receive
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY_BYTES:
@@ -112,6 +131,7 @@ class RequestGuard:
         # a body without a content type is refused too: FastAPI would not read it as JSON
         if (
             body
+            and scope["method"] in _BODY_METHODS
             and scope["path"].startswith(self.json_prefix)
             and not scope["path"].startswith(_ANY_BODY_PREFIXES)
             and not (content_type in _JSON_TYPES or content_type.endswith("+json"))
@@ -129,10 +149,7 @@ class RequestGuard:
         return None, replay
 
     def _refusal(self, path: str, status: int, detail: str) -> Response:
-        for paths, refusal in self.refusals:
-            if paths.match(path):
-                return refusal(status, detail)
-        return http_problem(status, detail)
+        return refusal_for(self.refusals, path, status, detail)
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")

@@ -108,6 +108,7 @@ REFUSALS: tuple[tuple[type[Exception], str | None, int, dict[str, Any]], ...] = 
     (RequestRefused, "404", 404, _error("not_found")),
     (RequestRefused, "405", 405, _error("method_not_allowed")),
     (RequestRefused, "413", 413, _error("payload_too_large")),
+    (RequestRefused, "429", 400, _bad_request("rate limit exceeded; retry later")),
     (errors.OtpgateError, None, 400, _error("bad_request")),
 )
 

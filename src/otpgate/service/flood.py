@@ -67,3 +67,46 @@ class FloodGuard:
             if verdict.quota.window_start(now) == self._window:
                 self._refused.add(verdict.quota.subject)
         return verdict.quota.retry_after(now)
+
+
+class FailedAuthentications:
+    """Failed authentications per caller address: past `limit_per_minute` (across nodes, in
+    the shared counters) the caller is refused until the minute ends. Failures are rare, so
+    each is counted in the shared counter at once; refusals are remembered in the process."""
+
+    def __init__(
+        self, transactions: Transactions, counters: Counters, clock: Clock, limit_per_minute: int
+    ) -> None:
+        self._transactions = transactions
+        self._counters = counters
+        self._clock = clock
+        self._limit = limit_per_minute
+        self._lock = threading.Lock()
+        self._window = -1
+        self._refused: set[str] = set()
+
+    def retry_after(self, caller: str) -> int | None:
+        """Cheap, in memory: seconds the caller must wait, or None."""
+        quota = self._quota(caller)
+        now = self._clock.now()
+        with self._lock:
+            if quota.window_start(now) != self._window:
+                self._window, self._refused = quota.window_start(now), set()
+            return quota.retry_after(now) if caller in self._refused else None
+
+    def failed(self, caller: str) -> None:
+        """Count one failed authentication (blocking I/O)."""
+        quota = self._quota(caller)
+        now = self._clock.now()
+        with self._transactions() as tx:
+            total = self._counters.add(tx, quota.bucket(now), now)
+        if total <= self._limit:
+            return
+        with self._lock:
+            if quota.window_start(now) == self._window:
+                self._refused.add(caller)
+            else:
+                self._window, self._refused = quota.window_start(now), {caller}
+
+    def _quota(self, caller: str) -> Quota:
+        return Quota("failed_authentications_per_caller_minute", caller, self._limit, MINUTE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -28,16 +29,19 @@ def create_database_engine(url: str, *, pool_size: int = 10) -> Engine:
             max_overflow=0,
             pool_timeout=POOL_TIMEOUT_SECONDS,
             pool_pre_ping=True,
+            hide_parameters=True,  # an error never prints a number or a webhook body
         )
     raise ValueError(f"unsupported database {parsed.get_backend_name()!r}")
 
 
 def _sqlite_engine(url: str, pool_size: int) -> Engine:
+    _private_database_file(make_url(url).database)
     engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=4 * pool_size,
         connect_args={"check_same_thread": False},
+        hide_parameters=True,  # an error never prints a number or a webhook body
     )
 
     @event.listens_for(engine, "connect")
@@ -60,3 +64,15 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
+
+
+def _private_database_file(path: str | None) -> None:
+    """Create the database file readable by its owner only, before SQLite does under the
+    umask; SQLite gives its -wal and -shm files the database file's mode."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        # files an earlier version made under the umask are narrowed too
+        if os.path.exists(name) and os.stat(name).st_uid == os.geteuid():
+            os.chmod(name, 0o600)

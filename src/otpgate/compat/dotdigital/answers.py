@@ -73,7 +73,12 @@ SENT = "CodeNotVerified"
 NOT_SENT = "CodeNotSent"
 
 # refusals before any field is read, and the wrong credentials
-_PLAIN_REFUSALS = {401: UNAUTHORIZED_TEXT, 404: "Not Found", 405: "Method Not Allowed"}
+_PLAIN_REFUSALS = {
+    401: UNAUTHORIZED_TEXT,
+    404: "Not Found",
+    405: "Method Not Allowed",
+    429: "Too Many Requests",
+}
 
 
 def failure_for(error: Exception) -> JSONResponse:
