@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from otpgate.api.caller import Network, caller_address
+from otpgate.api.caller import caller_address
 from otpgate.api.middleware import PathRefusal, refusal_for
 from otpgate.api.problems import problem
 from otpgate.runtime import Runtime
@@ -19,7 +19,9 @@ _NATIVE_PREFIX = "/v1/"
 
 
 class FloodLimit:
-    def __init__(self, app: ASGIApp, runtime: Runtime, refusals: Sequence[PathRefusal] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, runtime: Runtime, refusals: Sequence[PathRefusal] = ()
+    ) -> None:
         self.app = app
         self.runtime = runtime
         self.guard = runtime.flood
