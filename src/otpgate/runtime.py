@@ -33,6 +33,7 @@ from otpgate.domain.templates import validate_sender
 from otpgate.metrics import Metrics
 from otpgate.service.abuse import AbuseGuard
 from otpgate.service.abuse_alerts import AbuseAlerts
+from otpgate.service.analytics import AnalyticsService
 from otpgate.service.apps import AppService, NewApiKey
 from otpgate.service.deliveries import DeliveryTracker, ProviderRoutes
 from otpgate.service.flood import FloodGuard
@@ -42,6 +43,7 @@ from otpgate.service.ports import App, Clock, Counters, RandomSource
 from otpgate.service.sealing import Sealer, derive_key
 from otpgate.service.verifications import VerificationService
 from otpgate.service.webhooks import WebhookEmitter, WebhookObserver, WebhookSecrets
+from otpgate.store.analytics import SqlAnalytics
 from otpgate.store.apps import SqlAppStore
 from otpgate.store.counters import SqlCounters
 from otpgate.store.engine import Database, open_database
@@ -95,6 +97,7 @@ class Runtime:
     expiry: ExpirySweep  # the same
     abuse: AbuseGuard
     flood: FloodGuard
+    analytics: AnalyticsService
 
     async def run(self, call: Callable[[], T]) -> T:
         """Run a blocking service call off the event loop (see `Database.run`)."""
@@ -237,6 +240,7 @@ def build_runtime(
         expiry=expiry,
         abuse=guard,
         flood=FloodGuard(counters, clock, settings.flood_requests_per_minute),
+        analytics=AnalyticsService(SqlAnalytics(database), clock),
     )
 
 

@@ -18,7 +18,7 @@ from otpgate.api.flood import FloodLimit
 from otpgate.api.middleware import RequestGuard
 from otpgate.api.openapi import describe_basic_too
 from otpgate.api.problems import register_problem_handlers
-from otpgate.api.routes import apps, blocks, lookups, ops, outbox, verifications
+from otpgate.api.routes import analytics, apps, blocks, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
 from otpgate.api.routes import opt_ins as opt_in_routes
 from otpgate.api.routes import receipts as receipt_routes
@@ -93,6 +93,7 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     for vendor in VENDOR_APIS:
         app.include_router(vendor.router)
     app.include_router(blocks.router)
+    app.include_router(analytics.router)
     # the request guard, added after it, wraps it: flood refusals are timed and logged too
     app.add_middleware(
         FloodLimit,
