@@ -35,6 +35,7 @@ from otpgate.service.abuse import AbuseGuard
 from otpgate.service.abuse_alerts import AbuseAlerts
 from otpgate.service.analytics import AnalyticsService
 from otpgate.service.apps import AppService, NewApiKey
+from otpgate.service.console_sessions import ConsoleSessions
 from otpgate.service.deliveries import DeliveryTracker, ProviderRoutes
 from otpgate.service.flood import FloodGuard
 from otpgate.service.opt_ins import OptInService
@@ -45,6 +46,7 @@ from otpgate.service.verifications import VerificationService
 from otpgate.service.webhooks import WebhookEmitter, WebhookObserver, WebhookSecrets
 from otpgate.store.analytics import SqlAnalytics
 from otpgate.store.apps import SqlAppStore
+from otpgate.store.console_sessions import SqlConsoleSessions
 from otpgate.store.counters import SqlCounters
 from otpgate.store.engine import Database, open_database
 from otpgate.store.fraud_blocks import SqlFraudBlockStore
@@ -98,6 +100,7 @@ class Runtime:
     abuse: AbuseGuard
     flood: FloodGuard
     analytics: AnalyticsService
+    console_sessions: ConsoleSessions
 
     async def run(self, call: Callable[[], T]) -> T:
         """Run a blocking service call off the event loop (see `Database.run`)."""
@@ -241,6 +244,13 @@ def build_runtime(
         abuse=guard,
         flood=FloodGuard(counters, clock, settings.flood_requests_per_minute),
         analytics=AnalyticsService(SqlAnalytics(database), clock),
+        console_sessions=ConsoleSessions(
+            SqlConsoleSessions(database),
+            clock,
+            random,
+            generated.admin_token,
+            derive_key(generated.secret_key, "console-session"),
+        ),
     )
 
 

@@ -26,6 +26,7 @@ from otpgate.api.routes import webhooks as webhook_routes
 from otpgate.compat import dotdigital, idresponse, ninety_nine, sessionm
 from otpgate.compat.routing import CanonicalPaths
 from otpgate.config import load_settings
+from otpgate.console.app import create_console
 from otpgate.logs import configure_logging
 from otpgate.runtime import Runtime, build_runtime
 
@@ -94,6 +95,7 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         app.include_router(vendor.router)
     app.include_router(blocks.router)
     app.include_router(analytics.router)
+    app.mount("/console", create_console(runtime))
     # the request guard, added after it, wraps it: flood refusals are timed and logged too
     app.add_middleware(
         FloodLimit,

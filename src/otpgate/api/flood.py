@@ -10,7 +10,8 @@ from otpgate.api.problems import problem
 from otpgate.metrics import Metrics
 from otpgate.service.flood import FloodGuard
 
-_LIMITED_PREFIX = "/v1/"
+# a wrong admin token at the console's sign-in is throttled as a wrong API key is
+_LIMITED_PREFIX = ("/v1/", "/console/login")
 LIMIT = "flood_requests_per_minute"
 
 

@@ -66,6 +66,12 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class Backlog:
+    waiting: int
+    failed_last_day: int
+
+
+@dataclass(frozen=True)
 class DeliveryTiming:
     provider: str | None
     channel: str
@@ -93,6 +99,8 @@ class AnalyticsStore(Protocol):
     def summary(self, query: SummaryQuery) -> tuple[SummaryRow, list[SummaryRow]]: ...
 
     def delivery_timings(self, start: datetime, end: datetime) -> list[DeliveryTiming]: ...
+
+    def backlog(self, since: datetime) -> tuple[int, int]: ...
 
 
 class AnalyticsService:
@@ -133,6 +141,11 @@ class AnalyticsService:
         else:
             groups.sort(key=lambda row: (-row.verifications, row.key))
         return Summary(start, end, total, groups)
+
+    def backlog(self) -> Backlog:
+        """Messages waiting now, and messages failed or undelivered in the last day."""
+        waiting, failed = self._store.backlog(self._clock.now() - timedelta(days=1))
+        return Backlog(waiting, failed)
 
     def providers(self) -> list[ProviderHealth]:
         """Per provider and channel, for the last hour and the last day."""

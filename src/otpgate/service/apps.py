@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from otpgate.domain.errors import Conflict, NotFound, SettingInvalid, Unauthorized
 from otpgate.domain.policy import AppSettings, apply_settings
 from otpgate.service.ids import new_id
-from otpgate.service.ports import ApiKeyRecord, App, AppStore, Clock, RandomSource
+from otpgate.service.ports import ApiKeyInfo, ApiKeyRecord, App, AppStore, Clock, RandomSource
 
 MAX_APP_NAME_LENGTH = 64
 # how long `recognize` trusts a key it read: an app's settings reach checks within this
@@ -110,6 +110,10 @@ class AppService:
         key = NewApiKey(key_id=new_id("key", now, self._random), secret=self._token(32))
         self._store.insert_key(ApiKeyRecord(key.key_id, app.id, self._hash_secret(key.secret), now))
         return key
+
+    def list_keys(self, app_id: str) -> list[ApiKeyInfo]:
+        """The app's keys, newest first, revoked ones included; never a secret."""
+        return self._store.list_keys(self.get_app(app_id).id)
 
     def revoke_key(self, app_id: str | None, key_id: str) -> None:
         """Revoke at once; with no `app_id` (the operator's CLI), whichever app owns it."""

@@ -30,6 +30,8 @@ m = messages.c
 PREFIX_CALLING_CODE_ROOM = 4
 
 _UNDELIVERED = (DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED)
+# the spelling of the partial index ix_messages_due, so the count walks only that index
+_WAITING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
 
 
 class SqlAnalytics:
@@ -72,6 +74,17 @@ class SqlAnalytics:
                 )
                 for row in connection.execute(statement)
             ]
+
+    def backlog(self, since: datetime) -> tuple[int, int]:
+        """Messages waiting to go out now, and those that failed or went undelivered since."""
+        waiting = select(func.count()).where(m.status.in_(_WAITING))
+        failed = select(func.count()).where(
+            m.id >= first_id_at("msg", since), m.created_at >= since, m.status.in_(_UNDELIVERED)
+        )
+        with self._database.read() as connection:
+            return int(connection.execute(waiting).scalar_one()), int(
+                connection.execute(failed).scalar_one()
+            )
 
     def _group_key(self, query: SummaryQuery) -> ColumnElement[Any] | None:
         if query.group_by is None:
