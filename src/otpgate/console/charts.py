@@ -26,6 +26,12 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
 class Tick:
     y: float
     text: str
@@ -46,10 +52,21 @@ class ConversionChart:
     baseline: float
     bars: list[Bar]
     line: str  # polyline points of the conversion rate, days with verifications only
+    points: list[Point]  # the same points, marked: a single day is a dot, not a line
     count_ticks: list[Tick]
     rate_ticks: list[Tick]
     day_labels: list[DayLabel]
     summary: str  # the chart in words, for screen readers
+
+
+def axis_top(peak: int) -> int:
+    """The counts' axis ends at 2, 4 or 10 times a power of ten: its middle is a whole number."""
+    scale = 1
+    while True:
+        for top in (2 * scale, 4 * scale, 10 * scale):
+            if top >= peak:
+                return top
+        scale *= 10
 
 
 def conversion_chart(days: list[SummaryRow]) -> ConversionChart:
@@ -57,9 +74,10 @@ def conversion_chart(days: list[SummaryRow]) -> ConversionChart:
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     baseline = TOP + plot_height
-    peak = max([day.verifications for day in days] + [1])
+    peak = axis_top(max([day.verifications for day in days] + [0]))
     step = plot_width / max(len(days), 1)
-    bars, points = [], []
+    bars: list[Bar] = []
+    points: list[Point] = []
     for index, day in enumerate(days):
         x = LEFT + index * step
         started = plot_height * day.verifications / peak
@@ -68,7 +86,7 @@ def conversion_chart(days: list[SummaryRow]) -> ConversionChart:
         label = f"{day.key}: {day.verifications} started, {day.approved} approved"
         if rate is not None:
             label += f", {rate * 100:.1f}% conversion"
-            points.append(f"{x + step / 2:.1f},{baseline - plot_height * rate:.1f}")
+            points.append(Point(round(x + step / 2, 1), round(baseline - plot_height * rate, 1)))
         bars.append(
             Bar(
                 x=round(x + step * 0.15, 1),
@@ -90,9 +108,10 @@ def conversion_chart(days: list[SummaryRow]) -> ConversionChart:
         right=WIDTH - RIGHT,
         baseline=baseline,
         bars=bars,
-        line=" ".join(points),
+        line=" ".join(f"{point.x},{point.y}" for point in points),
+        points=points,
         count_ticks=[
-            Tick(round(baseline - plot_height * share, 1), str(round(peak * share)))
+            Tick(round(baseline - plot_height * share, 1), str(int(peak * share)))
             for share in (0, 0.5, 1)
         ],
         rate_ticks=[

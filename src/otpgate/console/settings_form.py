@@ -23,6 +23,60 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NULLABLE = {"sender", "status_callback_url", "sms_campaign"}
 
 
+# the app page's sections, in order; a setting not named here goes under "Other"
+SECTIONS = (
+    (
+        "Codes",
+        (
+            "code_length",
+            "code_alphabet",
+            "ttl_seconds",
+            "max_attempts",
+            "max_sends",
+            "resend_cooldown_seconds",
+        ),
+    ),
+    (
+        "Message",
+        (
+            "template",
+            "sender",
+            "approved_senders",
+            "sms_providers",
+            "sms_campaign",
+            "status_callback_url",
+        ),
+    ),
+    ("Destinations", ("allowed_countries", "blocked_countries", "blocked_line_types")),
+    (
+        "Rate limits and spend caps",
+        (
+            "sends_per_number_10min",
+            "sends_per_number_day",
+            "failures_per_number_day",
+            "sends_per_ip_hour",
+            "checks_per_ip_hour",
+            "sends_per_app_minute",
+            "messages_per_day",
+            "messages_per_country_day",
+        ),
+    ),
+    (
+        "SMS-pumping guard",
+        (
+            "fraud_guard",
+            "fraud_prefix_digits",
+            "fraud_min_sends",
+            "fraud_velocity_factor",
+            "fraud_max_conversion_percent",
+            "fraud_block_seconds",
+            "safe_list",
+        ),
+    ),
+    ("Testing", ("test_numbers",)),
+)
+
+
 @dataclass(frozen=True)
 class SettingField:
     name: str
@@ -87,6 +141,14 @@ def setting_fields(
         default = _text(getattr(defaults, field.name), kind)
         fields.append(SettingField(field.name, kind, shown, default, _HELP.get(field.name, "")))
     return fields
+
+
+def sections(fields: list[SettingField]) -> list[tuple[str, list[SettingField]]]:
+    by_name = {field.name: field for field in fields}
+    named = {name for _, names in SECTIONS for name in names}
+    grouped = [(title, [by_name[n] for n in names if n in by_name]) for title, names in SECTIONS]
+    rest = [field for field in fields if field.name not in named]
+    return grouped + ([("Other", rest)] if rest else [])
 
 
 def submitted_texts(form: FormData, settings: AppSettings) -> dict[str, str]:

@@ -9,7 +9,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from otpgate.console import web
-from otpgate.console.settings_form import changed_settings, setting_fields, submitted_texts
+from otpgate.console.settings_form import (
+    changed_settings,
+    sections,
+    setting_fields,
+    submitted_texts,
+)
 from otpgate.domain.errors import OtpgateError
 from otpgate.domain.templates import render_template
 from otpgate.runtime import Runtime
@@ -121,7 +126,7 @@ async def _app_page(
     )
     context = {
         "title": app.name,
-        "fields": setting_fields(app.settings, typed),
+        "sections": sections(setting_fields(app.settings, typed)),
         "errors": errors or {},
         "notice": notice,
         "new_key": new_key,

@@ -128,5 +128,5 @@ async def show_verification(request: Request) -> Response:
 
 routes = [
     Route("/verifications", search_verifications, methods=["GET"]),
-    Route("/apps/{app_id}/verifications/{id}", show_verification, methods=["GET"]),
+    Route("/verifications/{app_id}/{id}", show_verification, methods=["GET"]),
 ]

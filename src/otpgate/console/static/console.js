@@ -12,6 +12,11 @@ document.addEventListener("click", (event) => {
   );
 });
 
+// a page answering a post (a new key's secret) puts the page's own address in the history,
+// so a reload fetches it again rather than posting the form twice
+const answered = document.querySelector("[data-replace-url]");
+if (answered) history.replaceState(null, "", answered.dataset.replaceUrl);
+
 const OUTBOX_EVERY_MS = 2000;
 
 function followOutbox(box) {
