@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test lint install lock peers bench bench-quick
+.PHONY: run test lint install lock peers browser bench bench-quick
 
 $(BIN)/otpgate-installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -47,9 +47,15 @@ PEERS = .peers
 PRISM = $(PEERS)/node_modules/.bin/prism
 TWILIO_SPEC = $(PEERS)/twilio_api_v2010.json
 
-peers: $(PRISM) $(TWILIO_SPEC)  ## protocol peers the tests start: Kannel (Debian, needs root), Prism and Twilio's OpenAPI (npm)
+peers: $(PRISM) $(TWILIO_SPEC) browser  ## protocol peers the tests start: Kannel and Chromium (Debian, needs root), Prism and Twilio's OpenAPI (npm)
 	@command -v bearerbox >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kannel; }
+
+# the console's browser tests drive Debian's Chromium through Playwright (never a browser
+# that Playwright would download)
+browser:  ## Chromium for tests/console (Debian's package, needs root)
+	@test -x /usr/bin/chromium || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 $(PRISM):
 	npm install --no-audit --no-fund --silent --prefix $(PEERS) @stoplight/prism-cli@5.16.0
