@@ -36,9 +36,13 @@ bench: $(BENCH_TOOLS)  ## the benchmark: a table, bench/results/<date>-<commit>.
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/flows.py  # flows/s: SQLite, PostgreSQL one node and two, side by side
 	$(BIN)/python bench/smpp_throughput.py  # SMPP submits/s of one worker, receipts flowing
+	$(BIN)/python bench/analytics.py  # the analytics summary with 10^3 and 10^6 verifications stored
+	$(BIN)/python bench/console.py  # the console overview page against five API reads
 
 bench-quick: $(BENCH_TOOLS)  ## the same in under a minute, smaller (a smoke run)
 	$(BIN)/python bench/run.py --quick
+	$(BIN)/python bench/analytics.py --quick
+	$(BIN)/python bench/console.py --quick
 
 lock:  ## refresh requirements.lock after changing dependencies in pyproject.toml
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
