@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test lint install lock peers bench bench-quick soak
+.PHONY: run test lint install lock peers browser bench bench-quick soak
 
 $(BIN)/otpgate-installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,13 @@ bench: $(BENCH_TOOLS)  ## the benchmark: a table, bench/results/<date>-<commit>.
 	$(BIN)/python bench/flows.py  # flows/s: SQLite, PostgreSQL one node and two, side by side
 	$(BIN)/python bench/smpp_throughput.py  # SMPP submits/s of one worker, receipts flowing
 	$(BIN)/python bench/serving_stack.py  # CPU per request: servers, JSON, middleware, SQLite driver
+	$(BIN)/python bench/analytics.py  # the analytics summary with 10^3 and 10^6 verifications stored
+	$(BIN)/python bench/console.py  # the console overview page against five API reads
 
 bench-quick: $(BENCH_TOOLS)  ## the same in under a minute, smaller (a smoke run)
 	$(BIN)/python bench/run.py --quick
+	$(BIN)/python bench/analytics.py --quick
+	$(BIN)/python bench/console.py --quick
 
 soak: install  ## not in CI (about an hour): 10⁶ verifications on SQLite, then a minute of a flapping SMS gateway (docs/reliability.md)
 	$(BIN)/python bench/soak.py
@@ -52,9 +56,15 @@ PEERS = .peers
 PRISM = $(PEERS)/node_modules/.bin/prism
 TWILIO_SPEC = $(PEERS)/twilio_api_v2010.json
 
-peers: $(PRISM) $(TWILIO_SPEC)  ## protocol peers the tests start: Kannel (Debian, needs root), Prism and Twilio's OpenAPI (npm)
+peers: $(PRISM) $(TWILIO_SPEC) browser  ## protocol peers the tests start: Kannel and Chromium (Debian, needs root), Prism and Twilio's OpenAPI (npm)
 	@command -v bearerbox >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kannel; }
+
+# the console's browser tests drive Debian's Chromium through Playwright (never a browser
+# that Playwright would download)
+browser:  ## Chromium for tests/console (Debian's package, needs root)
+	@test -x /usr/bin/chromium || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 $(PRISM):
 	npm install --no-audit --no-fund --silent --prefix $(PEERS) @stoplight/prism-cli@5.16.0

@@ -33,8 +33,10 @@ from otpgate.domain.templates import validate_sender
 from otpgate.metrics import Metrics
 from otpgate.service.abuse import AbuseGuard
 from otpgate.service.abuse_alerts import AbuseAlerts
+from otpgate.service.analytics import AnalyticsService
 from otpgate.service.app_directory import AppDirectory
 from otpgate.service.apps import AppService, NewApiKey
+from otpgate.service.console_sessions import ConsoleSessions
 from otpgate.service.deliveries import DeliveryTracker, ProviderRoutes
 from otpgate.service.flood import FailedAuthentications, FloodGuard
 from otpgate.service.opt_ins import OptInService
@@ -43,7 +45,9 @@ from otpgate.service.ports import App, Clock, Counters, RandomSource
 from otpgate.service.sealing import Sealer, derive_key
 from otpgate.service.verifications import VerificationService
 from otpgate.service.webhooks import WebhookEmitter, WebhookObserver, WebhookSecrets
+from otpgate.store.analytics import SqlAnalytics
 from otpgate.store.apps import SqlAppStore
+from otpgate.store.console_sessions import SqlConsoleSessions
 from otpgate.store.counters import SqlCounters
 from otpgate.store.database import Database, open_database
 from otpgate.store.fraud_blocks import SqlFraudBlockStore
@@ -98,6 +102,8 @@ class Runtime:
     abuse: AbuseGuard
     flood: FloodGuard
     failed_authentications: FailedAuthentications
+    analytics: AnalyticsService
+    console_sessions: ConsoleSessions
 
     async def run(self, call: Callable[[], T]) -> T:
         """Run a blocking service call off the event loop: the one executor of every route
@@ -260,6 +266,15 @@ def build_runtime(
         flood=FloodGuard(database.transaction, counters, clock, settings.flood_requests_per_minute),
         failed_authentications=FailedAuthentications(
             database.transaction, counters, clock, settings.failed_authentications_per_minute
+        ),
+        analytics=AnalyticsService(SqlAnalytics(database), clock),
+        console_sessions=ConsoleSessions(
+            database.transaction,
+            SqlConsoleSessions(database),
+            clock,
+            random,
+            generated.admin_token,
+            derive_key(generated.secret_key, "console-session"),
         ),
     )
 

@@ -18,7 +18,7 @@ from otpgate.api.middleware import RequestGuard
 from otpgate.api.openapi import describe_api
 from otpgate.api.outage import DatabaseOutage
 from otpgate.api.problems import register_problem_handlers
-from otpgate.api.routes import apps, blocks, lookups, ops, outbox, verifications
+from otpgate.api.routes import analytics, apps, blocks, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
 from otpgate.api.routes import opt_ins as opt_in_routes
 from otpgate.api.routes import receipts as receipt_routes
@@ -27,6 +27,7 @@ from otpgate.compat import dotdigital, idresponse, ninety_nine, sessionm
 from otpgate.compat.routing import CanonicalPaths
 from otpgate.config import Settings, load_settings
 from otpgate.connections import ConnectionLimits, LimitedHttpProtocol
+from otpgate.console.app import create_console
 from otpgate.logs import configure_logging
 from otpgate.runtime import Runtime, build_runtime
 
@@ -56,6 +57,7 @@ def routers() -> list[APIRouter]:
         opt_in_routes.router,
         *(vendor.router for vendor in VENDOR_APIS),
         blocks.router,
+        analytics.router,
     ]
 
 
@@ -94,6 +96,7 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     register_problem_handlers(app)
     for router in routers():
         app.include_router(router)
+    app.mount("/console", create_console(runtime))
     # the request guard, added after it, wraps it: flood refusals are timed and logged too
     refusals = [refusal for vendor in VENDOR_APIS for refusal in vendor.refusals(runtime)]
     app.add_middleware(FloodLimit, runtime=runtime, refusals=refusals)

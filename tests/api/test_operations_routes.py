@@ -24,6 +24,8 @@ CONTRACT_ROUTES = {
     ("/v1/apps/{app_id}/keys", "post"),
     ("/v1/apps/{app_id}/keys/{key_id}", "delete"),
     ("/v1/dev/outbox", "get"),
+    ("/v1/analytics/summary", "get"),
+    ("/v1/analytics/providers", "get"),
     ("/healthz", "get"),
     ("/readyz", "get"),
     ("/metrics", "get"),

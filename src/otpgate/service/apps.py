@@ -12,7 +12,7 @@ from otpgate.domain.errors import Conflict, NotFound, SettingInvalid, Unauthoriz
 from otpgate.domain.policy import AppSettings, apply_settings
 from otpgate.service.app_directory import TTL_SECONDS, AppDirectory
 from otpgate.service.ids import new_id
-from otpgate.service.ports import ApiKeyRecord, App, AppStore, Clock, RandomSource
+from otpgate.service.ports import ApiKeyInfo, ApiKeyRecord, App, AppStore, Clock, RandomSource
 
 MAX_APP_NAME_LENGTH = 64
 # how long `recognize` trusts a key it read: an app's settings reach checks within this
@@ -106,6 +106,10 @@ class AppService:
         with self._store.transaction() as tx:
             self._store.insert_key(tx, record)
         return key
+
+    def list_keys(self, app_id: str) -> list[ApiKeyInfo]:
+        """The app's keys, newest first, revoked ones included; never a secret."""
+        return self._store.list_keys(self.get_app(app_id).id)
 
     def revoke_key(self, app_id: str | None, key_id: str) -> None:
         """Revoke at once; with no `app_id` (the operator's CLI), whichever app owns it."""

@@ -14,3 +14,10 @@ def new_id(prefix: str, now: datetime, random: RandomSource) -> str:
     # sorts as the bytes do (base32's "2"-"7" would sort before "a")
     token = base64.b32hexencode(millis + random.token_bytes(9)).decode().lower()
     return f"{prefix}_{token}"
+
+
+def first_id_at(prefix: str, moment: datetime) -> str:
+    """The smallest id `new_id` can give at `moment`: ids from `a` up to, not including, the
+    first id at `b` are those made in [a, b), so a time range is a range of an id index."""
+    millis = max(0, int(moment.timestamp() * 1000)).to_bytes(6, "big")
+    return f"{prefix}_{base64.b32hexencode(millis + bytes(9)).decode().lower()}"

@@ -68,6 +68,15 @@ class ApiKeyRecord:
 
 
 @dataclass(frozen=True)
+class ApiKeyInfo:
+    """What may be shown of a key: never its secret or hash."""
+
+    key_id: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
 class QueuedMessage:
     id: str
     app_id: str
@@ -266,6 +275,8 @@ class AppStore(Protocol):
     def revoke_key(self, tx: Transaction, app_id: str | None, key_id: str, now: datetime) -> bool:
         """Revoke a live key (of `app_id`, when given); False if there is none."""
         ...
+
+    def list_keys(self, app_id: str) -> list[ApiKeyInfo]: ...
 
     def find_key(self, key_id: str) -> tuple[str, App] | None:
         """The secret hash of a live key and its app."""

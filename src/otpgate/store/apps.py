@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from otpgate.domain.errors import Conflict
 from otpgate.domain.policy import AppSettings, apply_settings
-from otpgate.service.ports import ApiKeyRecord, App, Transaction
+from otpgate.service.ports import ApiKeyInfo, ApiKeyRecord, App, Transaction
 from otpgate.store.database import Database
 from otpgate.store.tables import api_keys, apps
 from otpgate.store.transaction import SqlTransaction, connection_of, is_unique_violation
@@ -109,6 +109,18 @@ class SqlAppStore:
             statement = statement.where(k.app_id == app_id)
         result = connection_of(tx).execute(statement.values(revoked_at=now))
         return bool(result.rowcount)
+
+    def list_keys(self, app_id: str) -> list[ApiKeyInfo]:
+        statement = (
+            select(k.key_id, k.created_at, k.revoked_at)
+            .where(k.app_id == app_id)
+            .order_by(k.created_at.desc(), k.key_id.desc())
+        )
+        with self._database.read() as connection:
+            return [
+                ApiKeyInfo(row.key_id, row.created_at, row.revoked_at)
+                for row in connection.execute(statement)
+            ]
 
     def find_key(self, key_id: str) -> tuple[str, App] | None:
         with self._database.read() as connection:

@@ -266,3 +266,14 @@ fraud_blocks = Table(
     Column("lifted_at", UtcDateTime),
     Index("ix_fraud_blocks_app_id_prefix_expires_at", "app_id", "prefix", "expires_at"),
 )
+
+# operator console sessions: the cookie holds a random token, this table its hash
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    # slides forward with use: a session ends after 12 hours without any
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
