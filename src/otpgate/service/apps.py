@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from otpgate.domain.errors import Conflict, NotFound, SettingInvalid, Unauthorized
+from otpgate.domain.message_text import enforce_message_limits
 from otpgate.domain.policy import AppSettings, apply_settings
 from otpgate.service.ids import new_id
 from otpgate.service.ports import ApiKeyRecord, App, AppStore, Clock, RandomSource
@@ -62,7 +63,7 @@ class AppService:
         app = App(
             id=new_id("app", now, self._random),
             name=name,
-            settings=self._settings(AppSettings(), settings or {}),
+            settings=self._settings(AppSettings(), settings or {}, name),
             webhook_secret=self._token(32),
             created_at=now,
         )
@@ -86,15 +87,18 @@ class AppService:
 
     def update_settings(self, app_id: str, changes: Mapping[str, object]) -> App:
         app = self.get_app(app_id)
-        settings = self._settings(app.settings, changes)
+        settings = self._settings(app.settings, changes, app.name)
         self._store.update_settings(app.id, settings, self._clock.now())
         # at once on this process; other processes read them again within RECENT_KEY_SECONDS
         for key_id in [k for k, recent in self._recent_keys.items() if recent.app.id == app.id]:
             self._recent_keys.pop(key_id, None)
         return self.get_app(app.id)
 
-    def _settings(self, base: AppSettings, changes: Mapping[str, object]) -> AppSettings:
+    def _settings(
+        self, base: AppSettings, changes: Mapping[str, object], app_name: str
+    ) -> AppSettings:
         settings = apply_settings(base, changes)
+        enforce_message_limits(settings, app_name)
         missing = [p for p in settings.sms_providers if p not in self._configured_providers]
         if missing:
             raise SettingInvalid(

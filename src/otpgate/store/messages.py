@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Row
 
+from otpgate.domain.gsm import Encoding
 from otpgate.domain.verification import DeliveryStatus, Status, Verification
 from otpgate.service.ports import DeliveryResult, OutboxEntry, QueuedMessage
 from otpgate.store.engine import Database
@@ -63,6 +64,8 @@ class SqlMessageQueue:
                 m.body_sealed,
                 m.attempts,
                 m.created_at,
+                m.encoding,
+                m.segments,
             )
         )
         with self._database.write() as connection:
@@ -181,6 +184,8 @@ def _queued(row: Row[Any]) -> QueuedMessage:
         body_sealed=row.body_sealed,
         attempts=row.attempts,
         created_at=row.created_at,
+        encoding=None if row.encoding is None else Encoding(row.encoding),
+        segments=row.segments,
     )
 
 

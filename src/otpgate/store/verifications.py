@@ -66,6 +66,7 @@ VERIFICATION_FIELDS = (
     v.expires_at,
     v.approved_at,
     v.last_sent_at,
+    v.locale,
 )
 
 
@@ -89,6 +90,7 @@ def verification_from_row(row: Row[Any, *tuple[Any, ...]]) -> Verification:
         expires_at=m["expires_at"],
         approved_at=m["approved_at"],
         last_sent_at=m["last_sent_at"],
+        locale=m["locale"],
     )
 
 
@@ -102,6 +104,8 @@ def _message_row(message: QueuedMessage) -> dict[str, Any]:
         "body_sealed": message.body_sealed,
         "status": DeliveryStatus.QUEUED.value,
         "attempts": 0,
+        "encoding": None if message.encoding is None else message.encoding.value,
+        "segments": message.segments,
         "next_attempt_at": message.created_at,
         "created_at": message.created_at,
         "updated_at": message.created_at,
@@ -299,6 +303,7 @@ class SqlVerificationWriter:
                 "expires_at": verification.expires_at,
                 "approved_at": None,
                 "last_sent_at": verification.last_sent_at,
+                "locale": verification.locale,
                 "updated_at": verification.created_at,
             },
         )
