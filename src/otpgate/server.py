@@ -18,7 +18,7 @@ from otpgate.api.flood import FloodLimit
 from otpgate.api.middleware import RequestGuard
 from otpgate.api.openapi import describe_basic_too
 from otpgate.api.problems import register_problem_handlers
-from otpgate.api.routes import apps, blocks, lookups, ops, outbox, verifications
+from otpgate.api.routes import apps, blocks, locales, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
 from otpgate.api.routes import opt_ins as opt_in_routes
 from otpgate.api.routes import receipts as receipt_routes
@@ -81,6 +81,7 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         verifications.hot_router,
         verifications.router,
         lookups.router,
+        locales.router,
         outbox.router,
         apps.router,
         ops.router,

@@ -24,6 +24,8 @@ CONTRACT_ROUTES = {
     ("/v1/apps/{app_id}/keys", "post"),
     ("/v1/apps/{app_id}/keys/{key_id}", "delete"),
     ("/v1/dev/outbox", "get"),
+    ("/v1/locales", "get"),
+    ("/v1/apps/{app_id}/message-preview", "post"),
     ("/healthz", "get"),
     ("/readyz", "get"),
     ("/metrics", "get"),

@@ -14,7 +14,7 @@ from otpgate.domain.errors import TemplateInvalid
 from otpgate.domain.gsm import SMS_PAYLOAD_BYTES, MessageSize, measure
 from otpgate.domain.locales import english_name, resolve_locale
 from otpgate.domain.policy import AppSettings
-from otpgate.domain.templates import render_template
+from otpgate.domain.templates import render_template, validate_template
 
 APP_HASH_PLACEHOLDER = "{app_hash}"
 SAMPLE_CODE = "123456"  # the code a preview shows; never one that was sent
@@ -93,7 +93,7 @@ def compose(template: str, values: Mapping[str, str], options: MessageOptions, c
     app_hash = options.android_app_hash
     body = render_template(
         template, {**values, "code": code, "app": options.brand, "app_hash": app_hash or ""}
-    ).rstrip()
+    )
     if app_hash is not None and APP_HASH_PLACEHOLDER not in template:
         body = f"{body}\n{app_hash}"
     if options.webotp_domain is not None:
@@ -154,3 +154,31 @@ def enforce_message_limits(settings: AppSettings, app_name: str) -> None:
                 f"reads messages of at most {SMS_PAYLOAD_BYTES} (shorten the text or the brand)",
                 field=field,
             )
+
+
+@dataclass(frozen=True)
+class MessagePreview:
+    locale: str
+    body: str
+    size: MessageSize
+
+
+def preview_message(
+    settings: AppSettings,
+    app_name: str,
+    *,
+    country: str | None,
+    locale: str | None = None,
+    template: str | None = None,
+) -> MessagePreview:
+    """The message an app would send to a number of `country`, with the sample code."""
+    chosen = choose_text(
+        settings,
+        locale=locale,
+        country=country,
+        template=None if template is None else validate_template(template),
+    )
+    minutes = str(math.ceil(settings.ttl_seconds / 60))
+    options = MessageOptions.of(settings, app_name)
+    body = compose(chosen.template, {"minutes": minutes}, options, SAMPLE_CODE)
+    return MessagePreview(chosen.locale, body, measure(body))

@@ -7,7 +7,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 
 from otpgate.api.auth import CredentialsDep, RuntimeDep, authorize_admin
-from otpgate.api.schemas import AppChanges, AppList, AppOut, NewApp, NewKeyOut, timestamp
+from otpgate.api.schemas import (
+    AppChanges,
+    AppList,
+    AppOut,
+    MessagePreviewOut,
+    MessagePreviewRequest,
+    NewApp,
+    NewKeyOut,
+    timestamp,
+)
+from otpgate.domain.message_text import preview_message
+from otpgate.domain.phone import normalize_country, parse_number
 from otpgate.service.ports import App
 
 router = APIRouter(prefix="/v1", tags=["apps (admin)"])
@@ -48,6 +59,26 @@ def update_app(
 ) -> dict[str, Any]:
     authorize_admin(runtime, credentials)
     return app_out(runtime.apps.update_settings(app_id, body.settings))
+
+
+@router.post("/apps/{app_id}/message-preview", response_model=MessagePreviewOut)
+def preview(
+    app_id: AppId, body: MessagePreviewRequest, runtime: RuntimeDep, credentials: CredentialsDep
+) -> dict[str, Any]:
+    """The message the app would send to `to`, rendered with the sample code 123456."""
+    authorize_admin(runtime, credentials)
+    app = runtime.apps.get_app(app_id)
+    country = None if body.country is None else normalize_country(body.country)
+    number = parse_number(body.to, country)
+    shown = preview_message(
+        app.settings, app.name, country=number.country, locale=body.locale, template=body.template
+    )
+    return {
+        "locale": shown.locale,
+        "body": shown.body,
+        "encoding": shown.size.encoding.value,
+        "segments": shown.size.segments,
+    }
 
 
 @router.post("/apps/{app_id}/keys", status_code=201, response_model=NewKeyOut)
