@@ -71,7 +71,3 @@ def _parts(costs: Iterable[int], capacity: int) -> int:
         used += cost
     return parts
 
-
-def sms_parts(text: str) -> int:
-    """How many SMS a text is sent as (what a provider bills)."""
-    return measure(text).segments
