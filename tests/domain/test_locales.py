@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from otpgate.domain.errors import LocaleInvalid
-from otpgate.domain.locales import fallback_chain, parse_tag, resolve_locale
+from otpgate.domain.locales import fallback_chain, parse_tag
 from otpgate.domain.message_text import builtin_texts, choose_text
 from otpgate.domain.phone import lookup_number
 from otpgate.domain.policy import AppSettings, apply_settings
