@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -74,3 +75,9 @@ def test_any_code_and_brand_give_the_code_once_within_max_segments(
     body = compose(TEXTS[tag], {}, MessageOptions(brand=brand), code)
     assert body.count(code) == 1
     assert measure(body).segments <= AppSettings().max_segments
+
+
+def test_docs_list_every_built_in_locale_with_its_text() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "messages.md").read_text(encoding="utf-8")
+    for tag, name in builtin_locales():
+        assert f"| `{tag}` | {name} | {TEXTS[tag]} |" in docs, tag
