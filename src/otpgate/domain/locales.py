@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global, parse_locale
@@ -23,6 +23,10 @@ MAX_TAG_LENGTH = 35
 # extension or private use, which say nothing about the language and are set aside
 _SUBTAG = re.compile(r"[A-Za-z0-9]{1,8}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}|[A-Za-z]{5,8}")
+# Parsing and CLDR look-ups cost a start about 0.25 ms; their answers depend only on their
+# arguments and on the CLDR data babel ships, so they are memoised for the process's life (no
+# invalidation: the data changes only with babel), bounded where a caller picks the argument.
+_MEMO_SIZE = 1024
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class LanguageTag:
         return "-".join(part for part in (self.language, self.script, self.region) if part)
 
 
+@lru_cache(maxsize=_MEMO_SIZE)
 def parse_tag(tag: str, *, field: str = "locale") -> LanguageTag:
     """A well-formed tag's language, script and region in their canonical case; `iw` is `he`."""
     subtags = tag.replace("_", "-").split("-") if isinstance(tag, str) else []
@@ -58,6 +63,7 @@ def normalize_tag(tag: str, *, field: str = "locale") -> str:
     return str(parse_tag(tag, field=field))
 
 
+@lru_cache(maxsize=_MEMO_SIZE)
 def fallback_chain(tag: LanguageTag) -> tuple[str, ...]:
     """The tags to try for `tag`, most specific first: `es-MX`, `es`; `zh-TW`, `zh-Hant`.
     A script other than the language's usual one is never dropped (`sr-Latn` is not `sr`),
@@ -75,6 +81,7 @@ def fallback_chain(tag: LanguageTag) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(candidate) for candidate in chain))
 
 
+@cache  # one entry a country
 def country_languages(country: str) -> tuple[LanguageTag, ...]:
     """The languages of a country, the most spoken first (CLDR's official and de-facto ones),
     each as spoken there: `BR` gives `pt-BR`, `TW` gives `zh-Hant-TW`."""

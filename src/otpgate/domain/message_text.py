@@ -33,9 +33,10 @@ def builtin_texts() -> Mapping[str, str]:
     return MappingProxyType(dict(sorted(texts.items())))
 
 
-def builtin_locales() -> list[tuple[str, str]]:
+@cache
+def builtin_locales() -> tuple[tuple[str, str], ...]:
     """(tag, English name) of every built-in locale, by tag."""
-    return [(tag, english_name(tag)) for tag in builtin_texts()]
+    return tuple((tag, english_name(tag)) for tag in builtin_texts())
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def choose_text(
         country,
         from_number=settings.locale_from_number,
         default_locale=settings.default_locale,
-        available={*settings.templates, *texts},
+        available=texts.keys() | settings.templates.keys() if settings.templates else texts,
     )
     own = (template, settings.templates.get(chosen), settings.template, default_template)
     # a locale only the app's templates have is found among them, so a built-in is there

@@ -52,6 +52,7 @@ def verification_fields(verification: Verification) -> dict[str, Any]:
         "created_at": _timestamp(verification.created_at),
         "expires_at": _timestamp(verification.expires_at),
         "approved_at": _timestamp(verification.approved_at),
+        "locale": verification.locale,
     }
 
 
