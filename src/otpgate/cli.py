@@ -18,7 +18,8 @@ import uvicorn
 
 from otpgate.config import CONFIG_FILE_VARIABLE, ConfigError, Settings, load_settings
 from otpgate.domain.errors import OtpgateError
-from otpgate.domain.phone import lookup_number, normalize_country
+from otpgate.domain.message_text import preview_message
+from otpgate.domain.phone import lookup_number, normalize_country, parse_number
 from otpgate.logs import configure_logging
 from otpgate.runtime import (
     DEFAULT_APP_NAME,
@@ -319,6 +320,40 @@ def lookup(
         f"{out['number']}  valid={str(out['valid']).lower()}  "
         f"{out['country']}  {out['line_type']}  {out['national_format']}",
     )
+
+
+@cli.command()
+def preview(
+    number: str,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    app: AppOption = DEFAULT_APP_NAME,
+    country: Annotated[str | None, typer.Option(help="for a national number")] = None,
+    locale: Annotated[str | None, typer.Option(help="a BCP 47 tag such as fr or pt-BR")] = None,
+    template: Annotated[str | None, typer.Option(help="a template instead of the app's")] = None,
+) -> None:
+    """Show the message the app would send to NUMBER, with the sample code 123456."""
+    with opened(config) as runtime:
+        owner = runtime.apps.find_app_by_name(app)
+        number_found = parse_number(number, normalize_country(country) if country else None)
+        shown = preview_message(
+            owner.settings,
+            owner.name,
+            country=number_found.country,
+            locale=locale,
+            template=template,
+        )
+        out = {
+            "locale": shown.locale,
+            "body": shown.body,
+            "encoding": shown.size.encoding.value,
+            "segments": shown.size.segments,
+        }
+        emit(
+            as_json,
+            out,
+            f"{out['locale']}  {out['encoding']}  {out['segments']} segment(s)\n{out['body']}",
+        )
 
 
 def main() -> None:

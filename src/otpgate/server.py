@@ -18,7 +18,16 @@ from otpgate.api.middleware import RequestGuard
 from otpgate.api.openapi import describe_api
 from otpgate.api.outage import DatabaseOutage
 from otpgate.api.problems import register_problem_handlers
-from otpgate.api.routes import analytics, apps, blocks, lookups, ops, outbox, verifications
+from otpgate.api.routes import (
+    analytics,
+    apps,
+    blocks,
+    locales,
+    lookups,
+    ops,
+    outbox,
+    verifications,
+)
 from otpgate.api.routes import messages as message_routes
 from otpgate.api.routes import opt_ins as opt_in_routes
 from otpgate.api.routes import receipts as receipt_routes
@@ -48,6 +57,7 @@ def routers() -> list[APIRouter]:
     return [
         verifications.router,
         lookups.router,
+        locales.router,
         outbox.router,
         apps.router,
         ops.router,

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from support.bodies import app_request
+from support.message_settings import MESSAGE_DEFAULTS
 from support.native import NativeApi
 from support.outbox import wrong_code
 from support.settings import ABUSE_DEFAULTS
@@ -17,7 +18,6 @@ DEFAULTS = {
     "max_attempts": 5,
     "max_sends": 5,
     "resend_cooldown_seconds": 30,
-    "template": "Your verification code is {code}",
     "sender": None,
     "allowed_countries": [],
     "blocked_countries": [],
@@ -27,6 +27,7 @@ DEFAULTS = {
     "sms_campaign": None,
     "sms_providers": [],
     **ABUSE_DEFAULTS,
+    **MESSAGE_DEFAULTS,
 }
 
 

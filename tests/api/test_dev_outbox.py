@@ -32,7 +32,7 @@ def test_a_message_is_readable_within_a_second_of_the_201(api: NativeApi) -> Non
         "SHOP",
         created.json()["id"],
     )
-    assert re.fullmatch(r"Your verification code is [0-9]{6}", message["body"])
+    assert re.fullmatch(r"Your app-[0-9]+ verification code is [0-9]{6}", message["body"])
     assert message["created_at"].endswith("Z")
 
 

@@ -26,6 +26,8 @@ CONTRACT_ROUTES = {
     ("/v1/dev/outbox", "get"),
     ("/v1/analytics/summary", "get"),
     ("/v1/analytics/providers", "get"),
+    ("/v1/locales", "get"),
+    ("/v1/apps/{app_id}/message-preview", "post"),
     ("/healthz", "get"),
     ("/readyz", "get"),
     ("/metrics", "get"),

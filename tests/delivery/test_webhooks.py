@@ -66,6 +66,7 @@ def test_every_change_is_posted_signed_with_the_apps_secret(
     assert events[-1]["verification"] == shown
     assert events[0]["verification"]["status"] == "pending"
     assert events[0]["verification"]["delivery_status"] == "queued"
+    assert events[0]["verification"]["locale"] == "en"  # as the native API shows it
     assert all(event["type"] == "verification.updated" for event in events)
     assert all(event["verification"]["id"] == started["id"] for event in events)
     assert len({event["id"] for event in events}) == len(events)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.message_settings import MESSAGE_DEFAULTS
 from support.settings import ABUSE_DEFAULTS, ABUSE_RANGES
 
 from otpgate.domain.errors import (
@@ -39,7 +40,6 @@ def test_every_setting_has_the_contracts_default() -> None:
         "max_attempts": 5,
         "max_sends": 5,
         "resend_cooldown_seconds": 30,
-        "template": "Your verification code is {code}",
         "sender": None,
         "allowed_countries": [],
         "blocked_countries": [],
@@ -49,6 +49,7 @@ def test_every_setting_has_the_contracts_default() -> None:
         "sms_campaign": None,
         "sms_providers": [],
         **ABUSE_DEFAULTS,
+        **MESSAGE_DEFAULTS,
     }
 
 

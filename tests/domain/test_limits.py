@@ -8,7 +8,6 @@ import pytest
 
 from otpgate.domain.errors import SettingInvalid, ValidationFailed
 from otpgate.domain.fraud import PrefixTraffic, PumpingThresholds, is_surge, looks_like_pumping
-from otpgate.domain.gsm import sms_parts
 from otpgate.domain.limits import Quota, destination_prefix, ip_subject, longest_match
 from otpgate.domain.phone import lookup_number
 from otpgate.domain.policy import AppSettings, apply_settings
@@ -45,20 +44,6 @@ def test_a_window_starts_on_its_boundary_and_retry_after_counts_to_its_end() -> 
     assert quota.bucket(now).key == f"sends_per_number_10min:app:+44:{int(now.timestamp()) - 450}"
     day = Quota("sends_per_number_day", "x", 10, 86_400)
     assert day.retry_after(now) == 11 * 3600 + 52 * 60 + 30  # until 00:00 UTC
-
-
-def test_sms_parts_follow_gsm7_and_ucs2_lengths() -> None:
-    assert sms_parts("a" * 160) == 1
-    assert sms_parts("a" * 161) == 2
-    assert sms_parts("a" * 306) == 2
-    assert sms_parts("a" * 307) == 3
-    assert sms_parts("€" * 80) == 1  # an extension character takes two septets
-    assert sms_parts("€" * 81) == 2
-    assert sms_parts("é" * 160) == 1  # é is in the GSM alphabet
-    assert sms_parts("ą" * 70) == 1
-    assert sms_parts("ą" * 71) == 2
-    assert sms_parts("😀" * 35) == 1  # two UTF-16 units each
-    assert sms_parts("😀" * 36) == 2
 
 
 def test_the_longest_matching_entry_wins() -> None:

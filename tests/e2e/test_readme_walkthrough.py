@@ -41,7 +41,7 @@ def test_create_read_the_code_from_the_outbox_and_check(otpgate: ServedOtpgate) 
         assert time.monotonic() - answered < 1.0, "no outbox message within 1 s of the 201"
         time.sleep(0.005)
     message = outbox["messages"][0]
-    assert re.fullmatch(r"Your verification code is [0-9]{6}", message["body"])
+    assert re.fullmatch(r"Your default verification code is [0-9]{6}", message["body"])
     code = code_in(message["body"])
 
     # a wrong code answers valid: false with the attempts left

@@ -75,9 +75,8 @@ class StartVerification(Body):
     sender: Annotated[Text | None, Field(max_length=32, examples=["MAYFLOWER"])] = None
     code_length: Annotated[int | None, Field(ge=4, le=10)] = None
     ttl_seconds: Annotated[int | None, Field(ge=1, le=86400)] = None
-    locale: Annotated[
-        str | None, Field(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", max_length=35)
-    ] = None
+    # a BCP 47 tag; the service parses it (a malformed one is `invalid_locale`)
+    locale: Annotated[Text | None, Field(max_length=64, examples=["fr", "pt-BR"])] = None
     external_id: Annotated[Text | None, Field(max_length=128)] = None
     reference: Annotated[Text | None, Field(max_length=128)] = None
     idempotency_key: Annotated[Text | None, Field(min_length=1, max_length=255)] = None
@@ -119,6 +118,7 @@ class VerificationOut(BaseModel):
     created_at: str
     expires_at: str
     approved_at: str | None
+    locale: Annotated[str | None, Field(examples=["fr"])]
 
 
 class VerificationPage(BaseModel):
@@ -168,6 +168,29 @@ class NewKeyOut(BaseModel):
     key_id: str
     secret: str
     api_key: str
+
+
+class LocaleOut(BaseModel):
+    tag: Annotated[str, Field(examples=["pt-BR"])]
+    name: Annotated[str, Field(examples=["Portuguese (Brazil)"])]
+
+
+class LocaleList(BaseModel):
+    locales: list[LocaleOut]
+
+
+class MessagePreviewRequest(Body):
+    to: Annotated[Text, Field(min_length=1, max_length=64, examples=["+33612345678"])]
+    country: Annotated[Text | None, Field(min_length=2, max_length=3)] = None
+    locale: Annotated[Text | None, Field(max_length=64, examples=["fr"])] = None
+    template: Annotated[Text | None, Field(max_length=2000)] = None
+
+
+class MessagePreviewOut(BaseModel):
+    locale: str
+    body: Annotated[str, Field(description="rendered with the sample code 123456")]
+    encoding: Literal["gsm7", "ucs2"]
+    segments: int
 
 
 class OutboxMessageOut(BaseModel):

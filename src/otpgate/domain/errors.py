@@ -46,6 +46,13 @@ class TemplateWithoutCode(TemplateInvalid):
     """The template has no place for the code (a compatibility API names that case apart)."""
 
 
+class LocaleInvalid(ValidationFailed):
+    """The locale is not a well-formed BCP 47 language tag."""
+
+    code = "invalid_locale"
+    title = "Invalid locale"
+
+
 class SenderInvalid(ValidationFailed):
     code = "invalid_sender"
     title = "Invalid sender"

@@ -17,6 +17,14 @@ from otpgate.domain.errors import (
     SenderInvalid,
     SettingInvalid,
 )
+from otpgate.domain.message_settings import (
+    MAX_SEGMENTS,
+    parse_app_hash,
+    parse_brand,
+    parse_host_name,
+    parse_locale,
+    parse_templates,
+)
 from otpgate.domain.phone import LineType, PhoneNumber, normalize_country
 from otpgate.domain.templates import validate_sender, validate_template
 
@@ -35,7 +43,16 @@ class AppSettings:
     max_attempts: int = 5
     max_sends: int = 5
     resend_cooldown_seconds: int = 30
-    template: str = "Your verification code is {code}"
+    # the message text (docs/messages.md): None means otpgate's built-in text for the locale
+    template: str | None = None
+    templates: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    brand: str | None = None  # None: the app's name
+    default_locale: str = "en"
+    locale_from_number: bool = True
+    webotp_domain: str | None = None
+    webotp_embedded_domain: str | None = None
+    android_app_hash: str | None = None
+    max_segments: int = 2
     sender: str | None = None
     allowed_countries: tuple[str, ...] = ()
     blocked_countries: tuple[str, ...] = ()
@@ -71,6 +88,7 @@ class AppSettings:
                 values[name] = list(value)
         values["sms_campaign"] = dict(self.sms_campaign) if self.sms_campaign else None
         values["test_numbers"] = dict(self.test_numbers)
+        values["templates"] = dict(self.templates)
         return values
 
 
@@ -212,7 +230,15 @@ _PARSERS: dict[str, Callable[[str, object], Any]] = {
     "max_attempts": _integer(1, 20),
     "max_sends": _integer(1, 20),
     "resend_cooldown_seconds": _integer(0, 3600),
-    "template": _template,
+    "template": _optional(_template),
+    "templates": parse_templates,
+    "brand": _optional(parse_brand),
+    "default_locale": parse_locale,
+    "locale_from_number": _boolean,
+    "webotp_domain": _optional(parse_host_name),
+    "webotp_embedded_domain": _optional(parse_host_name),
+    "android_app_hash": _optional(parse_app_hash),
+    "max_segments": _integer(1, MAX_SEGMENTS),
     "sender": _optional(_sender),
     "allowed_countries": _string_list(_country),
     "blocked_countries": _string_list(_country),

@@ -9,7 +9,7 @@ from otpgate.domain.errors import SenderInvalid, TemplateInvalid, TemplateWithou
 
 MAX_TEMPLATE_LENGTH = 480  # three concatenated GSM-7 parts
 CODE_PLACEHOLDER = "{code}"
-PLACEHOLDERS = ("code", "minutes", "app")
+PLACEHOLDERS = ("code", "minutes", "app", "app_hash")
 MAX_EXTRA_VALUE_LENGTH = 100
 
 # One pass over the template: a value that itself looks like "{code}" is never expanded again,

@@ -53,6 +53,7 @@ class Verification:
     expires_at: datetime
     approved_at: datetime | None
     last_sent_at: datetime
+    locale: str | None = None  # of its messages' text; None for one made before locales
 
     def status_at(self, now: datetime) -> Status:
         """A pending verification past its expiry reads as expired before anything stores it."""

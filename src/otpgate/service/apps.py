@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from otpgate.domain.errors import Conflict, NotFound, SettingInvalid, Unauthorized
+from otpgate.domain.message_text import enforce_message_limits
 from otpgate.domain.policy import AppSettings, apply_settings
 from otpgate.service.app_directory import TTL_SECONDS, AppDirectory
 from otpgate.service.ids import new_id
@@ -56,7 +57,7 @@ class AppService:
         app = App(
             id=new_id("app", now, self._random),
             name=name,
-            settings=self._settings(AppSettings(), settings or {}),
+            settings=self._settings(AppSettings(), settings or {}, name),
             webhook_secret=self._token(32),
             created_at=now,
         )
@@ -81,14 +82,17 @@ class AppService:
 
     def update_settings(self, app_id: str, changes: Mapping[str, object]) -> App:
         app = self.get_app(app_id)
-        settings = self._settings(app.settings, changes)
+        settings = self._settings(app.settings, changes, app.name)
         with self._store.transaction() as tx:
             self._store.update_settings(tx, app.id, settings, self._clock.now())
         self._directory.forget_app(app.id)  # other processes: within the directory's TTL
         return self.get_app(app.id)
 
-    def _settings(self, base: AppSettings, changes: Mapping[str, object]) -> AppSettings:
+    def _settings(
+        self, base: AppSettings, changes: Mapping[str, object], app_name: str
+    ) -> AppSettings:
         settings = apply_settings(base, changes)
+        enforce_message_limits(settings, app_name)
         missing = [p for p in settings.sms_providers if p not in self._configured_providers]
         if missing:
             raise SettingInvalid(

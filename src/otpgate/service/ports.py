@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from otpgate.domain.gsm import Encoding
 from otpgate.domain.limits import Bucket
 from otpgate.domain.policy import AppSettings
 from otpgate.domain.verification import DeliveryStatus, Verification
@@ -86,6 +87,8 @@ class QueuedMessage:
     body_sealed: bytes
     attempts: int
     created_at: datetime
+    encoding: Encoding | None  # None for a message queued before segments were counted
+    segments: int | None
 
 
 @dataclass(frozen=True)
@@ -336,6 +339,8 @@ class MessageRecord:
     created_at: datetime
     sent_at: datetime | None
     updated_at: datetime
+    encoding: Encoding | None  # None for a message queued before segments were counted
+    segments: int | None
 
 
 @dataclass(frozen=True)

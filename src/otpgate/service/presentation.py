@@ -34,6 +34,7 @@ def verification_document(verification: Verification) -> dict[str, Any]:
         "created_at": timestamp(verification.created_at),
         "expires_at": timestamp(verification.expires_at),
         "approved_at": timestamp(verification.approved_at),
+        "locale": verification.locale,
     }
 
 

@@ -19,20 +19,22 @@ from otpgate.domain.errors import (
     NotFound,
     NotPending,
     RateLimited,
+    TemplateInvalid,
     ValidationFailed,
 )
-from otpgate.domain.gsm import sms_parts
+from otpgate.domain.gsm import MessageSize, measure
 from otpgate.domain.limits import ip_subject, longest_match
+from otpgate.domain.message_text import MessageOptions, choose_text, compose
 from otpgate.domain.phone import PhoneNumber, parse_number
 from otpgate.domain.policy import (
     MAX_TTL_SECONDS,
+    AppSettings,
     Narrowing,
     enforce_destination_policy,
     enforce_sender_policy,
     narrow,
 )
 from otpgate.domain.templates import (
-    render_template,
     used_extra_values,
     validate_sender,
     validate_template,
@@ -103,6 +105,9 @@ class StartRequest:
     narrowing: Narrowing | None = None
     # values for placeholders of the caller's own (IDResponse's `{fn}`); never re-expanded
     template_values: tuple[tuple[str, str], ...] = ()
+    # the text when neither the request nor the app has one (a vendor's own default text);
+    # None: otpgate's built-in text for the locale
+    default_template: str | None = None
     # the person's address as the caller saw it (per-IP limits apply only when given)
     end_user_ip: str | None = None
 
@@ -127,14 +132,16 @@ class _Message:
     template: str
     extra_values: dict[str, str]
     lifetime: timedelta
+    locale: str
+    options: MessageOptions
 
     @property
     def minutes(self) -> int:
         return math.ceil(self.lifetime.total_seconds() / 60)
 
-    def render(self, code: str, minutes: int, app_name: str) -> str:
-        values = {**self.extra_values, "code": code, "minutes": str(minutes), "app": app_name}
-        return render_template(self.template, values)
+    def render(self, code: str, minutes: int) -> str:
+        values = {**self.extra_values, "minutes": str(minutes)}
+        return compose(self.template, values, self.options, code)
 
 
 class VerificationService:
@@ -173,18 +180,25 @@ class VerificationService:
         if request.sender is not None:
             validate_sender(request.sender)
         enforce_sender_policy(settings, sender)
-        template = (
-            settings.template if request.template is None else validate_template(request.template)
+        chosen = choose_text(
+            settings,
+            locale=request.locale,
+            country=number.country,
+            template=None if request.template is None else validate_template(request.template),
+            default_template=request.default_template,
         )
+        template = chosen.template
         extra_values = used_extra_values(template, dict(request.template_values))
         lifetime = _lifetime(settings.ttl_seconds, request, self._clock.now())
         code_length = settings.code_length if request.code_length is None else request.code_length
         test_code = _test_code(settings.test_numbers, number)
         ip = None if request.end_user_ip is None else ip_subject(request.end_user_ip)
-        text = _Message(template, extra_values, lifetime)
-        # a sample text of the same length tells how many SMS each send costs
-        sample = text.render("0" * code_length, text.minutes, app.name)
-        parts = 0 if test_code is not None else sms_parts(sample)
+        text = _Message(
+            template, extra_values, lifetime, chosen.locale, MessageOptions.of(settings, app.name)
+        )
+        # a sample text of the same length tells how many SMS segments each send costs
+        size = _within_max_segments(text.render("0" * code_length, text.minutes), settings)
+        parts = 0 if test_code is not None else size.segments
         screen = self._guard.screen_send(app, number, parts=parts, now=self._clock.now())
         attempt = 1
         while True:
@@ -312,6 +326,7 @@ class VerificationService:
             expires_at=now + text.lifetime,
             approved_at=None,
             last_sent_at=now,
+            locale=text.locale,
         )
         message = (
             None
@@ -357,7 +372,8 @@ class VerificationService:
         minutes: int,
         now: datetime,
     ) -> QueuedMessage:
-        body = text.render(code, minutes, app.name)
+        body = text.render(code, minutes)
+        size = measure(body)
         message_id = new_id("msg", now, self._random)
         return QueuedMessage(
             id=message_id,
@@ -368,6 +384,8 @@ class VerificationService:
             body_sealed=self._sealer.seal(body, message_id),
             attempts=0,
             created_at=now,
+            encoding=size.encoding,
+            segments=size.segments,
         )
 
     def check(
@@ -471,6 +489,17 @@ def _require_label(value: str | None, field: str) -> None:
         raise ValidationFailed(
             f"{field} is at most {MAX_LABEL_LENGTH} characters of text", field=field
         )
+
+
+def _within_max_segments(sample: str, settings: AppSettings) -> MessageSize:
+    size = measure(sample)
+    if size.segments > settings.max_segments:
+        raise TemplateInvalid(
+            f"the message needs {size.segments} SMS segments, more than the app's "
+            f"max_segments ({settings.max_segments})",
+            field="template",
+        )
+    return size
 
 
 def _lifetime(default_seconds: int, request: StartRequest, now: datetime) -> timedelta:

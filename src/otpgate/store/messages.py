@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.engine import Row
 
+from otpgate.domain.gsm import Encoding
 from otpgate.domain.verification import DeliveryStatus, Status, Verification
 from otpgate.service.ports import DeliveryResult, OutboxEntry, QueuedMessage, Transaction
 from otpgate.store.database import Database
@@ -85,6 +86,8 @@ class SqlMessageQueue:
                 m.body_sealed,
                 m.attempts,
                 m.created_at,
+                m.encoding,
+                m.segments,
             )
         )
         connection = connection_of(tx)
@@ -210,6 +213,8 @@ def _queued(row: Row[Any]) -> QueuedMessage:
         body_sealed=row.body_sealed,
         attempts=row.attempts,
         created_at=row.created_at,
+        encoding=None if row.encoding is None else Encoding(row.encoding),
+        segments=row.segments,
     )
 
 

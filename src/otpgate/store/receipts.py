@@ -11,6 +11,7 @@ from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from otpgate.domain.gsm import Encoding
 from otpgate.domain.verification import DeliveryStatus, Verification
 from otpgate.service.ports import DeliveryResult, MessageRecord, ReceiptUpdate, Transaction
 from otpgate.store.database import Database
@@ -79,6 +80,8 @@ class SqlDeliveryLog:
                 m.created_at,
                 m.sent_at,
                 m.updated_at,
+                m.encoding,
+                m.segments,
             )
             .where(m.app_id == app_id, m.verification_id == verification_id)
             .order_by(m.created_at, m.id)
@@ -96,6 +99,8 @@ class SqlDeliveryLog:
                     created_at=row.created_at,
                     sent_at=row.sent_at,
                     updated_at=row.updated_at,
+                    encoding=None if row.encoding is None else Encoding(row.encoding),
+                    segments=row.segments,
                 )
                 for row in connection.execute(statement)
             ]

@@ -94,6 +94,7 @@ verifications = Table(
     Column("approved_at", UtcDateTime),
     Column("last_sent_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("locale", String(35)),  # the BCP 47 tag of its messages' text
     Index("ix_verifications_app_id_id", "app_id", "id"),
     Index("ix_verifications_app_id_to_number_id", "app_id", "to_number", "id"),
     # the list filtered by status, newest first, without walking the app's other rows
@@ -138,6 +139,9 @@ messages = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
+    # how the text travels: gsm7 or ucs2, and the SMS segments it is sent (and billed) as
+    Column("encoding", String(4)),
+    Column("segments", Integer),
     Index(
         "ix_messages_due",
         "next_attempt_at",

@@ -88,6 +88,8 @@ def _message_row(message: QueuedMessage) -> dict[str, Any]:
         "body_sealed": message.body_sealed,
         "status": DeliveryStatus.QUEUED.value,
         "attempts": 0,
+        "encoding": None if message.encoding is None else message.encoding.value,
+        "segments": message.segments,
         "next_attempt_at": message.created_at,
         "created_at": message.created_at,
         "updated_at": message.created_at,

@@ -7,7 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 
 from otpgate.api.auth import CredentialsDep, RuntimeDep, authorize_admin
-from otpgate.api.schemas import AppChanges, AppList, AppOut, NewApp, NewKeyOut
+from otpgate.api.schemas import (
+    AppChanges,
+    AppList,
+    AppOut,
+    MessagePreviewOut,
+    MessagePreviewRequest,
+    NewApp,
+    NewKeyOut,
+)
+from otpgate.domain.message_text import preview_message
+from otpgate.domain.phone import normalize_country, parse_number
 from otpgate.service.ports import App
 from otpgate.service.presentation import timestamp
 
@@ -65,6 +75,30 @@ async def update_app(
         return app_out(runtime.apps.update_settings(app_id, body.settings))
 
     return await runtime.run(serve)
+
+
+@router.post("/apps/{app_id}/message-preview", response_model=MessagePreviewOut)
+async def preview(
+    app_id: AppId, body: MessagePreviewRequest, runtime: RuntimeDep, credentials: CredentialsDep
+) -> dict[str, Any]:
+    """The message the app would send to `to`, rendered with the sample code 123456."""
+
+    def find_app() -> App:
+        authorize_admin(runtime, credentials)
+        return runtime.apps.get_app(app_id)
+
+    app = await runtime.run(find_app)
+    country = None if body.country is None else normalize_country(body.country)
+    number = parse_number(body.to, country)
+    shown = preview_message(
+        app.settings, app.name, country=number.country, locale=body.locale, template=body.template
+    )
+    return {
+        "locale": shown.locale,
+        "body": shown.body,
+        "encoding": shown.size.encoding.value,
+        "segments": shown.size.segments,
+    }
 
 
 @router.post("/apps/{app_id}/keys", status_code=201, response_model=NewKeyOut)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
@@ -24,6 +24,8 @@ class MessageOut(BaseModel):
     created_at: str
     sent_at: str | None
     updated_at: str
+    encoding: Literal["gsm7", "ucs2"] | None  # None: queued before segments were counted
+    segments: int | None
 
 
 class MessageList(BaseModel):
@@ -51,6 +53,8 @@ async def list_messages(
                     "created_at": timestamp(message.created_at),
                     "sent_at": timestamp(message.sent_at),
                     "updated_at": timestamp(message.updated_at),
+                    "encoding": None if message.encoding is None else message.encoding.value,
+                    "segments": message.segments,
                 }
                 for message in runtime.deliveries.messages(app, verification_id)
             ]

@@ -17,6 +17,8 @@ VALID_UNTIL_WITHIN_SECONDS = 30 * 60  # compat.md: validUntil at most 30 minutes
 MAX_CODE = 64
 _MAX_NUMBER = 64
 _MAX_TEXT = 64 * 1024  # the body limit: lengths of `from` and `body` are the service's rules
+# the vendor's text when a send has no `body` and the app no template of its own
+DEFAULT_TEMPLATE = "Your verification code is {code}"
 # the vendor's placeholders in the service's spelling
 _PLACEHOLDERS = {"{{code}}": "{code}", "{{validMinutes}}": "{minutes}"}
 _PLACEHOLDER = re.compile("|".join(re.escape(name) for name in _PLACEHOLDERS))
@@ -47,6 +49,7 @@ def start_request(fields: Fields, request_id: str) -> StartRequest:
         country=country,
         sender=sender,
         template=None if body is None else _template(body),
+        default_template=DEFAULT_TEMPLATE,
         valid_until=_valid_until(text_field(fields, "validUntil", max_length=64)),
         valid_until_within_seconds=VALID_UNTIL_WITHIN_SECONDS,
         alias=VendorAlias(VENDOR, request_id),

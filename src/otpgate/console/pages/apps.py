@@ -16,13 +16,12 @@ from otpgate.console.settings_form import (
     submitted_texts,
 )
 from otpgate.domain.errors import OtpgateError
-from otpgate.domain.templates import render_template
+from otpgate.domain.message_text import preview_message
 from otpgate.runtime import Runtime
 from otpgate.service.apps import NewApiKey
 from otpgate.service.console_sessions import ConsoleSession
 from otpgate.service.ports import App
 
-SAMPLE_CODE = "123456"  # the API's message-preview sample, never a real code
 NOTICES = {
     "created": "The app was created. Create an API key for it below.",
     "saved": "Settings saved.",
@@ -120,10 +119,8 @@ async def _app_page(
     app_id = request.path_params["app_id"]
     found = await runtime.run(lambda: _read_app(runtime, app_id))
     app: App = found["app"]
-    preview = render_template(
-        app.settings.template,
-        {"code": SAMPLE_CODE, "minutes": str(-(-app.settings.ttl_seconds // 60)), "app": app.name},
-    )
+    # the app's default text (its default locale), as the admin API's message-preview shows it
+    preview = preview_message(app.settings, app.name, country=None).body
     context = {
         "title": app.name,
         "sections": sections(setting_fields(app.settings, typed)),
