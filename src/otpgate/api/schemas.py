@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from otpgate.domain.lookups import LookupAnswer
 from otpgate.domain.verification import CheckResult, Verification
 from otpgate.service.ports import OptIn
 
@@ -146,12 +148,39 @@ class CheckOut(BaseModel):
     attempts_left: int
 
 
+class CarrierOut(BaseModel):
+    name: str | None
+    mobile_country_code: str | None
+    mobile_network_code: str | None
+
+
 class LookupOut(BaseModel):
     number: str
     valid: bool
     country: str | None
     line_type: str
     national_format: str
+    source: Literal["numbering_plan", "network", "cache"]
+    carrier: CarrierOut | None
+    reachable: bool | None
+    checked_at: str
+
+
+def lookup_out(answer: LookupAnswer, now: datetime) -> dict[str, Any]:
+    """A lookup as the API (and the CLI's --json) shows it."""
+    number, network = answer.number, answer.network
+    carrier = None if network is None else network.carrier
+    return {
+        "number": number.e164,
+        "valid": number.valid,
+        "country": number.country,
+        "line_type": number.line_type.value,
+        "national_format": number.national_format,
+        "source": answer.source.value,
+        "carrier": None if carrier is None else dataclasses.asdict(carrier),
+        "reachable": answer.reachable,
+        "checked_at": timestamp(now if network is None else network.checked_at),
+    }
 
 
 class AppOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -39,6 +40,7 @@ RATE_LIMITED: dict[int | str, dict[str, Any]] = {
 REFUSED_SENDS: dict[int | str, dict[str, Any]] = {
     **RATE_LIMITED,
     403: {"model": Problem, "description": "`fraud_blocked`: the number's prefix is blocked"},
+    503: {"model": Problem, "description": "`lookup_unavailable`: the lookup provider failed"},
 }
 
 
@@ -54,10 +56,15 @@ REFUSED_SENDS: dict[int | str, dict[str, Any]] = {
 async def start_verification(
     body: StartVerification, runtime: RuntimeDep, credentials: CredentialsDep
 ) -> JSONResponse:
+    lookup = None
+    if runtime.lookups.configured:
+        # the network is asked on the event loop, before the start's call to the executor
+        known = await runtime.run(partial(authenticate_app, runtime, credentials))
+        lookup = await runtime.lookups.for_start(known, _start_request(body))
+
     def start() -> StartResult:
         app = authenticate_app(runtime, credentials)
-        country = normalize_country(body.country) if body.country is not None else None
-        return runtime.verifications.start(app, _start_request(body, country))
+        return runtime.verifications.start(app, _start_request(body), lookup=lookup)
 
     result = await runtime.run(start)
     # answered as built: `verification_out` is the response model's shape already, and
@@ -67,7 +74,8 @@ async def start_verification(
     )
 
 
-def _start_request(body: StartVerification, country: str | None) -> StartRequest:
+def _start_request(body: StartVerification) -> StartRequest:
+    country = normalize_country(body.country) if body.country is not None else None
     return StartRequest(
         to=body.to,
         country=country,
