@@ -133,6 +133,7 @@ def build_runtime(
     random = random or SystemRandom()
     if settings.default_sender is not None:
         validate_sender(settings.default_sender, field="OTPGATE_DEFAULT_SENDER")
+    lookup_provider = _lookup_provider(settings)  # a bad setting stops us before the database
     generated = load_or_create_secrets(settings.data_dir, settings.secret_key, settings.admin_token)
     database = open_database(settings.resolved_database_url, pool_size=settings.database_pool_size)
     sealer = Sealer(derive_key(generated.secret_key, "sealing"))
@@ -252,7 +253,7 @@ def build_runtime(
         abuse=guard,
         flood=FloodGuard(counters, clock, settings.flood_requests_per_minute),
         lookups=NetworkLookups(
-            _lookup_provider(settings),
+            lookup_provider,
             lookup_cache,
             counters,
             database.run,
