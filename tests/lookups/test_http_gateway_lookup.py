@@ -100,5 +100,5 @@ def test_a_bad_lookup_provider_setting_stops_the_start_naming_it(
 
 
 def test_twilio_lookup_fields_are_those_twilio_offers() -> None:
-    with pytest.raises(ConfigError, match="^OTPGATE_TWILIO_LOOKUP_FIELDS: "):
+    with pytest.raises(ConfigError, match=r"^OTPGATE_TWILIO_LOOKUP_FIELDS: "):
         load_settings(twilio_lookup_fields="line_type_intelligence,caller_name")
