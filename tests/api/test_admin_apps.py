@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from support.bodies import app_request
 from support.native import NativeApi
 from support.outbox import wrong_code
+from support.lookup_settings import LOOKUP_DEFAULTS
 from support.settings import ABUSE_DEFAULTS
 
 DEFAULTS = {
@@ -27,6 +28,7 @@ DEFAULTS = {
     "sms_campaign": None,
     "sms_providers": [],
     **ABUSE_DEFAULTS,
+    **LOOKUP_DEFAULTS,
 }
 
 
