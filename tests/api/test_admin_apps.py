@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from support.bodies import app_request
+from support.lookup_settings import LOOKUP_DEFAULTS
 from support.native import NativeApi
 from support.outbox import wrong_code
-from support.lookup_settings import LOOKUP_DEFAULTS
 from support.settings import ABUSE_DEFAULTS
 
 DEFAULTS = {

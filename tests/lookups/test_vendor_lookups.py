@@ -96,3 +96,22 @@ def test_dotdigital_a_number_the_plan_already_knows_is_not_looked_up(
 
     assert answer.json()["numberStatus"] == "NotProvisioned"
     assert insight.lookups() == []
+
+
+def test_ninety_nine_digital_and_sessionm_starts_consult_the_network_too(
+    client: TestClient, vendor_app: Any, insight: FakeNumberInsight
+) -> None:
+    app: VendorApp = vendor_app(blocked_line_types=["voip"], sms_campaign={"opt_in_keyword": "YES"})
+    ninety_nine = client.post(
+        "/sms/verifySMS",
+        data={"apiKey": f"{app.key_id}.{app.secret}", "from": "Shop", "to": "+1" + US_VOIP},
+    )
+    sessionm = client.post(
+        f"/priv/v1/apps/{app.key_id}/messaging_events/sms/validation/request",
+        json={"external_id": "cust-1", "to_phone_number": "1" + US_VOIP},
+        auth=app.basic,
+    )
+
+    assert (ninety_nine.json()["status"], ninety_nine.json()["reason"]) == ("FAIL", 5)
+    assert (sessionm.status_code, sessionm.json()["message"]) == (400, "Invalid phone number")
+    assert len(insight.lookups("1" + US_VOIP)) == 1  # the second start took the cached answer

@@ -28,6 +28,7 @@ from otpgate.compat.routing import (
 from otpgate.domain.errors import (
     FraudBlocked,
     LineTypeBlocked,
+    LookupUnavailable,
     NotFound,
     NotPending,
     OtpgateError,
@@ -71,6 +72,7 @@ GATEWAY_REFUSALS: tuple[tuple[type[OtpgateError], Result], ...] = (
     (RateLimited, Result.NOT_SENT),
     (FraudBlocked, Result.NOT_SENT),
     (SenderInvalid, Result.NOT_SENT),  # the app's own sender is not among its approved ones
+    (LookupUnavailable, Result.NOT_SENT),  # the app refuses starts the network cannot vouch for
     # invalid or unassigned number, country excluded, bad options or message, unreadable body
     (OtpgateError, Result.DATA_CHECK_FAILED),
 )

@@ -63,6 +63,7 @@ NOT_SENT_REFUSALS: tuple[tuple[type[errors.OtpgateError], str | None], ...] = (
     (errors.CountryBlocked, None),
     (errors.LineTypeBlocked, None),
     (errors.SenderInvalid, "not_approved"),
+    (errors.LookupUnavailable, None),  # the app refuses starts the network cannot vouch for
 )
 
 # a validation's outcome as the vendor's status word
