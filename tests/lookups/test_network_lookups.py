@@ -7,14 +7,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from peers.number_insight import FakeNumberInsight
 from support.native import NativeApi
 
+from otpgate.config import Settings
 from otpgate.domain.phone import lookup_number
-from otpgate.runtime import Runtime
+from otpgate.runtime import Runtime, build_runtime
 
 US_MOBILE = "+12015550123"  # landline_or_mobile by the numbering plan; mobile on the network
 US_VOIP = "+12015550124"
@@ -169,10 +171,9 @@ def test_a_slow_provider_adds_at_most_the_timeout_to_a_start(
 
 
 def test_concurrent_lookups_of_one_number_share_one_provider_call(
-    runtime: Runtime, client: TestClient, make_app: object, insight: FakeNumberInsight
+    runtime: Runtime, client: TestClient, make_app: Any, insight: FakeNumberInsight
 ) -> None:
-    handle = make_app()  # type: ignore[operator]
-    app = runtime.apps.get_app(handle.id)
+    app = runtime.apps.get_app(make_app().id)
     number = lookup_number("+12015550130")
     insight.delay_seconds = 0.3  # every ask is under way at once while the first waits
 
@@ -189,6 +190,33 @@ def test_concurrent_lookups_of_one_number_share_one_provider_call(
 
     assert sources == ["network"] * 5
     assert len(insight.lookups("12015550130")) == 1
+
+
+def test_an_answer_one_node_paid_for_serves_another_node(
+    runtime: Runtime,
+    settings: Settings,
+    clock: Any,
+    make_app: Any,
+    insight: FakeNumberInsight,
+) -> None:
+    app = runtime.apps.get_app(make_app().id)
+    other_node = build_runtime(settings, clock=clock)  # the same database
+    number = lookup_number("+12015550131")
+
+    async def on_each_node() -> list[str]:
+        try:
+            first = await runtime.lookups.look_up(app, number, force=True)
+            second = await other_node.lookups.look_up(app, number, force=True)
+        finally:
+            await runtime.lookups.close()
+            await other_node.lookups.close()
+        return [first.source.value, second.source.value]
+
+    try:
+        assert asyncio.run(on_each_node()) == ["network", "cache"]
+    finally:
+        other_node.close()
+    assert len(insight.lookups("12015550131")) == 1
 
 
 def test_a_number_the_network_calls_switched_off_counts_toward_its_prefixs_suspicion(
