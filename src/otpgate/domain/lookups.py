@@ -90,7 +90,8 @@ def needs_network(
 
 
 def resolved(number: PhoneNumber, network: NetworkAnswer | None) -> PhoneNumber:
-    """The number with the network's line type, where the network could tell one."""
-    if network is None or network.line_type is LineType.UNKNOWN:
+    """The number with the network's line type, where the network could tell one (an answer
+    about another number changes nothing)."""
+    if network is None or network.number != number.e164 or network.line_type is LineType.UNKNOWN:
         return number
     return dataclasses.replace(number, line_type=network.line_type)
