@@ -50,6 +50,16 @@ def test_a_network_lookup_resolves_a_us_number_and_shows_its_carrier(
     assert asked.path == "/ni/advanced/json"
 
 
+@pytest.mark.parametrize("lookup_settings", [{"vonage_insight_level": "standard"}])
+def test_vonage_standard_gives_the_line_type_but_not_reachability(
+    api_with: NativeFor, insight: FakeNumberInsight
+) -> None:
+    body = api_with().lookup(US_SWITCHED_OFF, network="true").json()
+
+    assert (body["line_type"], body["reachable"]) == ("mobile", None)
+    assert [seen.path for seen in insight.lookups()] == ["/ni/standard/json"]
+
+
 def test_a_second_lookup_of_a_number_is_answered_from_the_cache_without_a_call(
     api_with: NativeFor, insight: FakeNumberInsight
 ) -> None:
