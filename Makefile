@@ -55,8 +55,9 @@ lock:  ## refresh requirements.lock after changing dependencies in pyproject.tom
 PEERS = .peers
 PRISM = $(PEERS)/node_modules/.bin/prism
 TWILIO_SPEC = $(PEERS)/twilio_api_v2010.json
+TWILIO_LOOKUP_SPEC = $(PEERS)/twilio_lookups_v2.json
 
-peers: $(PRISM) $(TWILIO_SPEC) browser  ## protocol peers the tests start: Kannel and Chromium (Debian, needs root), Prism and Twilio's OpenAPI (npm)
+peers: $(PRISM) $(TWILIO_SPEC) $(TWILIO_LOOKUP_SPEC) browser  ## protocol peers the tests start: Kannel and Chromium (Debian, needs root), Prism and Twilio's OpenAPI descriptions of Messages and Lookup v2 (npm)
 	@command -v bearerbox >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kannel; }
 
@@ -69,8 +70,8 @@ browser:  ## Chromium for tests/console (Debian's package, needs root)
 $(PRISM):
 	npm install --no-audit --no-fund --silent --prefix $(PEERS) @stoplight/prism-cli@5.16.0
 
-$(TWILIO_SPEC):
+$(TWILIO_SPEC) $(TWILIO_LOOKUP_SPEC):
 	mkdir -p $(PEERS)
 	cd $(PEERS) && npm pack --silent @twilio/cli-core@9.0.0 >/dev/null && \
 		tar xzf twilio-cli-core-9.0.0.tgz --strip-components=4 \
-			package/src/services/twilio-api/twilio_api_v2010.json && rm twilio-cli-core-9.0.0.tgz
+			package/src/services/twilio-api/$(notdir $@) && rm twilio-cli-core-9.0.0.tgz

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -18,8 +19,9 @@ import uvicorn
 
 from otpgate.config import CONFIG_FILE_VARIABLE, ConfigError, Settings, load_settings
 from otpgate.domain.errors import OtpgateError
+from otpgate.domain.lookups import LookupAnswer, LookupSource
 from otpgate.domain.message_text import preview_message
-from otpgate.domain.phone import lookup_number, normalize_country, parse_number
+from otpgate.domain.phone import PhoneNumber, lookup_number, normalize_country, parse_number
 from otpgate.logs import configure_logging
 from otpgate.runtime import (
     DEFAULT_APP_NAME,
@@ -29,7 +31,13 @@ from otpgate.runtime import (
     migrate,
 )
 from otpgate.server import create_app, limit_connections
-from otpgate.service.presentation import check_document, timestamp, verification_document
+from otpgate.service.ports import App
+from otpgate.service.presentation import (
+    check_document,
+    lookup_document,
+    timestamp,
+    verification_document,
+)
 from otpgate.service.verifications import StartRequest
 
 cli = typer.Typer(
@@ -235,7 +243,9 @@ def send(
     with opened(config) as runtime:
         owner = runtime.apps.find_app_by_name(app)
         region = normalize_country(country) if country else None
-        result = runtime.verifications.start(owner, StartRequest(to=number, country=region))
+        request = StartRequest(to=number, country=region)
+        lookup = asyncio.run(_start_lookup(runtime, owner, request))
+        result = runtime.verifications.start(owner, request, lookup=lookup)
         # deliver now, so `otpgate outbox` shows it even when no server is running
         asyncio.run(runtime.worker.deliver_due())
         out = verification_document(result.verification)
@@ -298,27 +308,38 @@ def outbox(
 
 @cli.command()
 def lookup(
-    number: str, as_json: JsonOption = False, country: Annotated[str | None, typer.Option()] = None
+    number: str,
+    as_json: JsonOption = False,
+    country: Annotated[str | None, typer.Option()] = None,
+    network: Annotated[
+        bool, typer.Option("--network", help="ask the lookup provider (OTPGATE_LOOKUP_PROVIDER)")
+    ] = False,
+    config: ConfigOption = None,
+    app: AppOption = DEFAULT_APP_NAME,
 ) -> None:
-    """Parse NUMBER: validity, country and line type. Sends nothing."""
+    """Parse NUMBER: validity, country and line type; with --network, what the lookup provider
+    says (counted against the app's lookups_per_day). Sends nothing."""
     try:
         found = lookup_number(
             number, normalize_country(country) if country else None, field="number"
         )
     except OtpgateError as exc:
         fail(f"{exc.code}: {exc.detail}")
-    out = {
-        "number": found.e164,
-        "valid": found.valid,
-        "country": found.country,
-        "line_type": found.line_type.value,
-        "national_format": found.national_format,
-    }
+    if not network:
+        plan_only = LookupAnswer(found, LookupSource.NUMBERING_PLAN, None)
+        out = lookup_document(plan_only, datetime.now(UTC))
+    else:
+        with opened(config) as runtime:
+            owner = runtime.apps.find_app_by_name(app)
+            answer = asyncio.run(_network_lookup(runtime, owner, found))
+            out = lookup_document(answer, runtime.clock.now())
+    reachable = "" if out["reachable"] is None else f"  reachable={str(out['reachable']).lower()}"
     emit(
         as_json,
         out,
         f"{out['number']}  valid={str(out['valid']).lower()}  "
-        f"{out['country']}  {out['line_type']}  {out['national_format']}",
+        f"{out['country']}  {out['line_type']}  {out['national_format']}  "
+        f"source={out['source']}{reachable}",
     )
 
 
@@ -354,6 +375,20 @@ def preview(
             out,
             f"{out['locale']}  {out['encoding']}  {out['segments']} segment(s)\n{out['body']}",
         )
+
+
+async def _start_lookup(runtime: Runtime, app: App, request: StartRequest) -> LookupAnswer | None:
+    try:
+        return await runtime.lookups.for_start(app, request)
+    finally:
+        await runtime.aclose()
+
+
+async def _network_lookup(runtime: Runtime, app: App, number: PhoneNumber) -> LookupAnswer:
+    try:
+        return await runtime.lookups.look_up(app, number, force=True)
+    finally:
+        await runtime.aclose()
 
 
 def main() -> None:

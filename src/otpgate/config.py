@@ -121,6 +121,25 @@ class Settings(BaseSettings):
     smpp_enquire_link_seconds: float = Field(30.0, gt=0, le=3600)
     smpp_timeout_seconds: float = Field(10.0, gt=0, le=120)
 
+    # network lookups (docs/lookups.md): the provider, and the most a lookup adds to a start
+    lookup_provider: Literal["none", "twilio", "vonage", "http"] = "none"
+    lookup_timeout_seconds: float = Field(2.0, gt=0, le=30)
+    twilio_lookup_base_url: str = "https://lookups.twilio.com"
+    # comma-separated: line_type_intelligence, and line_status / sms_pumping_risk where the
+    # account has them (each is charged on its own)
+    twilio_lookup_fields: str = "line_type_intelligence"
+    vonage_insight_level: Literal["standard", "advanced"] = "standard"
+    vonage_insight_base_url: str = "https://api.nexmo.com"
+    lookup_http_url: str | None = None  # a template with {to}
+    lookup_http_headers: dict[str, str] = Field(default_factory=dict)
+    lookup_http_line_type_path: str | None = None
+    lookup_http_reachable_path: str | None = None
+    lookup_http_carrier_path: str | None = None
+    lookup_http_mcc_path: str | None = None
+    lookup_http_mnc_path: str | None = None
+    lookup_http_line_type_map: dict[str, str] = Field(default_factory=dict)
+    lookup_http_reachable_map: dict[str, bool] = Field(default_factory=dict)
+
     @field_validator("sms_provider")
     @classmethod
     def _known_providers(cls, value: str) -> str:
@@ -128,6 +147,15 @@ class Settings(BaseSettings):
         unknown = [name for name in names if name not in PROVIDERS]
         if not names or unknown:
             raise ValueError(f"must be a comma-separated list of {', '.join(PROVIDERS)}")
+        return ",".join(names)
+
+    @field_validator("twilio_lookup_fields")
+    @classmethod
+    def _known_lookup_fields(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        known = ("line_type_intelligence", "line_status", "sms_pumping_risk")
+        if not names or any(name not in known for name in names):
+            raise ValueError(f"must be a comma-separated list of {', '.join(known)}")
         return ",".join(names)
 
     @field_validator("database_url")

@@ -63,6 +63,19 @@ class Metrics:
             ["provider"],
             registry=self.registry,
         )
+        self.lookups = Counter(
+            "otpgate_lookups",
+            "Network lookups by provider and outcome (answered, cached, capped, timeout, failed).",
+            ["provider", "outcome"],
+            registry=self.registry,
+        )
+        self.lookup_seconds = Histogram(
+            "otpgate_lookup_duration_seconds",
+            "Time a lookup provider took to answer (or to fail), by provider.",
+            ["provider"],
+            registry=self.registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0),
+        )
         self.request_seconds = Histogram(
             "otpgate_http_request_duration_seconds",
             "HTTP request latency by route.",
@@ -91,6 +104,11 @@ class Metrics:
 
     def fraud_blocked(self, app_id: str) -> None:
         self.fraud_blocks.labels(app_id).inc()
+
+    def lookup_finished(self, provider: str, outcome: str, seconds: float) -> None:
+        self.lookups.labels(provider, outcome).inc()
+        if outcome in ("answered", "timeout", "failed"):
+            self.lookup_seconds.labels(provider).observe(seconds)
 
     def spend_cap_reached(self, app_id: str, cap: str) -> None:
         self.spend_caps.labels(app_id, cap).inc()

@@ -16,6 +16,9 @@ from otpgate.config import ConfigError, Settings
 from otpgate.datadir import Secrets, load_or_create_secrets
 from otpgate.delivery.circuit import CircuitBreaker
 from otpgate.delivery.expiry import ExpirySweep
+from otpgate.delivery.lookups import http as http_lookup
+from otpgate.delivery.lookups import twilio as twilio_lookup
+from otpgate.delivery.lookups import vonage as vonage_lookup
 from otpgate.delivery.protocol import ReceiptReader, ReceiptSink, SmsSender
 from otpgate.delivery.receipts import ReceiptInbox
 from otpgate.delivery.retention import RetentionJob
@@ -29,6 +32,7 @@ from otpgate.delivery.webhooks import WebhookDispatcher
 from otpgate.delivery.worker import DeliveryWorker
 from otpgate.domain.codes import CodeHasher
 from otpgate.domain.errors import Conflict
+from otpgate.domain.phone import LineType
 from otpgate.domain.templates import validate_sender
 from otpgate.metrics import Metrics
 from otpgate.service.abuse import AbuseGuard
@@ -39,6 +43,7 @@ from otpgate.service.apps import AppService, NewApiKey
 from otpgate.service.console_sessions import ConsoleSessions
 from otpgate.service.deliveries import DeliveryTracker, ProviderRoutes
 from otpgate.service.flood import FailedAuthentications, FloodGuard
+from otpgate.service.lookups import NetworkLookups, NumberLookup
 from otpgate.service.opt_ins import OptInService
 from otpgate.service.outbox import DevOutboxReader
 from otpgate.service.ports import App, Clock, Counters, RandomSource
@@ -51,6 +56,7 @@ from otpgate.store.console_sessions import SqlConsoleSessions
 from otpgate.store.counters import SqlCounters
 from otpgate.store.database import Database, open_database
 from otpgate.store.fraud_blocks import SqlFraudBlockStore
+from otpgate.store.lookups import SqlLookupCache
 from otpgate.store.messages import SqlDevOutbox, SqlMessageQueue
 from otpgate.store.migrate import upgrade
 from otpgate.store.opt_ins import SqlOptInStore
@@ -64,6 +70,8 @@ DEFAULT_APP_NAME = "default"
 SQLITE_POLL_SECONDS = 0.25
 # with NOTIFY the poll only finds retries that came due and leases that ran out
 POSTGRESQL_POLL_SECONDS = 1.0
+# the longest lookup_cache_days an app may set: older answers serve nobody
+LOOKUP_CACHE_MAX_AGE = timedelta(days=365)
 
 T = TypeVar("T")
 
@@ -104,6 +112,7 @@ class Runtime:
     failed_authentications: FailedAuthentications
     analytics: AnalyticsService
     console_sessions: ConsoleSessions
+    lookups: NetworkLookups
 
     async def run(self, call: Callable[[], T]) -> T:
         """Run a blocking service call off the event loop: the one executor of every route
@@ -125,6 +134,10 @@ class Runtime:
     def close(self) -> None:
         self.database.dispose()
 
+    async def aclose(self) -> None:
+        """Close what lives on the event loop (the lookup provider's connections)."""
+        await self.lookups.close()
+
 
 def build_runtime(
     settings: Settings, *, clock: Clock | None = None, random: RandomSource | None = None
@@ -134,6 +147,7 @@ def build_runtime(
     random = random or SystemRandom()
     if settings.default_sender is not None:
         validate_sender(settings.default_sender, field="OTPGATE_DEFAULT_SENDER")
+    lookup_provider = _lookup_provider(settings)  # a bad setting stops us before the database
     generated = load_or_create_secrets(settings.data_dir, settings.secret_key, settings.admin_token)
     database = open_database(settings.resolved_database_url, pool_size=settings.database_pool_size)
     sealer = Sealer(derive_key(generated.secret_key, "sealing"))
@@ -155,6 +169,7 @@ def build_runtime(
     observer = WebhookObserver(metrics, emitter)
     sql_counters = SqlCounters(database)
     counters = _counters(settings, sql_counters, metrics)
+    lookup_cache = SqlLookupCache(database)
     guard = AbuseGuard(
         database.transaction,
         counters,
@@ -217,7 +232,7 @@ def build_runtime(
         batch_size=settings.delivery_batch_size,
         batches_in_flight=settings.delivery_batches_in_flight,
         breakers=breakers,
-        on_sweep=lambda now: _upkeep(database, deliveries, sql_counters, now),
+        on_sweep=lambda now: _upkeep(database, deliveries, sql_counters, lookup_cache, now),
         routes=ProviderRoutes(directory),
         on_finished=lambda tx, batch, results: emitter.batch_recorded(
             tx, batch, results, verification_store
@@ -276,15 +291,100 @@ def build_runtime(
             generated.admin_token,
             derive_key(generated.secret_key, "console-session"),
         ),
+        lookups=NetworkLookups(
+            lookup_provider,
+            database.transaction,
+            lookup_cache,
+            counters,
+            database.run,
+            clock,
+            metrics,
+            timeout_seconds=settings.lookup_timeout_seconds,
+        ),
     )
 
 
 def _upkeep(
-    database: Database, deliveries: DeliveryTracker, counters: SqlCounters, now: datetime
+    database: Database,
+    deliveries: DeliveryTracker,
+    counters: SqlCounters,
+    lookups: SqlLookupCache,
+    now: datetime,
 ) -> None:
     deliveries.reconcile()
     with database.transaction() as tx:
         counters.purge(tx, now)
+        lookups.purge(tx, now - LOOKUP_CACHE_MAX_AGE)
+
+
+def _lookup_provider(settings: Settings) -> NumberLookup | None:
+    """OTPGATE_LOOKUP_PROVIDER's adapter; None for `none`."""
+    name = settings.lookup_provider
+    if name == "twilio":
+        _required_by(settings, "OTPGATE_LOOKUP_PROVIDER", "twilio_account_sid", "twilio_auth_token")
+        assert settings.twilio_account_sid and settings.twilio_auth_token
+        return twilio_lookup.TwilioLookup(
+            twilio_lookup.TwilioLookupConfig(
+                account_sid=settings.twilio_account_sid,
+                auth_token=settings.twilio_auth_token,
+                base_url=settings.twilio_lookup_base_url,
+                fields=tuple(settings.twilio_lookup_fields.split(",")),
+            )
+        )
+    if name == "vonage":
+        _required_by(settings, "OTPGATE_LOOKUP_PROVIDER", "vonage_api_key", "vonage_api_secret")
+        assert settings.vonage_api_key and settings.vonage_api_secret
+        return vonage_lookup.VonageInsight(
+            vonage_lookup.VonageInsightConfig(
+                api_key=settings.vonage_api_key,
+                api_secret=settings.vonage_api_secret,
+                base_url=settings.vonage_insight_base_url,
+                level=settings.vonage_insight_level,
+            )
+        )
+    if name == "http":
+        return _http_lookup(settings)
+    return None
+
+
+def _http_lookup(settings: Settings) -> NumberLookup:
+    _required_by(settings, "OTPGATE_LOOKUP_PROVIDER", "lookup_http_url")
+    assert settings.lookup_http_url is not None
+    if "{to}" not in settings.lookup_http_url:
+        raise ConfigError("OTPGATE_LOOKUP_HTTP_URL: must contain {to}")
+    if not (settings.lookup_http_line_type_path or settings.lookup_http_reachable_path):
+        raise ConfigError(
+            "OTPGATE_LOOKUP_HTTP_LINE_TYPE_PATH: set it or OTPGATE_LOOKUP_HTTP_REACHABLE_PATH"
+        )
+    known = {line_type.value for line_type in LineType}
+    wrong = sorted(v for v in settings.lookup_http_line_type_map.values() if v not in known)
+    if wrong:
+        raise ConfigError(f"OTPGATE_LOOKUP_HTTP_LINE_TYPE_MAP: {wrong[0]!r} is not a line type")
+    return http_lookup.HttpLookup(
+        http_lookup.HttpLookupConfig(
+            url=settings.lookup_http_url,
+            headers=settings.lookup_http_headers,
+            line_type_path=settings.lookup_http_line_type_path,
+            reachable_path=settings.lookup_http_reachable_path,
+            carrier_path=settings.lookup_http_carrier_path,
+            mcc_path=settings.lookup_http_mcc_path,
+            mnc_path=settings.lookup_http_mnc_path,
+            line_types={
+                **http_lookup.DEFAULT_LINE_TYPES,
+                **{k.lower(): v for k, v in settings.lookup_http_line_type_map.items()},
+            },
+            reachable={
+                **http_lookup.DEFAULT_REACHABLE,
+                **{k.lower(): v for k, v in settings.lookup_http_reachable_map.items()},
+            },
+        )
+    )
+
+
+def _required_by(settings: Settings, by: str, *names: str) -> None:
+    for name in names:
+        if not getattr(settings, name):
+            raise ConfigError(f"OTPGATE_{name.upper()}: required by {by}")
 
 
 def _counters(settings: Settings, database_counters: SqlCounters, metrics: Metrics) -> Counters:

@@ -87,6 +87,7 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
             stop.set()
             if task is not None:
                 await task
+            await runtime.aclose()
 
     app = FastAPI(
         title="otpgate",

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from support.bodies import app_request
+from support.lookup_settings import LOOKUP_DEFAULTS
 from support.message_settings import MESSAGE_DEFAULTS
 from support.native import NativeApi
 from support.outbox import wrong_code
@@ -28,6 +29,7 @@ DEFAULTS = {
     "sms_providers": [],
     **ABUSE_DEFAULTS,
     **MESSAGE_DEFAULTS,
+    **LOOKUP_DEFAULTS,
 }
 
 

@@ -18,6 +18,11 @@ def test_a_lookup_gives_number_validity_country_line_type_and_national_format(
         "country": "GB",
         "line_type": "mobile",
         "national_format": "07123 123456",
+        # no lookup provider is configured: the numbering plan's answer, as of now
+        "source": "numbering_plan",
+        "carrier": None,
+        "reachable": None,
+        "checked_at": "2026-01-01T12:00:00.000Z",
     }
 
 

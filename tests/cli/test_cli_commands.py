@@ -69,14 +69,22 @@ def test_lookup_and_migrate_answer_as_json_and_as_text(otpgate_command: OtpgateC
             ("migrate", "--json"),
         ]
     )
-    assert as_json.json() == {
+    found = as_json.json()
+    assert found.pop("checked_at").endswith("Z")
+    assert found == {
         "number": "+12015550123",
         "valid": True,
         "country": "US",
         "line_type": "landline_or_mobile",
         "national_format": "(201) 555-0123",
+        "source": "numbering_plan",
+        "carrier": None,
+        "reachable": None,
     }
-    assert as_text.stdout.strip() == "+447123123456  valid=true  GB  mobile  07123 123456"
+    assert (
+        as_text.stdout.strip()
+        == "+447123123456  valid=true  GB  mobile  07123 123456  source=numbering_plan"
+    )
     assert migrated.json() == {"migrated": True}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.lookup_settings import LOOKUP_DEFAULTS, LOOKUP_RANGES
 from support.message_settings import MESSAGE_DEFAULTS
 from support.settings import ABUSE_DEFAULTS, ABUSE_RANGES
 
@@ -50,6 +51,7 @@ def test_every_setting_has_the_contracts_default() -> None:
         "sms_providers": [],
         **ABUSE_DEFAULTS,
         **MESSAGE_DEFAULTS,
+        **LOOKUP_DEFAULTS,
     }
 
 
@@ -60,6 +62,7 @@ RANGES = [
     ("max_sends", 1, 20),
     ("resend_cooldown_seconds", 0, 3600),
     *ABUSE_RANGES,
+    *LOOKUP_RANGES,
 ]
 
 

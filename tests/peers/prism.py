@@ -1,5 +1,6 @@
-"""Prism serving Twilio's own OpenAPI description (from npm `@twilio/cli-core`): a contract
-check of the requests we make to the Messages API. `make peers` installs both in `.peers/`."""
+"""Prism serving Twilio's own OpenAPI descriptions (from npm `@twilio/cli-core`): a contract
+check of the requests we make to the Messages API and to Lookup v2. `make peers` installs
+them in `.peers/`."""
 
 from __future__ import annotations
 
@@ -14,14 +15,19 @@ from peers.otpgate import reserve_port
 PEERS = Path(__file__).resolve().parents[2] / ".peers"
 PRISM = PEERS / "node_modules" / ".bin" / "prism"
 TWILIO_SPEC = PEERS / "twilio_api_v2010.json"
+TWILIO_LOOKUP_SPEC = PEERS / "twilio_lookups_v2.json"
 
 
-def installed() -> bool:
-    return PRISM.exists() and TWILIO_SPEC.exists()
+def installed(spec: Path = TWILIO_SPEC) -> bool:
+    return PRISM.exists() and spec.exists()
 
 
 class Prism:
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, spec: Path = TWILIO_SPEC, *, errors: bool = True) -> None:
+        self._spec = spec
+        # --errors also refuses answers that break the spec: Lookup v2's own examples do
+        # (nulls where its schemas say object), so its requests are validated without it
+        self._errors = errors
         sock = reserve_port()
         self.port = sock.getsockname()[1]
         sock.close()
@@ -38,8 +44,8 @@ class Prism:
                 "127.0.0.1",
                 "-p",
                 str(self.port),
-                "--errors",
-                str(TWILIO_SPEC),
+                *(["--errors"] if self._errors else []),
+                str(self._spec),
             ],
             stdout=self._log.open("wb"),
             stderr=subprocess.STDOUT,

@@ -28,6 +28,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.OtpgateError], int], ...] = (
     (errors.IdempotencyConflict, 409),
     (errors.Conflict, 409),
     (errors.RateLimited, 429),
+    (errors.LookupUnavailable, 503),
 )
 
 # Protocol-level refusals that no domain error stands for.

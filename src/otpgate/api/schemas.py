@@ -145,12 +145,22 @@ class CheckOut(BaseModel):
     attempts_left: int
 
 
+class CarrierOut(BaseModel):
+    name: str | None
+    mobile_country_code: str | None
+    mobile_network_code: str | None
+
+
 class LookupOut(BaseModel):
     number: str
     valid: bool
     country: str | None
     line_type: str
     national_format: str
+    source: Literal["numbering_plan", "network", "cache"]
+    carrier: CarrierOut | None
+    reachable: bool | None
+    checked_at: str
 
 
 class AppOut(BaseModel):

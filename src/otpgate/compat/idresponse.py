@@ -17,6 +17,7 @@ from otpgate.api.auth import RuntimeDep
 from otpgate.api.middleware import PathRefusal
 from otpgate.compat.bodies import FieldMissing, Fields, UnreadableBody, echoed_text, text_field
 from otpgate.compat.idresponse_request import GatewayRequest, narrowing_of, template_values_of
+from otpgate.compat.lookups import network_lookup
 from otpgate.compat.routing import (
     BODY_METHODS,
     VendorApi,
@@ -27,6 +28,7 @@ from otpgate.compat.routing import (
 from otpgate.domain.errors import (
     FraudBlocked,
     LineTypeBlocked,
+    LookupUnavailable,
     NotFound,
     NotPending,
     OtpgateError,
@@ -70,6 +72,7 @@ GATEWAY_REFUSALS: tuple[tuple[type[OtpgateError], Result], ...] = (
     (RateLimited, Result.NOT_SENT),
     (FraudBlocked, Result.NOT_SENT),
     (SenderInvalid, Result.NOT_SENT),  # the app's own sender is not among its approved ones
+    (LookupUnavailable, Result.NOT_SENT),  # the app refuses starts the network cannot vouch for
     # invalid or unassigned number, country excluded, bad options or message, unreadable body
     (OtpgateError, Result.DATA_CHECK_FAILED),
 )
@@ -144,18 +147,18 @@ def _gateway(runtime: Runtime, fields: Fields) -> JSONResponse:
         request = _gateway_request(fields)
         message = request.message if request.message and request.message.strip() else None
         alias = runtime.verifications.new_alias(VENDOR)
-        started = runtime.verifications.start(
-            app,
-            StartRequest(
-                to=request.phone,
-                country=HOME_COUNTRY,
-                template=(message or DEFAULT_MESSAGE).replace(PIN_PLACEHOLDER, CODE_PLACEHOLDER),
-                template_values=template_values_of(request),
-                reference=meta.reference,
-                alias=alias,
-                narrowing=narrowing_of(request),
-            ),
+        start = StartRequest(
+            to=request.phone,
+            country=HOME_COUNTRY,
+            template=(message or DEFAULT_MESSAGE).replace(PIN_PLACEHOLDER, CODE_PLACEHOLDER),
+            template_values=template_values_of(request),
+            reference=meta.reference,
+            alias=alias,
+            narrowing=narrowing_of(request),
         )
+        # do_not_send_to_types applies to the line type the network resolved, when asked
+        lookup = network_lookup(runtime, app, start)
+        started = runtime.verifications.start(app, start, lookup=lookup)
     except OtpgateError as error:
         return _refused(meta, error)
     meta = replace(meta, confirmation=started.verification.id)

@@ -21,6 +21,7 @@ from otpgate.compat.bodies import (
     required_text,
     text_field,
 )
+from otpgate.compat.lookups import network_lookup
 from otpgate.compat.routing import (
     BODY_METHODS,
     VendorApi,
@@ -133,15 +134,13 @@ def _send(runtime: Runtime, fields: Fields) -> dict[str, Any]:
         to = required_text(fields, "to")
         sender = required_text(fields, "from")
         message = text_field(fields, "message") or DEFAULT_MESSAGE
-        result = runtime.verifications.start(
-            app,
-            StartRequest(
-                to=to,
-                country=HOME_COUNTRY,
-                sender=sender,
-                template=message.replace(CODE_MARKER, CODE_PLACEHOLDER),
-            ),
+        start = StartRequest(
+            to=to,
+            country=HOME_COUNTRY,
+            sender=sender,
+            template=message.replace(CODE_MARKER, CODE_PLACEHOLDER),
         )
+        result = runtime.verifications.start(app, start, lookup=network_lookup(runtime, app, start))
     except OtpgateError as error:
         return _send_failed(runtime, fields, error)
     return {

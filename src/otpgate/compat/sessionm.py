@@ -158,7 +158,9 @@ async def validation_request(api_key: str, request: Request, runtime: RuntimeDep
             external_id=read.external_id,
             template=(prefix or DEFAULT_MESSAGE_TEXT) + CODE_PLACEHOLDER,
         )
-        await runtime.run(lambda: runtime.opt_ins.start(read.app, start))
+        # the network is asked here, on the event loop, before the start's call to the executor
+        lookup = await runtime.lookups.for_start(read.app, start)
+        await runtime.run(lambda: runtime.opt_ins.start(read.app, start, lookup=lookup))
     except _REFUSABLE as exc:
         return refusal_for(exc)
     return JSONResponse({"status": "ok"})

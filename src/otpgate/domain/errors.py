@@ -161,3 +161,13 @@ class IdempotencyConflict(OtpgateError):
 class Conflict(OtpgateError):
     code = "conflict"
     title = "Conflict"
+
+
+class LookupUnavailable(OtpgateError):
+    """The lookup provider failed and the app's `lookup_failure` is `refuse`."""
+
+    code = "lookup_unavailable"
+    title = "Number lookup unavailable"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, field="to")

@@ -16,6 +16,9 @@ from otpgate.domain.policy import AppSettings
 RECENT_BUCKET_SECONDS = 600
 RECENT_BUCKETS = 6  # the recent window: the last hour, sliding by 10 minutes
 BASELINE_HOURS = 24  # the baseline: the 24 hours before the current one
+# a send to a number the network calls unreachable or high-risk counts as this many recent
+# sends: a handful of them look like the surge of a pumping run sooner (docs/lookups.md)
+SUSPICIOUS_SEND_WEIGHT = 5
 
 
 @dataclass(frozen=True)
@@ -47,17 +50,19 @@ class PrefixTraffic:
         return self.approved / self.started if self.started else 0.0
 
 
-def _recent(app_id: str, prefix: str) -> Quota:
-    return Quota("prefix_sends_10min", f"{app_id}:{prefix}", None, RECENT_BUCKET_SECONDS)
+def _recent(app_id: str, prefix: str, cost: int = 1) -> Quota:
+    return Quota("prefix_sends_10min", f"{app_id}:{prefix}", None, RECENT_BUCKET_SECONDS, cost)
 
 
 def _hourly(app_id: str, prefix: str) -> Quota:
     return Quota("prefix_sends_hour", f"{app_id}:{prefix}", None, HOUR)
 
 
-def counting_quotas(app_id: str, prefix: str) -> tuple[Quota, Quota]:
-    """What one send to the prefix adds to: never refused, only read by the guard."""
-    return _recent(app_id, prefix), _hourly(app_id, prefix)
+def counting_quotas(app_id: str, prefix: str, weight: int = 1) -> tuple[Quota, Quota]:
+    """What one send to the prefix adds to: never refused, only read by the guard. `weight`
+    counts a suspicious send as several in the recent window only: the baseline stays the
+    prefix's real traffic."""
+    return _recent(app_id, prefix, weight), _hourly(app_id, prefix)
 
 
 def recent_keys(app_id: str, prefix: str, now: datetime) -> list[str]:

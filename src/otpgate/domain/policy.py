@@ -6,6 +6,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from otpgate.domain.errors import (
     SenderInvalid,
     SettingInvalid,
 )
+from otpgate.domain.lookups import LookupFailure, NetworkLookupMode
 from otpgate.domain.message_settings import (
     MAX_SEGMENTS,
     parse_app_hash,
@@ -79,6 +81,12 @@ class AppSettings:
     fraud_block_seconds: int = 43_200
     safe_list: tuple[str, ...] = ()
     test_numbers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # network lookups (docs/lookups.md): when a start asks the lookup provider, and its budget
+    network_lookup: NetworkLookupMode = NetworkLookupMode.WHEN_AMBIGUOUS
+    lookup_cache_days: int = 30
+    lookups_per_day: int = 10_000
+    lookup_failure: LookupFailure = LookupFailure.ALLOW
+    lookup_feeds_fraud_guard: bool = True  # unreachable or high-risk answers count as suspicion
 
     def to_mapping(self) -> dict[str, Any]:
         """Every setting with its value, as the API shows it."""
@@ -185,6 +193,18 @@ def _campaign(name: str, value: object) -> Mapping[str, str]:
     return {"opt_in_keyword": keyword.strip()}
 
 
+def _choice(kind: type[StrEnum]) -> Callable[[str, object], Any]:
+    def parse(name: str, value: object) -> StrEnum:
+        words = [member.value for member in kind]
+        if value not in words:
+            raise SettingInvalid(
+                f"{name} must be one of {', '.join(words)}", field=f"settings.{name}"
+            )
+        return kind(value)
+
+    return parse
+
+
 def _boolean(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise SettingInvalid(f"{name} must be true or false", field=f"settings.{name}")
@@ -263,6 +283,11 @@ _PARSERS: dict[str, Callable[[str, object], Any]] = {
     "fraud_block_seconds": _integer(60, 7 * 86_400),
     "safe_list": _string_list(_number_prefix),
     "test_numbers": _test_numbers,
+    "network_lookup": _choice(NetworkLookupMode),
+    "lookup_cache_days": _integer(1, 365),
+    "lookups_per_day": _integer(1, 100_000_000),
+    "lookup_failure": _choice(LookupFailure),
+    "lookup_feeds_fraud_guard": _boolean,
 }
 
 

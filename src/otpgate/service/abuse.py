@@ -51,6 +51,7 @@ class SendScreen:
 
     prefix: str | None
     parts: int
+    weight: int = 1  # how many sends this one counts as in the prefix's recent window
 
 
 class AbuseGuard:
@@ -77,9 +78,17 @@ class AbuseGuard:
         self._observer = observer
 
     def screen_send(
-        self, app: App, number: PhoneNumber, *, parts: int, now: datetime
+        self,
+        app: App,
+        number: PhoneNumber,
+        *,
+        parts: int,
+        now: datetime,
+        suspicious: bool = False,
     ) -> SendScreen:
-        """Refuse a send to a blocked prefix, or block the prefix if this send tips it over."""
+        """Refuse a send to a blocked prefix, or block the prefix if this send tips it over.
+        A number the network calls unreachable or high-risk (`suspicious`) counts as
+        SUSPICIOUS_SEND_WEIGHT sends toward its prefix's surge (docs/lookups.md)."""
         settings = app.settings
         if not settings.fraud_guard or not parts or longest_match(number.e164, settings.safe_list):
             return SendScreen(None, parts)
@@ -91,8 +100,9 @@ class AbuseGuard:
         if block is not None:
             # a block an admin lifted vouches for the prefix until it would have expired
             return SendScreen(None, parts)
-        self._judge(app, number, prefix, now)
-        return SendScreen(prefix, parts)
+        weight = fraud.SUSPICIOUS_SEND_WEIGHT if suspicious else 1
+        self._judge(app, number, prefix, now, weight)
+        return SendScreen(prefix, parts, weight)
 
     def admit_send(
         self,
@@ -109,7 +119,7 @@ class AbuseGuard:
             app.id, app.settings, number.e164, number.country, ip=ip, parts=screen.parts
         )
         if screen.prefix is not None:
-            quotas.extend(fraud.counting_quotas(app.id, screen.prefix))
+            quotas.extend(fraud.counting_quotas(app.id, screen.prefix, screen.weight))
         refused = self._counters.acquire(tx, [quota.bucket(now) for quota in quotas], now)
         if refused is not None:
             raise _QuotaRefused(quotas[refused], now)
@@ -149,10 +159,12 @@ class AbuseGuard:
             raise NotFound("no such block in force")
         return lifted
 
-    def _judge(self, app: App, number: PhoneNumber, prefix: str, now: datetime) -> None:
+    def _judge(
+        self, app: App, number: PhoneNumber, prefix: str, now: datetime, weight: int
+    ) -> None:
         thresholds = fraud.PumpingThresholds.of(app.settings)
         # this send included
-        recent = sum(self._counters.read(fraud.recent_keys(app.id, prefix, now), now)) + 1
+        recent = sum(self._counters.read(fraud.recent_keys(app.id, prefix, now), now)) + weight
         if recent < thresholds.min_sends:  # no surge, whatever the baseline: skip reading it
             return
         baseline_counts = self._counters.read(fraud.baseline_keys(app.id, prefix, now), now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import suppress
 
 from otpgate.domain.errors import NotPending, ValidationFailed
+from otpgate.domain.lookups import LookupAnswer
 from otpgate.domain.phone import parse_number
 from otpgate.domain.policy import enforce_opt_in_campaign
 from otpgate.domain.verification import CheckResult, Status
@@ -26,13 +27,15 @@ class OptInService:
         self._clock = clock
         self._random = random
 
-    def start(self, app: App, request: StartRequest) -> StartResult:
+    def start(
+        self, app: App, request: StartRequest, *, lookup: LookupAnswer | None = None
+    ) -> StartResult:
         """Send an opt-in code for (external id, number), under the app's opt-in campaign."""
         if not (request.external_id or "").strip():
             raise ValidationFailed("an opt-in needs an external_id", field="external_id")
         enforce_opt_in_campaign(app.settings)
         self._end_pending_of_other_customer(app, request)
-        return self._verifications.start(app, request)
+        return self._verifications.start(app, request, lookup=lookup)
 
     def _end_pending_of_other_customer(self, app: App, request: StartRequest) -> None:
         """A pending code for the same number but another external id belongs to another

@@ -3,9 +3,11 @@ the status webhooks send (never its code), and the one spelling of a moment in b
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
+from otpgate.domain.lookups import LookupAnswer
 from otpgate.domain.verification import CheckResult, Verification
 
 
@@ -45,4 +47,21 @@ def check_document(result: CheckResult) -> dict[str, Any]:
         "status": result.verification.status.value,
         "valid": result.valid,
         "attempts_left": result.verification.attempts_left,
+    }
+
+
+def lookup_document(answer: LookupAnswer, now: datetime) -> dict[str, Any]:
+    """A lookup as the API (and the CLI's --json) shows it; the API's `LookupOut` describes it."""
+    number, network = answer.number, answer.network
+    carrier = None if network is None else network.carrier
+    return {
+        "number": number.e164,
+        "valid": number.valid,
+        "country": number.country,
+        "line_type": number.line_type.value,
+        "national_format": number.national_format,
+        "source": answer.source.value,
+        "carrier": None if carrier is None else dataclasses.asdict(carrier),
+        "reachable": answer.reachable,
+        "checked_at": timestamp(now if network is None else network.checked_at),
     }

@@ -24,6 +24,7 @@ from otpgate.domain.errors import (
 )
 from otpgate.domain.gsm import MessageSize, measure
 from otpgate.domain.limits import ip_subject, longest_match
+from otpgate.domain.lookups import LookupAnswer, resolved
 from otpgate.domain.message_text import MessageOptions, choose_text, compose
 from otpgate.domain.phone import PhoneNumber, parse_number
 from otpgate.domain.policy import (
@@ -167,9 +168,13 @@ class VerificationService:
         self._default_sender = default_sender
         self._on_message_queued = on_message_queued
 
-    def start(self, app: App, request: StartRequest) -> StartResult:
-        """Create a verification and queue its message, or re-send the pending one."""
-        number = parse_number(request.to, request.country)
+    def start(
+        self, app: App, request: StartRequest, *, lookup: LookupAnswer | None = None
+    ) -> StartResult:
+        """Create a verification and queue its message, or re-send the pending one. `lookup`:
+        what the network said of the number (service/lookups.py), asked before this call."""
+        network = lookup.network if lookup is not None else None
+        number = resolved(parse_number(request.to, request.country), network)
         _require_label(request.external_id, "external_id")
         _require_label(request.reference, "reference")
         settings = app.settings
@@ -199,7 +204,10 @@ class VerificationService:
         # a sample text of the same length tells how many SMS segments each send costs
         size = _within_max_segments(text.render("0" * code_length, text.minutes), settings)
         parts = 0 if test_code is not None else size.segments
-        screen = self._guard.screen_send(app, number, parts=parts, now=self._clock.now())
+        suspicious = settings.lookup_feeds_fraud_guard and lookup is not None and lookup.suspicious
+        screen = self._guard.screen_send(
+            app, number, parts=parts, now=self._clock.now(), suspicious=suspicious
+        )
         attempt = 1
         while True:
             try:

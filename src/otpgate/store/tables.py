@@ -281,3 +281,21 @@ console_sessions = Table(
     # slides forward with use: a session ends after 12 hours without any
     Column("expires_at", UtcDateTime, nullable=False, index=True),
 )
+
+# what a lookup provider said about a number, shared by every app and node for a while
+# (each app's lookup_cache_days decides how old an answer it takes)
+network_lookups = Table(
+    "network_lookups",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("provider", String(16), nullable=False),
+    Column("line_type", String(24), nullable=False),
+    Column("reachable", Boolean),
+    Column("carrier_name", String(128)),
+    Column("mobile_country_code", String(8)),
+    Column("mobile_network_code", String(8)),
+    Column("high_risk", Boolean, nullable=False),
+    Column("ported", Boolean),
+    Column("roaming", Boolean),
+    Column("checked_at", UtcDateTime, nullable=False, index=True),
+)

@@ -58,6 +58,7 @@ START = Operation(
         403: (None, "`fraud_blocked`: the number's prefix is blocked"),
         409: (None, "`idempotency_conflict`: the key was used with another request"),
         429: _RATE_LIMITED,
+        503: (None, "`lookup_unavailable`: the lookup provider failed"),
     },
 )
 CHECK = Operation(
@@ -80,11 +81,16 @@ CHECK = Operation(
 async def start_verification(request: Request) -> Response:
     body = await json_body(request, StartVerification)
     runtime, credentials = runtime_in(request), credentials_in(request)
+    start_request = _start_request(body)
+    lookup = None
+    if runtime.lookups.configured:
+        # the network is asked on the event loop, before the start's call to the executor
+        known = await runtime.run(lambda: authenticate_app(runtime, credentials))
+        lookup = await runtime.lookups.for_start(known, start_request)
 
     def start() -> StartResult:
         app = authenticate_app(runtime, credentials)
-        country = normalize_country(body.country) if body.country is not None else None
-        return runtime.verifications.start(app, _start_request(body, country))
+        return runtime.verifications.start(app, start_request, lookup=lookup)
 
     result = await runtime.run(start)
     # answered as built: `verification_document` is the response model's shape already, and
@@ -94,7 +100,8 @@ async def start_verification(request: Request) -> Response:
     )
 
 
-def _start_request(body: StartVerification, country: str | None) -> StartRequest:
+def _start_request(body: StartVerification) -> StartRequest:
+    country = normalize_country(body.country) if body.country is not None else None
     return StartRequest(
         to=body.to,
         country=country,

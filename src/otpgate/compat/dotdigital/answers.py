@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from otpgate.compat.bodies import FieldMissing, FieldUnreadable, UnreadableBody
 from otpgate.domain import errors
+from otpgate.domain.lookups import NetworkAnswer
 from otpgate.domain.phone import LineType, PhoneNumber
 from otpgate.domain.verification import CheckOutcome, Verification
 from otpgate.service.presentation import timestamp
@@ -47,9 +48,11 @@ FAILURES: tuple[tuple[type[Exception], str | None, str, str], ...] = (
 )
 
 # numberStatus from the line type; a number in no assigned range is "Dead"
+ON = "On"
+OFF = "Off"  # a mobile the network cannot reach now (switched off, absent)
 NUMBER_STATUSES: dict[LineType, str] = {
-    LineType.MOBILE: "On",
-    LineType.LANDLINE_OR_MOBILE: "On",
+    LineType.MOBILE: ON,
+    LineType.LANDLINE_OR_MOBILE: ON,
 }
 NOT_ON_A_MOBILE_NETWORK = "NotProvisioned"
 DEAD = "Dead"
@@ -60,6 +63,7 @@ NOT_SENT_REFUSALS: tuple[tuple[type[errors.OtpgateError], str | None], ...] = (
     (errors.CountryBlocked, None),
     (errors.LineTypeBlocked, None),
     (errors.SenderInvalid, "not_approved"),
+    (errors.LookupUnavailable, None),  # the app refuses starts the network cannot vouch for
 )
 
 # a validation's outcome as the vendor's status word
@@ -114,25 +118,38 @@ def is_not_sent(error: errors.OtpgateError) -> bool:
     )
 
 
-def number_status(number: PhoneNumber) -> str:
+def number_status(number: PhoneNumber, network: NetworkAnswer | None = None) -> str:
     if not number.valid:
         return DEAD
-    return NUMBER_STATUSES.get(number.line_type, NOT_ON_A_MOBILE_NETWORK)
+    return _line_status(number.line_type, network)
 
 
-def sent(request_id: str, verification: Verification) -> JSONResponse:
+def _line_status(line_type: LineType, network: NetworkAnswer | None) -> str:
+    """From the line type (as the network resolved it, when asked) and, for a mobile, whether
+    the network reaches it now: `Off` only a live lookup can say."""
+    status = NUMBER_STATUSES.get(line_type, NOT_ON_A_MOBILE_NETWORK)
+    if status == ON and network is not None and network.reachable is False:
+        return OFF
+    return status
+
+
+def sent(
+    request_id: str, verification: Verification, network: NetworkAnswer | None = None
+) -> JSONResponse:
     """202: the code is on its way (or a pending one was sent again)."""
-    answer = _verify_code(request_id, verification, SENT)
+    answer = _verify_code(request_id, verification, SENT, network)
     return JSONResponse(answer, status_code=202)
 
 
-def not_sent(request_id: str, number: PhoneNumber, now: datetime) -> JSONResponse:
+def not_sent(
+    request_id: str, number: PhoneNumber, now: datetime, network: NetworkAnswer | None = None
+) -> JSONResponse:
     """202 with CodeNotSent: a dead number, or one the app's policy refuses."""
     answer = {
         "requestId": request_id,
         "phoneNumber": number.e164.lstrip("+"),
         "status": NOT_SENT,
-        "numberStatus": number_status(number),
+        "numberStatus": number_status(number, network),
         "created": timestamp(now),
     }
     return JSONResponse(answer, status_code=202)
@@ -144,13 +161,16 @@ def checked(request_id: str, verification: Verification, outcome: CheckOutcome) 
     return JSONResponse({**answer, "verified": timestamp(verification.approved_at)})
 
 
-def _verify_code(request_id: str, verification: Verification, status: str) -> dict[str, Any]:
+def _verify_code(
+    request_id: str,
+    verification: Verification,
+    status: str,
+    network: NetworkAnswer | None = None,
+) -> dict[str, Any]:
     return {
         "requestId": request_id,
         "phoneNumber": verification.to.lstrip("+"),
         "status": status,
-        "numberStatus": NUMBER_STATUSES.get(
-            LineType(verification.line_type), NOT_ON_A_MOBILE_NETWORK
-        ),
+        "numberStatus": _line_status(LineType(verification.line_type), network),
         "created": timestamp(verification.created_at),
     }

@@ -14,8 +14,10 @@ from otpgate.compat.bodies import Fields, read_fields, required_text
 from otpgate.compat.credentials import basic_credentials, header_credentials
 from otpgate.compat.dotdigital import answers
 from otpgate.compat.dotdigital.fields import MAX_CODE, alias, new_request_id, start_request
+from otpgate.compat.lookups import network_lookup
 from otpgate.compat.routing import ALL_METHODS, VendorApi, template_pattern
 from otpgate.domain import errors
+from otpgate.domain.lookups import resolved
 from otpgate.domain.phone import lookup_number
 from otpgate.runtime import Runtime
 from otpgate.service.ports import App
@@ -71,15 +73,17 @@ def _authenticate(runtime: Runtime, request: Request) -> App:
 def _send(runtime: Runtime, app: App, fields: Fields) -> Response:
     request_id = new_request_id()
     start = start_request(fields, request_id)
+    lookup = network_lookup(runtime, app, start)
+    network = None if lookup is None else lookup.network
     try:
-        verification = runtime.verifications.start(app, start).verification
+        verification = runtime.verifications.start(app, start, lookup=lookup).verification
     except errors.OtpgateError as refused:
         if not answers.is_not_sent(refused):
             raise
         # the service refused after reading the number; describe it for the answer
-        number = lookup_number(start.to, start.country)
-        return answers.not_sent(request_id, number, runtime.clock.now())
-    return answers.sent(request_id, verification)
+        number = resolved(lookup_number(start.to, start.country), network)
+        return answers.not_sent(request_id, number, runtime.clock.now(), network)
+    return answers.sent(request_id, verification, network)
 
 
 def _validate(runtime: Runtime, request_id: str, app: App, fields: Fields) -> Response:
