@@ -185,7 +185,7 @@ def test_concurrent_lookups_of_one_number_share_one_provider_call(
 ) -> None:
     app = runtime.apps.get_app(make_app().id)
     number = lookup_number("+12015550130")
-    insight.delay_seconds = 0.3  # every ask is under way at once while the first waits
+    insight.delay_seconds = 1.0  # every ask is under way at once while the first waits
 
     async def ask_five() -> list[str]:
         try:

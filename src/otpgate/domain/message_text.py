@@ -13,6 +13,7 @@ from otpgate.domain.codes import MAX_CODE_LENGTH
 from otpgate.domain.errors import TemplateInvalid
 from otpgate.domain.gsm import SMS_PAYLOAD_BYTES, MessageSize, measure
 from otpgate.domain.locales import english_name, resolve_locale
+from otpgate.domain.message_settings import MAX_BRAND_LENGTH
 from otpgate.domain.policy import AppSettings
 from otpgate.domain.templates import render_template, validate_template
 
@@ -51,7 +52,7 @@ class MessageOptions:
     @classmethod
     def of(cls, settings: AppSettings, app_name: str) -> MessageOptions:
         return cls(
-            brand=settings.brand or app_name[:30].strip(),
+            brand=settings.brand or app_name[:MAX_BRAND_LENGTH].strip(),
             webotp_domain=settings.webotp_domain,
             webotp_embedded_domain=settings.webotp_embedded_domain,
             android_app_hash=settings.android_app_hash,
