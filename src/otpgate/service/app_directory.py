@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from otpgate.service.ports import App, AppStore, Clock
+from otpgate.service.ports import App, AppStore, Clock, Transaction
 
 TTL_SECONDS = 5
 
@@ -47,12 +47,13 @@ class AppDirectory:
         self._apps: dict[str, _Entry] = {}
         self._keys: dict[str, _KeyEntry] = {}
 
-    def app(self, app_id: str) -> App | None:
-        """The app as read within the TTL (None: no such app)."""
+    def app(self, app_id: str, tx: Transaction | None = None) -> App | None:
+        """The app as read within the TTL (None: no such app); read again in `tx`, when
+        given, so a caller inside a transaction takes no second connection."""
         now = self._clock.now()
         entry = self._apps.get(app_id)
         if entry is None or now >= entry.read_until:
-            entry = _Entry(self._store.get_app(app_id), now + self._ttl)
+            entry = _Entry(self._store.get_app(app_id, tx), now + self._ttl)
             self._apps[app_id] = entry
         return entry.app
 

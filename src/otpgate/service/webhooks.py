@@ -51,7 +51,7 @@ class WebhookEmitter:
 
     def verification_changed(self, tx: Transaction, verification: Verification) -> None:
         now = self._clock.now()
-        url = self._callback_url(verification.app_id, now)
+        url = self._callback_url(tx, verification.app_id)
         if url is None:
             return
         event_id = new_id("evt", now, self._random)
@@ -83,7 +83,7 @@ class WebhookEmitter:
         """An event about the app itself (a fraud block, a spend cap reached), signed and
         retried like the status webhooks, to the same `status_callback_url`."""
         now = self._clock.now()
-        url = self._callback_url(app_id, now)
+        url = self._callback_url(tx, app_id)
         if url is None:
             return
         event_id = new_id("evt", now, self._random)
@@ -104,9 +104,9 @@ class WebhookEmitter:
         )
         tx.after_commit(self.on_enqueued)
 
-    def _callback_url(self, app_id: str, now: datetime) -> str | None:
+    def _callback_url(self, tx: Transaction, app_id: str) -> str | None:
         # a batch of receipts names the same few apps: the directory reads each once a while
-        app = self._apps.app(app_id)
+        app = self._apps.app(app_id, tx)
         return app.settings.status_callback_url if app is not None else None
 
     def batch_recorded(
@@ -119,14 +119,13 @@ class WebhookEmitter:
         """In the transaction that records a batch: one event per verification whose delivery
         moved on (sent, or further when a receipt beat the record)."""
         by_id = {message.id: message for message in messages}
-        now = self._clock.now()
         for result in results:
             if result.status not in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED):
                 continue  # failures end as `undeliverable`, which has its own event
             message = by_id[result.message_id]
-            if self._callback_url(message.app_id, now) is None:
+            if self._callback_url(tx, message.app_id) is None:
                 continue
-            found = verifications.get(message.app_id, message.verification_id)
+            found = verifications.get(message.app_id, message.verification_id, tx)
             # a newer message of the same verification is still on its way: not this one's news
             if found is not None and found.delivery_status not in _ON_THE_WAY:
                 self.verification_changed(tx, found)

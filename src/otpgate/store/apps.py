@@ -72,8 +72,8 @@ class SqlAppStore:
                 raise Conflict(f"an app named {app.name!r} exists", field="name") from error
             raise
 
-    def get_app(self, app_id: str) -> App | None:
-        return self._one(select(*_APP_FIELDS).where(a.id == app_id))
+    def get_app(self, app_id: str, tx: Transaction | None = None) -> App | None:
+        return self._one(select(*_APP_FIELDS).where(a.id == app_id), tx)
 
     def get_app_by_name(self, name: str) -> App | None:
         return self._one(select(*_APP_FIELDS).where(a.name == name))
@@ -127,7 +127,7 @@ class SqlAppStore:
             row = connection.execute(_FIND_KEY, {"key_id": key_id}).first()
         return None if row is None else (row.secret_hash, _app(row))
 
-    def _one(self, statement: Any) -> App | None:
-        with self._database.read() as connection:
+    def _one(self, statement: Any, tx: Transaction | None = None) -> App | None:
+        with self._database.reading(tx) as connection:
             row = connection.execute(statement).first()
         return None if row is None else _app(row)

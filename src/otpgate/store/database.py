@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from otpgate.service.ports import Transaction
 from otpgate.store.engine import create_database_engine
 from otpgate.store.executor import Executor
 from otpgate.store.group_commit import GroupCommit
-from otpgate.store.transaction import SqlTransaction
+from otpgate.store.transaction import SqlTransaction, connection_of
 
 T = TypeVar("T")
 
@@ -57,6 +58,11 @@ class Database:
             return
         with self.engine.connect() as connection:
             yield connection
+
+    def reading(self, tx: Transaction | None) -> AbstractContextManager[Connection]:
+        """The connection to read on: the transaction's, when the read is part of one (it sees
+        what the transaction wrote, and takes no second pooled connection), else `read()`."""
+        return nullcontext(connection_of(tx)) if tx is not None else self.read()
 
     @property
     def queued_writers(self) -> int:

@@ -321,8 +321,10 @@ class SqlVerificationStore:
             ),
         )
 
-    def get(self, app_id: str, verification_id: str) -> Verification | None:
-        with self._database.read() as connection:
+    def get(
+        self, app_id: str, verification_id: str, tx: Transaction | None = None
+    ) -> Verification | None:
+        with self._database.reading(tx) as connection:
             row = connection.execute(_GET, {"id": verification_id, "app_id": app_id}).first()
         return None if row is None else verification_from_row(row)
 
