@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
@@ -28,6 +29,8 @@ from otpgate.config import load_settings
 from otpgate.logs import configure_logging
 from otpgate.runtime import Runtime, build_runtime
 
+log = structlog.get_logger("otpgate.server")
+
 DESCRIPTION = """Phone verification by SMS one-time codes.
 
 Every `/v1` route needs an app API key (`Authorization: Bearer <key_id>.<secret>`, or HTTP
@@ -45,7 +48,6 @@ def routers() -> list[APIRouter]:
     return [
         verifications.router,
         lookups.router,
-        outbox.router,
         apps.router,
         ops.router,
         message_routes.router,
@@ -73,6 +75,8 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
             stop.set()
             if task is not None:
                 await task
+            # whichever server runs the app, this line says the shutdown was a graceful one
+            log.info("shutdown_complete")
 
     app = FastAPI(
         title="otpgate",
@@ -85,10 +89,10 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         # whether a provider was configured since
         telemetry=NO_TELEMETRY,
         # first, so the hot routes are matched before any other
-        routes=list(verifications.plain_routes),
+        routes=[*verifications.plain_routes, *outbox.plain_routes],
     )
     app.state.runtime = runtime
-    describe_api(app, verifications.PLAIN_OPERATIONS)
+    describe_api(app, [*verifications.PLAIN_OPERATIONS, *outbox.PLAIN_OPERATIONS])
     register_problem_handlers(app)
     for router in routers():
         app.include_router(router)
