@@ -1,4 +1,4 @@
-"""The ceiling: a hello-world app on otpgate's own stack (FastAPI on uvicorn, same settings)."""
+"""The ceiling: a hello-world app on otpgate's own stack (FastAPI on granian, same settings)."""
 
 from fastapi import FastAPI
 

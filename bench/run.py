@@ -278,20 +278,25 @@ def prepare(
 
 
 def measure_ceiling(seconds: int) -> dict:
+    """The hello-world app on otpgate's own server, as `otpgate serve` runs it (granian)."""
     port = free_port()
     command = [
-        str(VENV_BIN / "uvicorn"),
-        "--app-dir",
-        str(BENCH),
-        "hello:app",
+        str(VENV_BIN / "granian"),
+        "--interface",
+        "asgi",
         "--port",
         str(port),
-        "--no-access-log",
+        "--loop",
+        "uvloop",
+        "--runtime-threads",
+        "1",
+        "--no-ws",
         "--log-level",
         "warning",
-        "--no-server-header",
+        "hello:app",
     ]
-    with server(command, dict(os.environ), port, ready_path="/hello"):
+    env = {**os.environ, "PYTHONPATH": str(BENCH)}
+    with server(command, env, port, ready_path="/hello"):
         return wrk(port, None, seconds, path="/hello")
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-import uvicorn
 
 from otpgate.config import CONFIG_FILE_VARIABLE, ConfigError, Settings, load_settings
 from otpgate.domain.errors import OtpgateError
@@ -30,7 +29,7 @@ from otpgate.runtime import (
     build_runtime,
     migrate,
 )
-from otpgate.server import create_app, limit_connections
+from otpgate.server import connection_limits, create_app
 from otpgate.service.ports import App
 from otpgate.service.presentation import (
     check_document,
@@ -39,6 +38,7 @@ from otpgate.service.presentation import (
     verification_document,
 )
 from otpgate.service.verifications import StartRequest
+from otpgate.serving import Listen, Server, serve_app, serve_processes
 
 cli = typer.Typer(
     help="otpgate: phone verification by SMS one-time codes.",
@@ -103,6 +103,10 @@ def serve(
     port: Annotated[int, typer.Option()] = 8080,
     workers: Annotated[int, typer.Option(min=1, help="server processes")] = 1,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="do not deliver messages")] = False,
+    server: Annotated[
+        Server,
+        typer.Option(help="the HTTP server: uvicorn (every connection limit) or granian"),
+    ] = "uvicorn",
     as_json: JsonOption = False,
 ) -> None:
     """Run the API server (and message delivery, unless --no-worker)."""
@@ -111,26 +115,16 @@ def serve(
         _announce(runtime, first_key, as_json)
     settings = settings_from(config)
     configure_logging(settings.log_level, settings.log_format)
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "access_log": False,
-        "log_level": settings.log_level,
-        "server_header": False,
-        # uvicorn would believe X-Forwarded-For from 127.0.0.1 and rewrite the peer address;
-        # otpgate reads it itself, and only from OTPGATE_TRUSTED_PROXIES (docs/abuse.md)
-        "proxy_headers": False,
-        "http": limit_connections(settings),  # header and body deadlines, a connection cap
-    }
+    listen = Listen(server, host, port, settings.log_level, connection_limits(settings))
     if workers > 1:
         os.environ["OTPGATE_SERVE_DELIVERS"] = "0" if no_worker else "1"
-        uvicorn.run("otpgate.server:app_from_environment", factory=True, workers=workers, **options)
+        serve_processes(listen, workers)
         return
     try:
         runtime = build_runtime(settings)
     except ConfigError as exc:
         fail(str(exc), 2)
-    uvicorn.run(create_app(runtime, deliver=not no_worker), **options)
+    serve_app(create_app(runtime, deliver=not no_worker), listen)
 
 
 def _announce(runtime: Runtime, first_key: Any, as_json: bool) -> None:

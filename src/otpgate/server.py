@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
@@ -40,6 +41,8 @@ from otpgate.console.app import create_console
 from otpgate.logs import configure_logging
 from otpgate.runtime import Runtime, build_runtime
 
+log = structlog.get_logger("otpgate.server")
+
 DESCRIPTION = """Phone verification by SMS one-time codes.
 
 Every `/v1` route needs an app API key (`Authorization: Bearer <key_id>.<secret>`, or HTTP
@@ -58,7 +61,6 @@ def routers() -> list[APIRouter]:
         verifications.router,
         lookups.router,
         locales.router,
-        outbox.router,
         apps.router,
         ops.router,
         message_routes.router,
@@ -88,6 +90,8 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
             if task is not None:
                 await task
             await runtime.aclose()
+            # whichever server runs the app, this line says the shutdown was a graceful one
+            log.info("shutdown_complete")
 
     app = FastAPI(
         title="otpgate",
@@ -100,10 +104,10 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         # whether a provider was configured since
         telemetry=NO_TELEMETRY,
         # first, so the hot routes are matched before any other
-        routes=list(verifications.plain_routes),
+        routes=[*verifications.plain_routes, *outbox.plain_routes],
     )
     app.state.runtime = runtime
-    describe_api(app, verifications.PLAIN_OPERATIONS)
+    describe_api(app, [*verifications.PLAIN_OPERATIONS, *outbox.PLAIN_OPERATIONS])
     register_problem_handlers(app)
     for router in routers():
         app.include_router(router)
@@ -121,21 +125,19 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     return app
 
 
-def limit_connections(settings: Settings) -> type[LimitedHttpProtocol]:
-    """The HTTP protocol class for uvicorn, with this process's connection limits set."""
-    LimitedHttpProtocol.use(
-        ConnectionLimits(
-            header_seconds=settings.serve_header_timeout_seconds,
-            body_seconds=settings.serve_body_timeout_seconds,
-            max_connections=settings.serve_max_connections,
-        )
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    """How long a request's headers and body may take, and how many connections stay open."""
+    return ConnectionLimits(
+        header_seconds=settings.serve_header_timeout_seconds,
+        body_seconds=settings.serve_body_timeout_seconds,
+        max_connections=settings.serve_max_connections,
     )
-    return LimitedHttpProtocol
 
 
 def app_from_environment() -> Any:
     """Factory for `uvicorn --factory` and for `serve --workers N`: settings from the env."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    limit_connections(settings)  # in each worker process, before it takes connections
+    # in each worker process, before it takes connections
+    LimitedHttpProtocol.use(connection_limits(settings))
     return create_app(build_runtime(settings), deliver=settings.serve_delivers)

@@ -93,8 +93,8 @@ def test_the_openapi_document_offers_bearer_and_basic_on_every_app_route(
 
 
 def test_the_plain_routes_declare_bodies_answers_errors_and_security(client: TestClient) -> None:
-    """Start and check are plain Starlette endpoints; their declared operations say as much as
-    FastAPI derives for its own routes."""
+    """Start, check and the outbox read are plain Starlette endpoints; their declared
+    operations say as much as FastAPI derives for its own routes."""
     document = client.get("/openapi.json").json()
     paths, schemas = document["paths"], document["components"]["schemas"]
     check = paths["/v1/verifications/{verification_id}/check"]["post"]
@@ -111,9 +111,20 @@ def test_the_plain_routes_declare_bodies_answers_errors_and_security(client: Tes
     assert {"200", "201", "400", "401", "403", "409", "413", "415", "429"} <= set(
         start["responses"]
     )
-    for operation in (start, check):
+    outbox = paths["/v1/dev/outbox"]["get"]
+    assert "requestBody" not in outbox
+    assert {p["name"]: (p["in"], p["required"]) for p in outbox["parameters"]} == {
+        "to": ("query", False),
+        "limit": ("query", False),
+    }
+    limit = next(p for p in outbox["parameters"] if p["name"] == "limit")["schema"]
+    assert (limit["minimum"], limit["maximum"]) == (1, 100)
+    read = outbox["responses"]["200"]["content"]["application/json"]["schema"]
+    assert read == {"$ref": "#/components/schemas/OutboxOut"}
+    assert "OutboxOut" in schemas
+    for operation in (start, check, outbox):
         assert operation["security"] == [{"HTTPBearer": []}, {"HTTPBasic": []}]
-        assert operation["tags"] == ["verifications"]
+    assert start["tags"] == check["tags"] == ["verifications"]
 
 
 def test_the_docs_page_renders_the_openapi_document(client: TestClient) -> None:

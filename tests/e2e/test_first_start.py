@@ -28,7 +28,7 @@ def test_the_first_start_prints_the_key_and_admin_token_once(
     printed = first.first_start
     # uvicorn re-raises SIGTERM after a graceful shutdown, so a supervisor sees the signal
     assert first.stop() in (0, -signal.SIGTERM)
-    assert "Application shutdown complete" in first.logs()
+    assert "shutdown_complete" in first.logs()
 
     second = start_otpgate(data_dir=data_dir)
     assert second.first_start is None

@@ -23,6 +23,7 @@ from otpgate.api.problems import PROBLEM_CONTENT_TYPE
 from otpgate.api.schemas import Problem
 
 BodyModel = TypeVar("BodyModel", bound=BaseModel)
+Value = TypeVar("Value")
 Endpoint = Callable[[Request], Awaitable[Response]]
 REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -70,6 +71,18 @@ def path_value(request: Request, name: str, adapter: TypeAdapter[str]) -> str:
         raise _located(error, "path", name) from None
 
 
+def query_value(request: Request, name: str, adapter: TypeAdapter[Value], default: Value) -> Value:
+    """A query parameter validated by `adapter` (text converted as FastAPI converts it: "5"
+    is 5 for an integer), or `default` when it is absent."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError as error:
+        raise _located(error, "query", name) from None
+
+
 def _located(error: ValidationError, *prefix: str) -> RequestValidationError:
     return RequestValidationError(
         [{**detail, "loc": (*prefix, *detail["loc"])} for detail in error.errors(include_url=False)]
@@ -96,22 +109,25 @@ class Operation:
     operation_id: str
     summary: str
     tags: tuple[str, ...]
-    body: type[BaseModel]
+    body: type[BaseModel] | None
     # status -> (the answer's model, or None for a problem; what it means)
     responses: Mapping[int, tuple[type[BaseModel] | None, str]]
     path_parameters: Mapping[str, tuple[str, TypeAdapter[str]]] = field(default_factory=dict)
+    # name -> (what it means, its type and bounds)
+    query_parameters: Mapping[str, tuple[str, TypeAdapter[Any]]] = field(default_factory=dict)
 
     def route(self, endpoint: Endpoint) -> Route:
         return PlainRoute(self.path, endpoint, methods=[self.method], name=self.operation_id)
 
     def models(self) -> list[type[BaseModel]]:
         answers = [model for model, _ in self.responses.values() if model is not None]
-        return [self.body, *answers, Problem]
+        return [*([self.body] if self.body else []), *answers, Problem]
 
     def description(self) -> dict[str, Any]:
         """The operation object of the OpenAPI document."""
         responses: dict[str, Any] = {}
-        for status, (model, meaning) in sorted({**_problems(), **self.responses}.items()):
+        problems = _problems() if self.body else _problems(400, 401)
+        for status, (model, meaning) in sorted({**problems, **self.responses}.items()):
             media_type = "application/json" if model is not None else PROBLEM_CONTENT_TYPE
             responses[str(status)] = {
                 "description": meaning,
@@ -121,25 +137,36 @@ class Operation:
             "tags": list(self.tags),
             "summary": self.summary,
             "operationId": self.operation_id,
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": {"$ref": _ref(self.body)}}},
-            },
             "responses": responses,
             # `add_basic_scheme` adds HTTP Basic beside it, as on every keyed route
             "security": [{"HTTPBearer": []}],
         }
-        if self.path_parameters:
-            operation["parameters"] = [
-                {
-                    "name": name,
-                    "in": "path",
-                    "required": True,
-                    "description": meaning,
-                    "schema": adapter.json_schema(),
-                }
-                for name, (meaning, adapter) in self.path_parameters.items()
-            ]
+        if self.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": _ref(self.body)}}},
+            }
+        parameters = [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "description": meaning,
+                "schema": adapter.json_schema(),
+            }
+            for name, (meaning, adapter) in self.path_parameters.items()
+        ] + [
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": meaning,
+                "schema": adapter.json_schema(),
+            }
+            for name, (meaning, adapter) in self.query_parameters.items()
+        ]
+        if parameters:
+            operation["parameters"] = parameters
         return operation
 
 
@@ -160,8 +187,12 @@ def describe(schema: dict[str, Any], operations: list[Operation]) -> dict[str, A
     return schema
 
 
-def _problems() -> dict[int, tuple[type[BaseModel] | None, str]]:
-    return {status: (None, meaning) for status, meaning in COMMON_PROBLEMS.items()}
+def _problems(*statuses: int) -> dict[int, tuple[type[BaseModel] | None, str]]:
+    return {
+        status: (None, meaning)
+        for status, meaning in COMMON_PROBLEMS.items()
+        if not statuses or status in statuses
+    }
 
 
 def _ref(model: type[BaseModel]) -> str:
