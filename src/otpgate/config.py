@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     failed_authentications_per_minute: int = Field(30, ge=1, le=1_000_000)
     admin_token: str | None = Field(None, min_length=16)
     secret_key: str | None = Field(None, min_length=32)
+    # comma-separated earlier secret keys, newest first: what they hashed or sealed still works
+    previous_secret_keys: str = ""
     sms_provider: str = "outbox"
     default_sender: str | None = None
     public_url: str | None = None
@@ -145,6 +147,17 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @field_validator("previous_secret_keys")
+    @classmethod
+    def _previous_keys(cls, value: str) -> str:
+        if any(len(key.strip()) < 32 for key in value.split(",") if key.strip()):
+            raise ValueError("each key must be 32 characters or more")
+        return value
+
+    @property
+    def previous_keys(self) -> list[str]:
+        return [key.strip() for key in self.previous_secret_keys.split(",") if key.strip()]
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -123,7 +123,7 @@ def build_runtime(
         validate_sender(settings.default_sender, field="OTPGATE_DEFAULT_SENDER")
     generated = load_or_create_secrets(settings.data_dir, settings.secret_key, settings.admin_token)
     database = open_database(settings.resolved_database_url, pool_size=settings.database_pool_size)
-    sealer = Sealer(derive_key(generated.secret_key, "sealing"))
+    sealer = Sealer(*_derived_keys(settings, generated, "sealing"))
     dev_outbox = SqlDevOutbox(database)
     metrics = Metrics()
     verification_store = SqlVerificationStore(database)
@@ -206,7 +206,7 @@ def build_runtime(
         verification_store,
         clock,
         random,
-        CodeHasher(derive_key(generated.secret_key, "code-hash")),
+        CodeHasher(*_derived_keys(settings, generated, "code-hash")),
         sealer,
         observer,
         guard,
@@ -225,6 +225,7 @@ def build_runtime(
             random,
             derive_key(generated.secret_key, "api-key-hash"),
             configured_providers=settings.providers,
+            previous_key_hashing_keys=_derived_keys(settings, generated, "api-key-hash")[1],
         ),
         verifications=verifications,
         opt_ins=OptInService(SqlOptInStore(database), verifications, clock, random),
@@ -242,6 +243,16 @@ def build_runtime(
             counters, clock, settings.failed_authentications_per_minute
         ),
     )
+
+
+def _derived_keys(
+    settings: Settings, generated: Secrets, purpose: str
+) -> tuple[bytes, list[bytes]]:
+    """The current secret key's key for `purpose`, and the previous secret keys' (rotation:
+    what they made still works, everything new uses the current one)."""
+    return derive_key(generated.secret_key, purpose), [
+        derive_key(previous, purpose) for previous in settings.previous_keys
+    ]
 
 
 def _upkeep(deliveries: DeliveryTracker, counters: SqlCounters, now: datetime) -> None:

@@ -398,11 +398,11 @@ class VerificationService:
         now = self._clock.now()
         if end_user_ip is not None:
             self._guard.admit_check(app, ip_subject(end_user_ip), now)
-        code_hash = self._hasher.hash(verification_id, code)
+        code_hashes = self._hasher.live_hashes(verification_id, code)
         # one transaction (the store's writes inside it join it): a wrong code and the
         # number's failure budget are counted with one commit, not two
         with self._store.writing():
-            updated = self._store.check(app.id, verification_id, code_hash, now, key_id=key_id)
+            updated = self._store.check(app.id, verification_id, code_hashes, now, key_id=key_id)
             outcome = None if updated is None else _OUTCOMES[updated.status]
             if (
                 updated is not None
