@@ -50,6 +50,11 @@ class Metrics:
             "Times Redis failed and rate-limit counters moved to the database.",
             registry=self.registry,
         )
+        self.messages_unopenable = Counter(
+            "otpgate_messages_unopenable",
+            "Queued messages whose sealed text opens with no live secret key (failed unsent).",
+            registry=self.registry,
+        )
         self.request_seconds = Histogram(
             "otpgate_http_request_duration_seconds",
             "HTTP request latency by route.",

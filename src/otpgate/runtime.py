@@ -201,6 +201,7 @@ def build_runtime(
         ),
         companions=companions,
         poll_seconds=POSTGRESQL_POLL_SECONDS if notifications else SQLITE_POLL_SECONDS,
+        on_unopenable=metrics.messages_unopenable.inc,
     )
     verifications = VerificationService(
         verification_store,

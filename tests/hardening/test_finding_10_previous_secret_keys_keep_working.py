@@ -43,12 +43,10 @@ def test_work_made_under_the_previous_key_survives_the_rotation(
     wrong = "000000" if code != "000000" else "111111"
     assert old.check(delivered["id"], wrong).json()["valid"] is False
     # made during the rotation: under the new key
-    created = rotated.http.post(
-        "/v1/apps", json={"name": "during-rotation"}, headers=ADMIN
-    )
-    new_api_key = rotated.http.post(
-        f"/v1/apps/{created.json()['id']}/keys", headers=ADMIN
-    ).json()["api_key"]
+    created = rotated.http.post("/v1/apps", json={"name": "during-rotation"}, headers=ADMIN)
+    new_api_key = rotated.http.post(f"/v1/apps/{created.json()['id']}/keys", headers=ADMIN).json()[
+        "api_key"
+    ]
     rotated.stop()
 
     # the old key retired: what it made stops working, what the new one made goes on
