@@ -17,7 +17,13 @@ import typer
 import uvicorn
 
 from otpgate.api.schemas import check_out, timestamp, verification_out
-from otpgate.config import CONFIG_FILE_VARIABLE, ConfigError, Settings, load_settings
+from otpgate.config import (
+    CONFIG_FILE_VARIABLE,
+    ConfigError,
+    Settings,
+    load_settings,
+    require_receipt_credentials,
+)
 from otpgate.domain.errors import OtpgateError
 from otpgate.domain.phone import lookup_number, normalize_country
 from otpgate.logs import configure_logging
@@ -52,9 +58,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def settings_from(config: Path | None) -> Settings:
+def settings_from(config: Path | None, *, starting: bool = False) -> Settings:
+    """The settings; `starting` (serve, worker): also those a running service needs."""
     try:
         settings = load_settings(config)
+        if starting:
+            require_receipt_credentials(settings)
     except ConfigError as exc:
         fail(str(exc), 2)
     if config is not None:  # worker processes of `serve --workers N` read the same file
@@ -63,9 +72,11 @@ def settings_from(config: Path | None) -> Settings:
 
 
 @contextmanager
-def opened(config: Path | None, *, quiet_logs: bool = True) -> Iterator[Runtime]:
+def opened(
+    config: Path | None, *, quiet_logs: bool = True, starting: bool = False
+) -> Iterator[Runtime]:
     """A migrated runtime for one command; domain refusals become one line on stderr."""
-    settings = settings_from(config)
+    settings = settings_from(config, starting=starting)
     configure_logging("warning" if quiet_logs else settings.log_level, settings.log_format)
     try:
         runtime = build_runtime(settings)
@@ -97,7 +108,7 @@ def serve(
     as_json: JsonOption = False,
 ) -> None:
     """Run the API server (and message delivery, unless --no-worker)."""
-    with opened(config) as runtime:
+    with opened(config, starting=True) as runtime:
         first_key = bootstrap_default_app(runtime)
         _announce(runtime, first_key, as_json)
     settings = settings_from(config)
@@ -145,7 +156,7 @@ def _announce(runtime: Runtime, first_key: Any, as_json: bool) -> None:
 @cli.command()
 def worker(config: ConfigOption = None) -> None:
     """Deliver queued messages (without serving the API)."""
-    with opened(config, quiet_logs=False) as runtime:
+    with opened(config, quiet_logs=False, starting=True) as runtime:
         stop = asyncio.Event()
 
         async def run() -> None:

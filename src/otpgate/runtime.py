@@ -144,7 +144,7 @@ def build_runtime(
         random,
         AbuseAlerts(metrics, emitter, structlog.get_logger("otpgate.abuse").warning),
     )
-    delivery_log = SqlDeliveryLog(database)
+    delivery_log = SqlDeliveryLog(database, settings.early_receipts_max)
     deliveries = DeliveryTracker(
         delivery_log,
         verification_store,
@@ -364,11 +364,11 @@ def _smpp_tls(settings: Settings) -> ssl.SSLContext | None:
 
 def _receipt_readers(settings: Settings) -> dict[str, ReceiptReader]:
     readers: dict[str, ReceiptReader] = {}
-    if "http" in settings.providers:
+    if "http" in settings.providers and settings.http_receipts:
         readers["http"] = _http_receipts(settings)
     if "twilio" in settings.providers and settings.twilio_auth_token:
         readers["twilio"] = twilio_provider.TwilioReceiptReader(settings.twilio_auth_token)
-    if "vonage" in settings.providers:
+    if "vonage" in settings.providers and settings.vonage_receipts:
         readers["vonage"] = vonage_provider.VonageReceiptReader(
             settings.vonage_signature_secret, settings.vonage_signature_method
         )

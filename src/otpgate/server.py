@@ -25,7 +25,7 @@ from otpgate.api.routes import receipts as receipt_routes
 from otpgate.api.routes import webhooks as webhook_routes
 from otpgate.compat import dotdigital, idresponse, ninety_nine, sessionm
 from otpgate.compat.routing import CanonicalPaths
-from otpgate.config import Settings, load_settings
+from otpgate.config import Settings, load_settings, require_receipt_credentials
 from otpgate.connections import ConnectionLimits, LimitedHttpProtocol
 from otpgate.logs import configure_logging
 from otpgate.runtime import Runtime, build_runtime
@@ -127,6 +127,7 @@ def limit_connections(settings: Settings) -> type[LimitedHttpProtocol]:
 def app_from_environment() -> Any:
     """Factory for `uvicorn --factory` and for `serve --workers N`: settings from the env."""
     settings = load_settings()
+    require_receipt_credentials(settings)
     configure_logging(settings.log_level, settings.log_format)
     limit_connections(settings)  # in each worker process, before it takes connections
     return create_app(build_runtime(settings), deliver=settings.serve_delivers)
