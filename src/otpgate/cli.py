@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import os
 import signal
@@ -113,6 +114,7 @@ def serve(
         _announce(runtime, first_key, as_json)
     settings = settings_from(config)
     configure_logging(settings.log_level, settings.log_format)
+    _warn_if_exposed(host, settings)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -133,6 +135,28 @@ def serve(
     except ConfigError as exc:
         fail(str(exc), 2)
     uvicorn.run(create_app(runtime, deliver=not no_worker), **options)
+
+
+def _warn_if_exposed(host: str, settings: Settings) -> None:
+    """Defaults meant for one developer's machine, said loudly when others can reach them."""
+    try:
+        local = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = host == "localhost"
+    if local:
+        return
+    if "outbox" in settings.providers:
+        typer.echo(
+            f"otpgate: WARNING: serving on {host} with the developer outbox: codes are not "
+            "sent, and any app key reads them at /v1/dev/outbox; set OTPGATE_SMS_PROVIDER",
+            err=True,
+        )
+    if settings.operations_token is None:
+        typer.echo(
+            f"otpgate: WARNING: serving on {host}: /metrics and /docs are open to anyone who "
+            "reaches it; set OTPGATE_OPERATIONS_TOKEN",
+            err=True,
+        )
 
 
 def _announce(runtime: Runtime, first_key: Any, as_json: bool) -> None:

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     serve_delivers: bool = True  # `serve --no-worker` sets it false for its worker processes
     # receipts for unknown message ids wait for their message at most this many at once
     early_receipts_max: int = Field(10_000, ge=0, le=10_000_000)
+    # a Bearer token /metrics and the API docs (/docs, /redoc, /openapi.json) then require
+    operations_token: str | None = Field(None, min_length=16)
     # slow or stalled clients (docs/security.md): a connection that has not sent its request
     # headers, or its body, in time is closed; past the cap a new connection is answered 503
     serve_header_timeout_seconds: float = Field(30.0, gt=0, le=3600)

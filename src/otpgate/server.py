@@ -17,6 +17,7 @@ from otpgate import __version__
 from otpgate.api.flood import FloodLimit
 from otpgate.api.middleware import RequestGuard
 from otpgate.api.openapi import describe_basic_too
+from otpgate.api.operations_token import OperationsToken
 from otpgate.api.problems import register_problem_handlers
 from otpgate.api.routes import apps, blocks, lookups, ops, outbox, verifications
 from otpgate.api.routes import messages as message_routes
@@ -95,6 +96,7 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         app.include_router(vendor.router)
     app.include_router(blocks.router)
     # the request guard, added after it, wraps it: flood refusals are timed and logged too
+    app.add_middleware(OperationsToken, token=runtime.settings.operations_token)
     refusals = [refusal for vendor in VENDOR_APIS for refusal in vendor.refusals(runtime)]
     app.add_middleware(
         FloodLimit,
