@@ -11,7 +11,6 @@ import tomllib
 from pathlib import Path
 
 from packaging.requirements import Requirement
-from packaging.version import Version
 from support.served import OTPGATE, StartOtpgate, clean_environment, free_port
 
 OPERATIONS_TOKEN = "operations-token-0123456789"
