@@ -303,7 +303,7 @@ def measure_sqlite_driver(repeats: int, workdir: Path) -> list[dict]:
             "verification_id": verification_id,
             "owner_id": "app_bench",
             "key_id": "key_bench",
-            "submitted_hash": hasher.hash(verification_id, WRONG_CODE),
+            "submitted_hashes": [hasher.hash(verification_id, WRONG_CODE)],
             "now": now,
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import os
 import signal
@@ -16,7 +17,13 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from otpgate.config import CONFIG_FILE_VARIABLE, ConfigError, Settings, load_settings
+from otpgate.config import (
+    CONFIG_FILE_VARIABLE,
+    ConfigError,
+    Settings,
+    load_settings,
+    require_receipt_credentials,
+)
 from otpgate.domain.errors import OtpgateError
 from otpgate.domain.lookups import LookupAnswer, LookupSource
 from otpgate.domain.message_text import preview_message
@@ -61,9 +68,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def settings_from(config: Path | None) -> Settings:
+def settings_from(config: Path | None, *, starting: bool = False) -> Settings:
+    """The settings; `starting` (serve, worker): also those a running service needs."""
     try:
         settings = load_settings(config)
+        if starting:
+            require_receipt_credentials(settings)
     except ConfigError as exc:
         fail(str(exc), 2)
     if config is not None:  # worker processes of `serve --workers N` read the same file
@@ -72,9 +82,11 @@ def settings_from(config: Path | None) -> Settings:
 
 
 @contextmanager
-def opened(config: Path | None, *, quiet_logs: bool = True) -> Iterator[Runtime]:
+def opened(
+    config: Path | None, *, quiet_logs: bool = True, starting: bool = False
+) -> Iterator[Runtime]:
     """A migrated runtime for one command; domain refusals become one line on stderr."""
-    settings = settings_from(config)
+    settings = settings_from(config, starting=starting)
     configure_logging("warning" if quiet_logs else settings.log_level, settings.log_format)
     try:
         runtime = build_runtime(settings)
@@ -110,11 +122,12 @@ def serve(
     as_json: JsonOption = False,
 ) -> None:
     """Run the API server (and message delivery, unless --no-worker)."""
-    with opened(config) as runtime:
+    with opened(config, starting=True) as runtime:
         first_key = bootstrap_default_app(runtime)
         _announce(runtime, first_key, as_json)
     settings = settings_from(config)
     configure_logging(settings.log_level, settings.log_format)
+    _warn_if_exposed(host, settings)
     listen = Listen(server, host, port, settings.log_level, connection_limits(settings))
     if workers > 1:
         os.environ["OTPGATE_SERVE_DELIVERS"] = "0" if no_worker else "1"
@@ -125,6 +138,28 @@ def serve(
     except ConfigError as exc:
         fail(str(exc), 2)
     serve_app(create_app(runtime, deliver=not no_worker), listen)
+
+
+def _warn_if_exposed(host: str, settings: Settings) -> None:
+    """Defaults meant for one developer's machine, said loudly when others can reach them."""
+    try:
+        local = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = host == "localhost"
+    if local:
+        return
+    if "outbox" in settings.providers:
+        typer.echo(
+            f"otpgate: WARNING: serving on {host} with the developer outbox: codes are not "
+            "sent, and any app key reads them at /v1/dev/outbox; set OTPGATE_SMS_PROVIDER",
+            err=True,
+        )
+    if settings.operations_token is None:
+        typer.echo(
+            f"otpgate: WARNING: serving on {host}: /metrics and /docs are open to anyone who "
+            "reaches it; set OTPGATE_OPERATIONS_TOKEN",
+            err=True,
+        )
 
 
 def _announce(runtime: Runtime, first_key: Any, as_json: bool) -> None:
@@ -148,7 +183,7 @@ def _announce(runtime: Runtime, first_key: Any, as_json: bool) -> None:
 @cli.command()
 def worker(config: ConfigOption = None) -> None:
     """Deliver queued messages (without serving the API)."""
-    with opened(config, quiet_logs=False) as runtime:
+    with opened(config, quiet_logs=False, starting=True) as runtime:
         stop = asyncio.Event()
 
         async def run() -> None:

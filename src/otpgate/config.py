@@ -36,12 +36,18 @@ class Settings(BaseSettings):
     failed_authentications_per_minute: int = Field(30, ge=1, le=1_000_000)
     admin_token: str | None = Field(None, min_length=16)
     secret_key: str | None = Field(None, min_length=32)
+    # comma-separated earlier secret keys, newest first: what they hashed or sealed still works
+    previous_secret_keys: str = ""
     sms_provider: str = "outbox"
     default_sender: str | None = None
     public_url: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
     serve_delivers: bool = True  # `serve --no-worker` sets it false for its worker processes
+    # receipts for unknown message ids wait for their message at most this many at once
+    early_receipts_max: int = Field(10_000, ge=0, le=10_000_000)
+    # a Bearer token /metrics and the API docs (/docs, /redoc, /openapi.json) then require
+    operations_token: str | None = Field(None, min_length=16)
     # slow or stalled clients (docs/security.md): a connection that has not sent its request
     # headers, or its body, in time is closed; past the cap a new connection is answered 503
     serve_header_timeout_seconds: float = Field(30.0, gt=0, le=3600)
@@ -88,6 +94,7 @@ class Settings(BaseSettings):
     http_receipt_id_field: str = "id"
     http_receipt_status_field: str = "status"
     http_receipt_token: str | None = Field(None, min_length=16)
+    http_receipts: bool = True  # false: /v1/receipts/http is not served (no token needed)
     http_timeout_seconds: float = Field(10.0, gt=0, le=120)
 
     # provider `twilio` (docs/providers/twilio.md)
@@ -101,6 +108,7 @@ class Settings(BaseSettings):
     vonage_api_key: str | None = None
     vonage_api_secret: str | None = None
     vonage_signature_secret: str | None = None
+    vonage_receipts: bool = True  # false: /v1/receipts/vonage is not served (no secret needed)
     vonage_signature_method: Literal["md5hash", "md5", "sha1", "sha256", "sha512"] = "md5hash"
     vonage_base_url: str = "https://rest.nexmo.com"
 
@@ -174,6 +182,17 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("previous_secret_keys")
+    @classmethod
+    def _previous_keys(cls, value: str) -> str:
+        if any(len(key.strip()) < 32 for key in value.split(",") if key.strip()):
+            raise ValueError("each key must be 32 characters or more")
+        return value
+
+    @property
+    def previous_keys(self) -> list[str]:
+        return [key.strip() for key in self.previous_secret_keys.split(",") if key.strip()]
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:
@@ -200,6 +219,25 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'otpgate.db'}"
+
+
+def require_receipt_credentials(settings: Settings) -> None:
+    """The start refuses a provider whose receipts anyone could forge: the setting that
+    authenticates them, or the one that turns them off, must be given."""
+    if "http" in settings.providers and settings.http_receipts and not settings.http_receipt_token:
+        raise ConfigError(
+            "OTPGATE_HTTP_RECEIPT_TOKEN: required to authenticate the http provider's "
+            "receipts (or set OTPGATE_HTTP_RECEIPTS=false)"
+        )
+    if (
+        "vonage" in settings.providers
+        and settings.vonage_receipts
+        and not settings.vonage_signature_secret
+    ):
+        raise ConfigError(
+            "OTPGATE_VONAGE_SIGNATURE_SECRET: required to authenticate Vonage's receipts "
+            "(or set OTPGATE_VONAGE_RECEIPTS=false)"
+        )
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

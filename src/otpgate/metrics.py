@@ -76,6 +76,11 @@ class Metrics:
             registry=self.registry,
             buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0),
         )
+        self.messages_unopenable = Counter(
+            "otpgate_messages_unopenable",
+            "Queued messages whose sealed text opens with no live secret key (failed unsent).",
+            registry=self.registry,
+        )
         self.request_seconds = Histogram(
             "otpgate_http_request_duration_seconds",
             "HTTP request latency by route.",

@@ -150,7 +150,7 @@ def build_runtime(
     lookup_provider = _lookup_provider(settings)  # a bad setting stops us before the database
     generated = load_or_create_secrets(settings.data_dir, settings.secret_key, settings.admin_token)
     database = open_database(settings.resolved_database_url, pool_size=settings.database_pool_size)
-    sealer = Sealer(derive_key(generated.secret_key, "sealing"))
+    sealer = Sealer(*_derived_keys(settings, generated, "sealing"))
     dev_outbox = SqlDevOutbox(database)
     metrics = Metrics()
     verification_store = SqlVerificationStore(database)
@@ -178,7 +178,7 @@ def build_runtime(
         random,
         AbuseAlerts(metrics, emitter, structlog.get_logger("otpgate.abuse").warning),
     )
-    delivery_log = SqlDeliveryLog(database)
+    delivery_log = SqlDeliveryLog(database, settings.early_receipts_max)
     deliveries = DeliveryTracker(
         delivery_log,
         verification_store,
@@ -239,12 +239,13 @@ def build_runtime(
         ),
         companions=companions,
         poll_seconds=POSTGRESQL_POLL_SECONDS if notifications else SQLITE_POLL_SECONDS,
+        on_unopenable=metrics.messages_unopenable.inc,
     )
     verifications = VerificationService(
         verification_store,
         clock,
         random,
-        CodeHasher(derive_key(generated.secret_key, "code-hash")),
+        CodeHasher(*_derived_keys(settings, generated, "code-hash")),
         sealer,
         observer,
         guard,
@@ -264,6 +265,7 @@ def build_runtime(
             derive_key(generated.secret_key, "api-key-hash"),
             configured_providers=settings.providers,
             directory=directory,
+            previous_key_hashing_keys=_derived_keys(settings, generated, "api-key-hash")[1],
         ),
         verifications=verifications,
         opt_ins=OptInService(SqlOptInStore(database), verifications, clock, random),
@@ -302,6 +304,16 @@ def build_runtime(
             timeout_seconds=settings.lookup_timeout_seconds,
         ),
     )
+
+
+def _derived_keys(
+    settings: Settings, generated: Secrets, purpose: str
+) -> tuple[bytes, list[bytes]]:
+    """The current secret key's key for `purpose`, and the previous secret keys' (rotation:
+    what they made still works, everything new uses the current one)."""
+    return derive_key(generated.secret_key, purpose), [
+        derive_key(previous, purpose) for previous in settings.previous_keys
+    ]
 
 
 def _upkeep(
@@ -490,11 +502,11 @@ def _smpp_tls(settings: Settings) -> ssl.SSLContext | None:
 
 def _receipt_readers(settings: Settings) -> dict[str, ReceiptReader]:
     readers: dict[str, ReceiptReader] = {}
-    if "http" in settings.providers:
+    if "http" in settings.providers and settings.http_receipts:
         readers["http"] = _http_receipts(settings)
     if "twilio" in settings.providers and settings.twilio_auth_token:
         readers["twilio"] = twilio_provider.TwilioReceiptReader(settings.twilio_auth_token)
-    if "vonage" in settings.providers:
+    if "vonage" in settings.providers and settings.vonage_receipts:
         readers["vonage"] = vonage_provider.VonageReceiptReader(
             settings.vonage_signature_secret, settings.vonage_signature_method
         )

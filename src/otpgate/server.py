@@ -17,6 +17,7 @@ from otpgate import __version__
 from otpgate.api.flood import FloodLimit
 from otpgate.api.middleware import RequestGuard
 from otpgate.api.openapi import describe_api
+from otpgate.api.operations_token import OperationsToken
 from otpgate.api.outage import DatabaseOutage
 from otpgate.api.problems import register_problem_handlers
 from otpgate.api.routes import (
@@ -35,7 +36,7 @@ from otpgate.api.routes import receipts as receipt_routes
 from otpgate.api.routes import webhooks as webhook_routes
 from otpgate.compat import dotdigital, idresponse, ninety_nine, sessionm
 from otpgate.compat.routing import CanonicalPaths
-from otpgate.config import Settings, load_settings
+from otpgate.config import Settings, load_settings, require_receipt_credentials
 from otpgate.connections import ConnectionLimits, LimitedHttpProtocol
 from otpgate.console.app import create_console
 from otpgate.logs import configure_logging
@@ -113,6 +114,7 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         app.include_router(router)
     app.mount("/console", create_console(runtime))
     # the request guard, added after it, wraps it: flood refusals are timed and logged too
+    app.add_middleware(OperationsToken, token=runtime.settings.operations_token)
     refusals = [refusal for vendor in VENDOR_APIS for refusal in vendor.refusals(runtime)]
     app.add_middleware(FloodLimit, runtime=runtime, refusals=refusals)
     # around every route and the flood limit's counters: an outage is a 503, timed and logged
@@ -137,6 +139,7 @@ def connection_limits(settings: Settings) -> ConnectionLimits:
 def app_from_environment() -> Any:
     """Factory for `uvicorn --factory` and for `serve --workers N`: settings from the env."""
     settings = load_settings()
+    require_receipt_credentials(settings)
     configure_logging(settings.log_level, settings.log_format)
     # in each worker process, before it takes connections
     LimitedHttpProtocol.use(connection_limits(settings))

@@ -58,6 +58,7 @@ class DeliveryWorker:
         | None = None,
         companions: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = (),
         routes: Callable[[set[str]], dict[str, Sequence[str]]] | None = None,
+        on_unopenable: Callable[[], Any] = lambda: None,
     ) -> None:
         self._queue = queue
         self._senders = list(senders)
@@ -79,6 +80,7 @@ class DeliveryWorker:
         self._on_sweep = on_sweep  # periodic upkeep beside the queue's (receipts that came early)
         self._on_finished = on_finished  # as a batch is recorded (status webhooks)
         self._companions = companions  # loops that live as long as this one (webhook sender)
+        self._on_unopenable = on_unopenable  # a metric
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -175,13 +177,26 @@ class DeliveryWorker:
         return [self._senders_by_name[name] for name in names if name in self._senders_by_name]
 
     async def _deliver(self, message: QueuedMessage, senders: list[SmsSender]) -> DeliveryResult:
+        try:
+            body = self._sealer.open(message.body_sealed, message.id)
+        except ValueError:
+            # sealed under a key this server does not hold (another node's, a retired one):
+            # this message fails alone; the rest of its batch is sent and recorded
+            log.error("message_unopenable", message_id=message.id)
+            self._on_unopenable()
+            return DeliveryResult(
+                message.id,
+                DeliveryStatus.FAILED,
+                provider="none",
+                error="the message text does not open with this server's secret keys",
+            )
         sms = OutgoingSms(
             message_id=message.id,
             app_id=message.app_id,
             verification_id=message.verification_id,
             to=message.to,
             sender=message.sender,
-            body=self._sealer.open(message.body_sealed, message.id),
+            body=body,
         )
         if not senders:
             # the app names only providers this server has not configured (any more)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 
@@ -36,14 +36,24 @@ def normalize_submitted_code(code: str) -> str:
 
 
 class CodeHasher:
-    """Keyed hash of a code, bound to its verification so equal codes never share a hash."""
+    """Keyed hash of a code, bound to its verification so equal codes never share a hash.
+    New codes are hashed under the current key; a submitted code is hashed under every live
+    key (current, then previous), so a code stored before a key rotation still matches."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, previous: Sequence[bytes] = ()) -> None:
         self._key = key
+        self._keys = (key, *previous)
 
     def hash(self, verification_id: str, code: str) -> str:
+        return self._hash_with(self._key, verification_id, code)
+
+    def live_hashes(self, verification_id: str, code: str) -> list[str]:
+        return [self._hash_with(key, verification_id, code) for key in self._keys]
+
+    @staticmethod
+    def _hash_with(key: bytes, verification_id: str, code: str) -> str:
         message = f"{verification_id}\x00{normalize_submitted_code(code)}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
 
     def matches(self, verification_id: str, code: str, expected_hash: str) -> bool:
         return hmac.compare_digest(self.hash(verification_id, code), expected_hash)

@@ -30,6 +30,9 @@ from otpgate.domain.message_settings import (
 from otpgate.domain.phone import LineType, PhoneNumber, normalize_country
 from otpgate.domain.templates import validate_sender, validate_template
 
+# the longest status_callback_url: the webhook table's url column holds as much
+CALLBACK_URL_MAX_LENGTH = 2000
+
 MAX_TTL_SECONDS = 86_400
 MAX_LIST_ITEMS = 300
 # the SMS providers otpgate speaks; which of them a server has configured is its own setting
@@ -172,7 +175,11 @@ def _template(name: str, value: object) -> str:
 
 
 def _callback_url(name: str, value: object) -> str:
-    url = urlsplit(value) if isinstance(value, str) and len(value) <= 2048 else None
+    url = (
+        urlsplit(value)
+        if isinstance(value, str) and len(value) <= CALLBACK_URL_MAX_LENGTH
+        else None
+    )
     if url is None or url.scheme not in ("http", "https") or not url.hostname:
         raise SettingInvalid(f"{name} must be an http or https URL", field=f"settings.{name}")
     return str(value)

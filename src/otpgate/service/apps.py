@@ -39,6 +39,7 @@ class AppService:
         key_hashing_key: bytes,
         configured_providers: Sequence[str],
         directory: AppDirectory | None = None,
+        previous_key_hashing_keys: Sequence[bytes] = (),
     ) -> None:
         self._store = store
         self._directory = directory or AppDirectory(store, clock)
@@ -46,6 +47,8 @@ class AppService:
         self._clock = clock
         self._random = random
         self._key_hashing_key = key_hashing_key
+        # keys hashed under a secret key since rotated out still authenticate
+        self._live_key_hashing_keys = (key_hashing_key, *previous_key_hashing_keys)
         # compared against when a key id is unknown, so both paths do the same work
         self._decoy_hash = self._hash_secret("decoy")
 
@@ -140,7 +143,13 @@ class AppService:
 
     def _app_if_matches(self, found: tuple[str, App] | None, secret: str) -> App:
         expected = found[0] if found else self._decoy_hash
-        matches = hmac.compare_digest(self._hash_secret(secret), expected)
+        # every live key is tried, matching or not, so both paths do the same work
+        matches = any(
+            [
+                hmac.compare_digest(self._hash_secret(secret, key), expected)
+                for key in self._live_key_hashing_keys
+            ]
+        )
         if found is None or not matches:
             raise Unauthorized("missing or invalid API key")
         return found[1]
@@ -149,10 +158,10 @@ class AppService:
         key_id, _, secret = api_key.partition(".")
         return self.authenticate(key_id, secret)
 
-    def _hash_secret(self, secret: str) -> str:
+    def _hash_secret(self, secret: str, key: bytes | None = None) -> str:
         # API secrets are 256-bit random tokens, so a keyed hash is as strong as a slow one
         return hmac.new(
-            self._key_hashing_key, secret.encode(errors="surrogatepass"), hashlib.sha256
+            key or self._key_hashing_key, secret.encode(errors="surrogatepass"), hashlib.sha256
         ).hexdigest()
 
     def _token(self, count: int) -> str:

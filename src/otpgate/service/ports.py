@@ -184,13 +184,14 @@ class VerificationStore(Protocol):
         tx: Transaction,
         app_id: str,
         verification_id: str,
-        code_hash: str,
+        code_hashes: Sequence[str],
         now: datetime,
         *,
         key_id: str | None = None,
     ) -> Verification | None:
-        """Count one attempt atomically; None when the verification is unknown or not pending,
-        or, with `key_id`, when that API key of the app has been revoked."""
+        """Count one attempt atomically (the code matches if its stored hash is any of
+        `code_hashes`, one per live secret key); None when the verification is unknown or
+        not pending, or, with `key_id`, when that API key of the app has been revoked."""
         ...
 
     def cancel(

@@ -414,11 +414,13 @@ class VerificationService:
             # a transaction of its own: a check refused for its IP still counts against it
             with self._store.transaction() as tx:
                 self._guard.admit_check(tx, app, ip_subject(end_user_ip), now)
-        code_hash = self._hasher.hash(verification_id, code)
+        code_hashes = self._hasher.live_hashes(verification_id, code)
         # one transaction: a wrong code and the number's failure budget are counted with one
         # commit, not two
         with self._store.transaction() as tx:
-            updated = self._store.check(tx, app.id, verification_id, code_hash, now, key_id=key_id)
+            updated = self._store.check(
+                tx, app.id, verification_id, code_hashes, now, key_id=key_id
+            )
             outcome = None if updated is None else CHECK_OUTCOMES[updated.status]
             if (
                 updated is not None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.engine import Row
 
 from otpgate.domain.gsm import Encoding
@@ -26,6 +26,9 @@ from otpgate.store.verifications import (
 m = messages.c
 v = verifications.c
 
+# a message claimed this often never got a result recorded (a worker died on it each time)
+MAX_CLAIMS = 12
+
 
 class SqlMessageQueue:
     def __init__(self, database: Database) -> None:
@@ -35,39 +38,20 @@ class SqlMessageQueue:
         self, tx: Transaction, limit: int, now: datetime, lease_seconds: int
     ) -> list[QueuedMessage]:
         """Lease due messages to this worker; a lease that runs out frees them for another.
-        A due message whose verification ended meanwhile (approved, locked, canceled, expired:
-        while a provider was down, or behind a crash) is failed instead, never sent."""
-        ready = (
-            select(v.id)
-            .where(v.id == m.verification_id, v.status == Status.PENDING, v.expires_at > now)
-            .exists()
+        Due messages that must not be sent any more end first, in a final state saying why."""
+        is_due = and_(
+            m.next_attempt_at <= now,
+            (m.status == DeliveryStatus.QUEUED)
+            | ((m.status == DeliveryStatus.SENDING) & (m.lease_until <= now)),
         )
-        due_now = (
+        due = (
             select(m.id)
-            .where(
-                m.next_attempt_at <= now,
-                (
-                    (m.status == DeliveryStatus.QUEUED)
-                    | ((m.status == DeliveryStatus.SENDING) & (m.lease_until <= now))
-                ),
-            )
+            .where(is_due)
             .order_by(m.next_attempt_at)
             .limit(limit)
-            .with_for_update(skip_locked=True, of=messages)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
         )
-        ended = (
-            update(messages)
-            .where(m.id.in_(due_now.where(~ready).scalar_subquery()))
-            .values(
-                status=DeliveryStatus.FAILED,
-                last_error="the verification ended before the message was sent",
-                body_sealed=None,
-                lease_until=None,
-                updated_at=now,
-            )
-            .returning(m.id)
-        )
-        due = due_now.where(ready).scalar_subquery()
         statement = (
             update(messages)
             .where(m.id.in_(due))
@@ -91,13 +75,7 @@ class SqlMessageQueue:
             )
         )
         connection = connection_of(tx)
-        unsent = connection.execute(ended).scalars().all()
-        if unsent:
-            connection.execute(
-                update(verifications)
-                .where(newest_message_in(unsent))
-                .values(delivery_status=DeliveryStatus.FAILED)
-            )
+        _end_unsendable(connection, is_due, limit, now)
         rows = connection.execute(statement).all()
         if rows:
             connection.execute(
@@ -163,6 +141,51 @@ class SqlMessageQueue:
             .returning(*VERIFICATION_FIELDS)
         ).all()
         return [verification_from_row(row) for row in rows]
+
+
+def _end_unsendable(connection: Connection, is_due: Any, limit: int, now: datetime) -> None:
+    """Due messages that are not sent: their verification is no longer pending (approved,
+    canceled, locked, expired: the code is of no use, or must not reach anyone now), or
+    they were claimed MAX_CLAIMS times without a result (a worker stopped on each)."""
+    rows = connection.execute(
+        select(m.id, m.attempts, v.status, v.expires_at <= now)
+        .join(verifications, v.id == m.verification_id)
+        .where(
+            is_due,
+            (v.status != Status.PENDING) | (v.expires_at <= now) | (m.attempts >= MAX_CLAIMS),
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=messages)
+    ).all()
+    if not rows:
+        return
+    connection.execute(
+        _message_update(("body_sealed", "last_error", "lease_until", "status", "updated_at")),
+        [
+            {
+                "message_id": row[0],
+                "new_status": DeliveryStatus.FAILED,
+                "new_last_error": _unsent_because(row[2], row[3], row[1]),
+                "new_lease_until": None,
+                "new_body_sealed": None,
+                "new_updated_at": now,
+            }
+            for row in rows
+        ],
+    )
+    connection.execute(
+        update(verifications)
+        .where(newest_message_in([row[0] for row in rows]))
+        .values(delivery_status=DeliveryStatus.FAILED)
+    )
+
+
+def _unsent_because(status: str, past_expiry: bool, attempts: int) -> str:
+    if status != Status.PENDING:
+        return f"not sent: the verification is {status}"
+    if past_expiry:
+        return "not sent: the verification expired"
+    return f"not sent: claimed {attempts} times without a result"
 
 
 @functools.cache

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,6 +31,12 @@ e = early_receipts.c
 # a receipt only moves a message that a provider accepted (`sent`), and never back
 # an early receipt that never finds its message (another system's, a lost send) is dropped
 EARLY_RECEIPT_DAYS = 3
+# an early receipt waits for a commit that raced it: reconciling looks back this far only,
+# so its cost is what arrived lately, not what is stored
+RECONCILE_WINDOW = timedelta(minutes=5)
+# what a receipt may name: our message ids, and provider ids that fit the key column
+_MESSAGE_ID = re.compile(r"^[a-z]{2,8}_[0-9a-v]{10,32}$")
+_PROVIDER_MESSAGE_ID = re.compile(r"^[\x21-\x7e]{1,160}$")
 
 
 def receipt_key(provider: str, provider_message_id: str) -> str:
@@ -41,8 +48,10 @@ def message_key(message_id: str) -> str:
 
 
 class SqlDeliveryLog:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, max_early_receipts: int = 10_000) -> None:
         self._database = database
+        # receipts for unknown ids (anyone may send them) wait in a bounded table
+        self._max_early_receipts = max_early_receipts
 
     def record_receipt(
         self, tx: Transaction, receipt: ReceiptUpdate, now: datetime
@@ -58,13 +67,17 @@ class SqlDeliveryLog:
         heard = [
             (_key(receipt), receipt.status, _clip(receipt.error))
             for receipt in receipts
-            if receipt.status in _FINAL_WORDS  # "sent" is what the worker records itself
+            # "sent" is what the worker records itself; an id that cannot be a message's
+            # names none, and is not kept either
+            if receipt.status in _FINAL_WORDS and _names_a_message(receipt)
         ]
         if not heard:
             return []
         connection = connection_of(tx)
         changed, settled = _apply(connection, heard, now)
-        _keep_early(connection, [item for item in heard if item[0] not in settled], now)
+        waiting = [item for item in heard if item[0] not in settled]
+        if waiting and _early_receipts_below(connection, self._max_early_receipts):
+            _keep_early(connection, waiting, now)
         return changed
 
     def messages_of(self, app_id: str, verification_id: str) -> list[MessageRecord]:
@@ -111,7 +124,11 @@ class SqlDeliveryLog:
         writer at a time."""
         changed: list[Verification] = []
         connection = connection_of(tx)
-        keys = list(connection.execute(select(e.receipt_key)).scalars())
+        keys = list(
+            connection.execute(
+                select(e.receipt_key).where(e.received_at >= now - RECONCILE_WINDOW)
+            ).scalars()
+        )
         for start in range(0, len(keys), _CHUNK):
             changed += apply_early_receipts(connection, keys[start : start + _CHUNK], now)
         connection.execute(
@@ -159,6 +176,18 @@ _CHUNK = 500
 
 # (receipt key, status, error)
 Heard = tuple[str, DeliveryStatus, str | None]
+
+
+def _names_a_message(receipt: ReceiptUpdate) -> bool:
+    if receipt.message_id is not None:
+        return _MESSAGE_ID.match(receipt.message_id) is not None
+    return _PROVIDER_MESSAGE_ID.match(receipt.provider_message_id or "") is not None
+
+
+def _early_receipts_below(connection: Connection, limit: int) -> bool:
+    """Whether fewer than `limit` receipts wait; counts at most `limit` rows to say so."""
+    held = select(e.receipt_key).limit(limit).subquery()
+    return connection.execute(select(func.count()).select_from(held)).scalar_one() < limit
 
 
 def _key(receipt: ReceiptUpdate) -> str:

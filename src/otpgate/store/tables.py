@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from otpgate.domain.policy import CALLBACK_URL_MAX_LENGTH
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -163,7 +165,8 @@ early_receipts = Table(
     Column("receipt_key", String(180), primary_key=True),
     Column("status", String(16), nullable=False),
     Column("error", String(500)),
-    Column("received_at", UtcDateTime, nullable=False),
+    # reconciling reads the recent ones; the stale ones are deleted by age
+    Column("received_at", UtcDateTime, nullable=False, index=True),
 )
 
 idempotency_keys = Table(
@@ -217,7 +220,7 @@ webhook_events = Table(
     Column("app_id", String(40), ForeignKey("apps.id"), nullable=False),
     # null for an app-wide event (a fraud block, a spend cap reached)
     Column("verification_id", String(40), nullable=True, index=True),
-    Column("url", String(2000), nullable=False),
+    Column("url", String(CALLBACK_URL_MAX_LENGTH), nullable=False),
     Column("body", Text, nullable=False),
     Column("status", String(16), nullable=False),  # pending, delivered, failed
     Column("attempts", Integer, nullable=False),

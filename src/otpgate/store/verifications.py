@@ -152,7 +152,8 @@ def _check_statement(*, key_must_be_live: bool) -> Any:
     """
     now = bindparam("now", type_=UtcDateTime())
     expired = v.expires_at <= now
-    matches = v.code_hash == bindparam("submitted_hash")
+    # the submitted code hashed under each live secret key (a rotation keeps old codes)
+    matches = v.code_hash.in_(bindparam("submitted_hashes", expanding=True))
     last_try = v.attempts + 1 >= v.max_attempts
     new_status = case(
         (expired, Status.EXPIRED.value),
@@ -362,7 +363,7 @@ class SqlVerificationStore:
         tx: Transaction,
         app_id: str,
         verification_id: str,
-        code_hash: str,
+        code_hashes: Sequence[str],
         now: datetime,
         *,
         key_id: str | None = None,
@@ -370,7 +371,7 @@ class SqlVerificationStore:
         params = {
             "verification_id": verification_id,
             "owner_id": app_id,
-            "submitted_hash": code_hash,
+            "submitted_hashes": list(code_hashes),
             "now": now,
         }
         statement = _CHECK

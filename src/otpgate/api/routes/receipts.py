@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Path, Request, Response
 
 from otpgate.api.auth import RuntimeDep
+from otpgate.api.schemas import holds_lone_surrogate
+from otpgate.domain.errors import ValidationFailed
 from otpgate.service.ports import ReceiptRequest
 
 router = APIRouter(prefix="/v1", tags=["delivery receipts"])
@@ -36,8 +38,11 @@ async def receive_receipt(provider: Provider, request: Request, runtime: Runtime
     elif body and (content_type == "application/json" or content_type.endswith("+json")):
         try:
             document = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested past the parser's depth: unreadable too
             document = None
+        if holds_lone_surrogate(document):
+            # no signature, log line or database takes text that is not Unicode
+            raise ValidationFailed("the body must be valid Unicode (no lone surrogates)")
     public_url = runtime.settings.public_url
     # providers sign the URL they were given, which is the public one behind any proxy
     url = (
