@@ -159,7 +159,7 @@ def acknowledged_ids(history: History) -> set[str]:
 
 
 def final_state(
-    http: httpx.Client, headers: dict[str, str], ids: set[str], *, settle_seconds: float = 60.0
+    http: httpx.Client, headers: dict[str, str], ids: set[str], *, settle_seconds: float = 120.0
 ) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     """Every verification in `ids`, and its messages, once none of its messages waits for
     delivery any more (so the gateway has had every chance); read by a few clients at once."""
@@ -251,7 +251,7 @@ def fault_settings(gateway: FaultyGateway, **more: str) -> dict[str, str]:
         "OTPGATE_CIRCUIT_RESET_SECONDS": "1",
         "OTPGATE_HTTP_RECEIPT_TOKEN": RECEIPT_TOKEN,
         "OTPGATE_DELIVERY_LEASE_SECONDS": "2",
-        "OTPGATE_DELIVERY_RETRY_BASE_SECONDS": "0.5",
+        "OTPGATE_DELIVERY_RETRY_BASE_SECONDS": "1",
         "OTPGATE_LOG_LEVEL": "warning",
         **more,
     }
