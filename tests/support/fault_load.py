@@ -239,7 +239,7 @@ class Prober:
 def fault_settings(gateway: FaultyGateway, **more: str) -> dict[str, str]:
     """What every served process of a fault test runs with: fixed secrets (a restart keeps
     them), the faulty gateway as SMS provider, short leases so a message a crash stranded goes
-    out again within seconds. The gateway runs in the busy test process: a generous timeout,
+    out again within seconds (10 s). The gateway runs in the busy test process: a generous timeout,
     and a circuit that closes again within a second, so that a slow moment of the test's own
     does not use up a message's eight tries (each try skipped by an open circuit counts)."""
     return {
@@ -250,7 +250,9 @@ def fault_settings(gateway: FaultyGateway, **more: str) -> dict[str, str]:
         "OTPGATE_HTTP_TIMEOUT_SECONDS": "5",
         "OTPGATE_CIRCUIT_RESET_SECONDS": "1",
         "OTPGATE_HTTP_RECEIPT_TOKEN": RECEIPT_TOKEN,
-        "OTPGATE_DELIVERY_LEASE_SECONDS": "2",
+        # longer than a send may take (the timeout): a lease that ran out mid-send would let a
+        # second lane send the same message, and count a try for it each time
+        "OTPGATE_DELIVERY_LEASE_SECONDS": "10",
         "OTPGATE_DELIVERY_RETRY_BASE_SECONDS": "1",
         "OTPGATE_LOG_LEVEL": "warning",
         **more,
