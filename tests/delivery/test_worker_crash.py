@@ -64,7 +64,8 @@ def delivered(runtime: Runtime) -> int:
 
 
 def stored(runtime: Runtime) -> tuple[dict[str, Any], dict[str, list[Any]], dict[str, str]]:
-    """Every verification and its messages as stored, and the message id of each number."""
+    """Every verification and its messages as stored, and the message id of each number (in
+    digits, as SMPP addresses it)."""
     with runtime.database.read() as connection:
         final = {
             row.id: {"status": row.status, "attempts": row.attempts, "sends": row.sends}
@@ -78,7 +79,7 @@ def stored(runtime: Runtime) -> tuple[dict[str, Any], dict[str, list[Any]], dict
     messages: defaultdict[str, list[Any]] = defaultdict(list)
     for row in rows:
         messages[row.verification_id].append({"id": row.id, "status": row.status})
-    return final, messages, {row.to_number: row.id for row in rows}
+    return final, messages, {row.to_number.lstrip("+"): row.id for row in rows}
 
 
 def test_killed_worker_loses_nothing_and_reports_duplicates(
@@ -137,7 +138,9 @@ def test_killed_worker_loses_nothing_and_reports_duplicates(
 
     accepted = smsc.accepted()
     # one message per number: the number names the message the SMSC took
-    deliveries = [Delivery(message_of[s["destination"]], s["destination"], 0.0) for s in accepted]
+    deliveries = [
+        Delivery(message_of[s["destination"]], "+" + s["destination"], 0.0) for s in accepted
+    ]
     verdict = check(history, final, deliveries, messages)
     per_destination = Counter(submit["destination"] for submit in accepted)
     twice = sum(1 for count in per_destination.values() if count > 1)

@@ -17,6 +17,7 @@ import pytest
 from peers.faulty_gateway import FaultyGateway
 from support.fault_load import (
     MAX_ATTEMPTS,
+    START_TIMEOUT_SECONDS,
     VerificationLoad,
     acknowledged_ids,
     fault_settings,
@@ -80,7 +81,12 @@ def test_a_full_disk_refuses_writes_with_503_and_the_service_writes_again_once_f
     tmp_path: Path, small_disk: Path, gateway: FaultyGateway, record_property: object
 ) -> None:
     data_dir = small_disk / "data"
-    served = launch(data_dir, tmp_path / "serve.log", **fault_settings(gateway))
+    served = launch(
+        data_dir,
+        tmp_path / "serve.log",
+        start_timeout=START_TIMEOUT_SECONDS,
+        **fault_settings(gateway),
+    )
     headers = load_app(served.http)
     history = History()
     load = VerificationLoad(served.url, headers, history, gateway).start()

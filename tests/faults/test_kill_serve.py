@@ -12,6 +12,7 @@ import pytest
 from peers.faulty_gateway import FaultyGateway
 from support.fault_load import (
     MAX_ATTEMPTS,
+    START_TIMEOUT_SECONDS,
     VerificationLoad,
     acknowledged_ids,
     fault_settings,
@@ -26,8 +27,6 @@ pytestmark = pytest.mark.e2e
 ROUNDS = 20
 # how long the load runs between a start and its kill: seconds, so each round is cheap
 LOAD_SECONDS = (0.3, 1.5)
-# a restart on a machine the whole suite keeps busy; measured, it is the outage clients see
-RESTART_TIMEOUT = 90.0
 
 
 def test_kill_9_of_serve_under_load_loses_nothing_acknowledged(
@@ -38,7 +37,13 @@ def test_kill_9_of_serve_under_load_loses_nothing_acknowledged(
 ) -> None:
     settings = fault_settings(gateway, **engine_settings)
     port = free_port()
-    served = launch(tmp_path / "data", tmp_path / "serve-0.log", port=port, **settings)
+    served = launch(
+        tmp_path / "data",
+        tmp_path / "serve-0.log",
+        port=port,
+        start_timeout=START_TIMEOUT_SECONDS,
+        **settings,
+    )
     headers = load_app(served.http)
     history = History()
     moments = random.Random(1)
@@ -74,7 +79,9 @@ def _kill_and_restart(
     served.process.kill()
     served.process.wait()
     served.stop()
-    return launch(served.data_dir, log_path, port=port, start_timeout=RESTART_TIMEOUT, **settings)
+    return launch(
+        served.data_dir, log_path, port=port, start_timeout=START_TIMEOUT_SECONDS, **settings
+    )
 
 
 def _engine(settings: dict[str, str]) -> str:

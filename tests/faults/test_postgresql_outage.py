@@ -15,6 +15,7 @@ import pytest
 from peers.faulty_gateway import FaultyGateway
 from support.fault_load import (
     MAX_ATTEMPTS,
+    START_TIMEOUT_SECONDS,
     Prober,
     VerificationLoad,
     acknowledged_ids,
@@ -53,7 +54,9 @@ def test_postgresql_stopped_and_its_connections_killed_under_load(
     settings = fault_settings(
         gateway, OTPGATE_DATABASE_URL=own_cluster.url, OTPGATE_DATABASE_POOL_SIZE="8"
     )
-    served = launch(tmp_path / "data", tmp_path / "serve.log", **settings)
+    served = launch(
+        tmp_path / "data", tmp_path / "serve.log", start_timeout=START_TIMEOUT_SECONDS, **settings
+    )
     headers = load_app(served.http)
     history = History()
     load = VerificationLoad(served.url, headers, history, gateway).start()

@@ -16,6 +16,7 @@ from peers.faulty_gateway import FaultyGateway
 from peers.otpgate import wait_until
 from support.fault_load import (
     MAX_ATTEMPTS,
+    START_TIMEOUT_SECONDS,
     VerificationLoad,
     acknowledged_ids,
     fault_settings,
@@ -45,7 +46,9 @@ def test_a_slow_failing_cut_and_flapping_gateway_loses_no_message(
         OTPGATE_DELIVERY_RETRY_BASE_SECONDS="0.3",
         OTPGATE_CIRCUIT_FAILURE_THRESHOLD="5",
     )
-    served = launch(tmp_path / "data", tmp_path / "serve.log", **settings)
+    served = launch(
+        tmp_path / "data", tmp_path / "serve.log", start_timeout=START_TIMEOUT_SECONDS, **settings
+    )
     headers = load_app(served.http)
     history = History()
     load = VerificationLoad(served.url, headers, history, gateway).start()

@@ -34,6 +34,8 @@ LOAD_APP_SETTINGS: dict[str, Any] = {
     "messages_per_day": 100_000_000,
     "messages_per_country_day": 100_000_000,
 }
+# a start of `serve` on a machine the whole suite keeps busy (the default is 20 s)
+START_TIMEOUT_SECONDS = 90.0
 CLIENT_TIMEOUT_SECONDS = 10.0
 CODE_WAIT_SECONDS = 3.0
 FINAL_READERS = 4  # clients reading the final state at once
@@ -157,7 +159,7 @@ def acknowledged_ids(history: History) -> set[str]:
 
 
 def final_state(
-    http: httpx.Client, headers: dict[str, str], ids: set[str], *, settle_seconds: float = 60.0
+    http: httpx.Client, headers: dict[str, str], ids: set[str], *, settle_seconds: float = 120.0
 ) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     """Every verification in `ids`, and its messages, once none of its messages waits for
     delivery any more (so the gateway has had every chance); read by a few clients at once."""
@@ -237,7 +239,7 @@ class Prober:
 def fault_settings(gateway: FaultyGateway, **more: str) -> dict[str, str]:
     """What every served process of a fault test runs with: fixed secrets (a restart keeps
     them), the faulty gateway as SMS provider, short leases so a message a crash stranded goes
-    out again within seconds. The gateway runs in the busy test process: a generous timeout,
+    out again within seconds (10 s). The gateway runs in the busy test process: a generous timeout,
     and a circuit that closes again within a second, so that a slow moment of the test's own
     does not use up a message's eight tries (each try skipped by an open circuit counts)."""
     return {
@@ -248,8 +250,10 @@ def fault_settings(gateway: FaultyGateway, **more: str) -> dict[str, str]:
         "OTPGATE_HTTP_TIMEOUT_SECONDS": "5",
         "OTPGATE_CIRCUIT_RESET_SECONDS": "1",
         "OTPGATE_HTTP_RECEIPT_TOKEN": RECEIPT_TOKEN,
-        "OTPGATE_DELIVERY_LEASE_SECONDS": "2",
-        "OTPGATE_DELIVERY_RETRY_BASE_SECONDS": "0.5",
+        # longer than a send may take (the timeout): a lease that ran out mid-send would let a
+        # second lane send the same message, and count a try for it each time
+        "OTPGATE_DELIVERY_LEASE_SECONDS": "10",
+        "OTPGATE_DELIVERY_RETRY_BASE_SECONDS": "1",
         "OTPGATE_LOG_LEVEL": "warning",
         **more,
     }

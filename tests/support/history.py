@@ -257,8 +257,9 @@ def _deliveries(
             excused = message["status"] == "failed" and status in ENDED_BY_CLIENT_OR_CLOCK
             if not times and not excused:
                 found.append(
-                    f"message {message['id']} of {verification_id} ({message['status']}) was "
-                    "never delivered"
+                    f"message {message['id']} of {verification_id} ({message['status']}, "
+                    f"{message.get('attempts')} tries, {message.get('last_error')}) was never "
+                    "delivered"
                 )
             end = ended.get(verification_id)
             late = [moment for moment in times if end is not None and moment > end + grace]
