@@ -122,3 +122,20 @@ def test_the_cookie_is_secure_when_the_public_url_is_https(
         runtime.close()
 
     assert ("Secure" in answer.headers["set-cookie"]) is https
+
+
+def test_the_outbox_page_exists_only_with_the_outbox_provider(
+    settings: Settings, clock: Any
+) -> None:
+    runtime = served_with(settings, clock, sms_provider="http", http_url="http://127.0.0.1:9/")
+    try:
+        with TestClient(create_app(runtime, deliver=False)) as client:
+            signed_in(client)
+            overview = client.get("/console/")
+            outbox = client.get("/console/outbox")
+    finally:
+        runtime.close()
+
+    assert 'href="/console/outbox"' not in overview.text
+    assert outbox.status_code == 404
+    assert "OTPGATE_SMS_PROVIDER is outbox" in outbox.text
