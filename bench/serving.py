@@ -136,6 +136,8 @@ def served(data_dir: Path) -> Iterator[httpx.Client]:
     env.update(
         OTPGATE_DATA_DIR=str(data_dir), OTPGATE_SECRET_KEY=SECRET_KEY,
         OTPGATE_ADMIN_TOKEN=ADMIN_TOKEN, OTPGATE_LOG_LEVEL="warning",
+        # the seeded year stays: the retention job deleting it would be measured too
+        OTPGATE_RETENTION_DAYS="3650",
     )  # fmt: skip
     process = subprocess.Popen(
         [str(VENV_BIN / "otpgate"), "serve", "--host", "127.0.0.1", "--port", str(port)],
