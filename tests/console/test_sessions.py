@@ -72,9 +72,9 @@ def test_signing_out_ends_the_session_even_for_a_copied_cookie(client: TestClien
 
     assert client.post("/console/logout", data={"csrf": csrf.group(1)}).status_code == 200
 
-    replay = client.get(
-        "/console/apps", cookies={"otpgate_console": copied}, follow_redirects=False
-    )
+    assert copied is not None
+    client.cookies.set("otpgate_console", copied)
+    replay = client.get("/console/apps", follow_redirects=False)
     assert replay.status_code == 303
 
 
@@ -84,10 +84,9 @@ def test_a_forged_cookie_is_no_session(client: TestClient) -> None:
     assert token is not None
     forged = token.split(".")[0] + "." + "0" * 64
     client.cookies.clear()
+    client.cookies.set("otpgate_console", forged)
 
-    answer = client.get(
-        "/console/apps", cookies={"otpgate_console": forged}, follow_redirects=False
-    )
+    answer = client.get("/console/apps", follow_redirects=False)
     assert answer.status_code == 303
 
 
@@ -132,3 +131,20 @@ def test_the_cookie_is_secure_when_the_public_url_is_https(
         runtime.close()
 
     assert ("Secure" in answer.headers["set-cookie"]) is https
+
+
+def test_the_outbox_page_exists_only_with_the_outbox_provider(
+    settings: Settings, clock: Any
+) -> None:
+    runtime = served_with(settings, clock, sms_provider="http", http_url="http://127.0.0.1:9/")
+    try:
+        with TestClient(create_app(runtime, deliver=False)) as client:
+            signed_in(client)
+            overview = client.get("/console/")
+            outbox = client.get("/console/outbox")
+    finally:
+        runtime.close()
+
+    assert 'href="/console/outbox"' not in overview.text
+    assert outbox.status_code == 404
+    assert "OTPGATE_SMS_PROVIDER is outbox" in outbox.text
