@@ -139,7 +139,10 @@ class AppService:
         return self._app_if_matches(found, secret)
 
     def _find_key(self, key_id: str) -> tuple[str, App] | None:
-        return self._store.find_key(key_id) if 0 < len(key_id) <= 64 else None
+        # key ids are short ASCII tokens: anything else (a NUL, a lone surrogate, from a vendor
+        # body or Basic auth) is no key, and never reaches a database that cannot store it
+        plausible = 0 < len(key_id) <= 64 and key_id.isascii() and key_id.isprintable()
+        return self._store.find_key(key_id) if plausible else None
 
     def _app_if_matches(self, found: tuple[str, App] | None, secret: str) -> App:
         expected = found[0] if found else self._decoy_hash
