@@ -22,7 +22,11 @@ Provider = Annotated[str, Path(max_length=20, pattern=r"^[a-z0-9_]+$")]
 _RECEIPT_ROUTE: dict[str, Any] = {
     "status_code": 204,
     "response_class": Response,
-    "responses": {403: {"description": "bad signature"}, 404: {"description": "unknown provider"}},
+    "responses": {
+        400: {"description": "a body that is not valid Unicode"},
+        403: {"description": "bad signature"},
+        404: {"description": "unknown provider, or its receipts are turned off"},
+    },
 }
 
 
