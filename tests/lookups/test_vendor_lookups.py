@@ -1,20 +1,24 @@
 """IDResponse's do_not_send_to_types and dotdigital's numberStatus answer from the network
 when a lookup provider is configured (Vonage Number Insight, local): the US mobile and VoIP
-cases the numbering plan alone gets wrong."""
+cases the numbering plan alone gets wrong; a refused lookup in each vendor's words; and a
+vendor start that waits for the network holds up no other request's database work."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from peers.number_insight import FakeNumberInsight
 from support.idresponse import IdResponse, assert_envelope
+from support.ninety_nine import NinetyNine
 from support.vendor_apps import VendorApp, create_vendor_app
 
 US_MOBILE = "2015550123"  # IDResponse numbers default to the US
 US_VOIP = "2015550124"
 US_SWITCHED_OFF = "2015550126"
+US_FAILING = "2015550500"  # the provider answers HTTP 500
 UK_LANDLINE = "441212345678"
 
 
@@ -115,3 +119,45 @@ def test_ninety_nine_digital_and_sessionm_starts_consult_the_network_too(
     assert (ninety_nine.json()["status"], ninety_nine.json()["reason"]) == ("FAIL", 5)
     assert (sessionm.status_code, sessionm.json()["message"]) == (400, "Invalid phone number")
     assert len(insight.lookups("1" + US_VOIP)) == 1  # the second start took the cached answer
+
+
+def test_a_lookup_the_app_refuses_to_do_without_is_each_vendors_could_not_send(
+    client: TestClient, vendor_app: Any, insight: FakeNumberInsight
+) -> None:
+    app: VendorApp = vendor_app(lookup_failure="refuse")
+
+    idresponse = IdResponse(client, app.key_id, app.secret).gateway(US_FAILING)
+    dotdigital = send(client, app, "1" + US_FAILING)
+    ninety_nine = NinetyNine(client, f"{app.key_id}.{app.secret}").send("+1" + US_FAILING)
+
+    assert_envelope(idresponse, "FAIL", "FAILED TO SEND TO NUMBER")
+    assert dotdigital.status_code == 202, dotdigital.text
+    assert (dotdigital.json()["status"], dotdigital.json()["numberStatus"]) == ("CodeNotSent", "On")
+    assert (ninety_nine["status"], ninety_nine["reason"]) == ("FAIL", 5)
+    assert len(insight.lookups("1" + US_FAILING)) == 3  # each start asked, and was refused
+    assert app.native.list().json()["verifications"] == []
+
+
+# the lookup's timeout is far longer than the test's wait: only the test ends the lookup
+@pytest.mark.parametrize("lookup_settings", [{"lookup_timeout_seconds": 30.0}])
+def test_a_vendor_start_awaiting_the_network_holds_up_no_other_request(
+    client: TestClient, vendor_app: Any, insight: FakeNumberInsight
+) -> None:
+    app: VendorApp = vendor_app()
+    idresponse = IdResponse(client, app.key_id, app.secret)
+    insight.answering.clear()
+    with ThreadPoolExecutor(2) as requests:
+        try:
+            waiting = requests.submit(idresponse.gateway, US_VOIP, types=["voip"])
+            assert insight.asked.wait(10), "the start never asked the network"
+            # a lookup awaited inside an executor call would hold this start (on SQLite,
+            # every call) until the network answered
+            other = requests.submit(send, client, app, UK_LANDLINE).result(timeout=10)
+            assert not waiting.done()
+        finally:
+            insight.answering.set()
+        suppressed = waiting.result(timeout=10)
+
+    assert other.status_code == 202, other.text
+    assert other.json()["status"] == "CodeNotVerified"
+    assert_envelope(suppressed, "FAIL", "SUPPRESSED SENDING CODE")  # the network said VoIP

@@ -5,13 +5,15 @@ standard, `current_carrier` {network_code, name, country, network_type}, `ported
 adds `valid_number`, `reachable` and `roaming`.
 
 The last four digits steer it (NUMBERS); any other number is a reachable mobile. Ending 0500
-gets HTTP 500, 0503 status 1 (busy), 0408 an answer after `slow_seconds`."""
+gets HTTP 500, 0503 status 1 (busy), 0408 an answer after `slow_seconds`. A test holds every
+answer by clearing `answering` (`asked` says a lookup arrived meanwhile)."""
 
 from __future__ import annotations
 
 import base64
 import re
 import secrets
+import threading
 import time
 from typing import Any
 
@@ -35,6 +37,9 @@ class FakeNumberInsight(FakeHttpPeer):
         super().__init__()
         self.slow_seconds = slow_seconds
         self.delay_seconds = delay_seconds  # before every answer: concurrent asks overlap
+        self.asked = threading.Event()
+        self.answering = threading.Event()
+        self.answering.set()
 
     def lookups(self, number: str | None = None) -> list[Seen]:
         """The lookups asked, of one number (international digits) or all."""
@@ -57,6 +62,8 @@ class FakeNumberInsight(FakeHttpPeer):
         number = query.get("number", "")
         if not re.fullmatch(r"[0-9]{6,15}", number):
             return _status(3, "Invalid number")
+        self.asked.set()
+        self.answering.wait()
         time.sleep(self.delay_seconds)
         if number.endswith("0500"):
             return Answer(500, "Internal Server Error")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,11 +18,11 @@ from otpgate.api.auth import RuntimeDep
 from otpgate.api.middleware import PathRefusal
 from otpgate.compat.bodies import FieldMissing, Fields, UnreadableBody, echoed_text, text_field
 from otpgate.compat.idresponse_request import GatewayRequest, narrowing_of, template_values_of
-from otpgate.compat.lookups import network_lookup
 from otpgate.compat.routing import (
     BODY_METHODS,
     VendorApi,
     answer_post,
+    answer_start,
     prefix_pattern,
     unreadable_refusal,
 )
@@ -36,9 +37,11 @@ from otpgate.domain.errors import (
     SenderInvalid,
     Unauthorized,
 )
+from otpgate.domain.lookups import LookupAnswer
 from otpgate.domain.templates import CODE_PLACEHOLDER
 from otpgate.domain.verification import CheckOutcome, Status
 from otpgate.runtime import Runtime
+from otpgate.service.ports import App
 from otpgate.service.verifications import StartRequest, VendorAlias
 
 GATEWAY_PATH = "/process/comprehensive/gateway"
@@ -135,7 +138,23 @@ def refusals(runtime: Runtime) -> list[PathRefusal]:
     ]
 
 
-def _gateway(runtime: Runtime, fields: Fields) -> JSONResponse:
+async def _gateway(runtime: Runtime, fields: Fields) -> Response:
+    return await answer_start(
+        runtime, lambda: _read_gateway(runtime, fields), partial(_start, runtime), _refused_start
+    )
+
+
+@dataclass(frozen=True)
+class GatewayRead:
+    """A gateway request authenticated and read: what its answer echoes, the start it asks."""
+
+    meta: Meta
+    app: App
+    request: StartRequest
+    alias: VendorAlias
+
+
+def _read_gateway(runtime: Runtime, fields: Fields) -> GatewayRead | JSONResponse:
     user = echoed_text(fields, "user")
     meta = Meta(runtime.clock.now(), reference=echoed_text(fields, "reference"), user=user)
     try:
@@ -154,23 +173,33 @@ def _gateway(runtime: Runtime, fields: Fields) -> JSONResponse:
             template_values=template_values_of(request),
             reference=meta.reference,
             alias=alias,
+            # do_not_send_to_types applies to the line type the network resolved, when asked
             narrowing=narrowing_of(request),
         )
-        # do_not_send_to_types applies to the line type the network resolved, when asked
-        lookup = network_lookup(runtime, app, start)
-        started = runtime.verifications.start(app, start, lookup=lookup)
     except OtpgateError as error:
         return _refused(meta, error)
-    meta = replace(meta, confirmation=started.verification.id)
+    return GatewayRead(meta, app, start, alias)
+
+
+def _start(runtime: Runtime, read: GatewayRead, lookup: LookupAnswer | None) -> JSONResponse:
+    try:
+        started = runtime.verifications.start(read.app, read.request, lookup=lookup)
+    except OtpgateError as error:
+        return _refused(read.meta, error)
+    meta = replace(read.meta, confirmation=started.verification.id)
     body = _envelope(meta, Result.PENDING, [])
     body["continuations"] = {
         "outofband": {
             "url": CONTINUE_PATH,
-            "template": {"token": alias.value, "codematch": {"key": None}},
+            "template": {"token": read.alias.value, "codematch": {"key": None}},
             "instructions": INSTRUCTIONS,
         }
     }
     return JSONResponse(body)
+
+
+def _refused_start(read: GatewayRead, error: OtpgateError) -> JSONResponse:
+    return _refused(read.meta, error)
 
 
 def _gateway_request(fields: Fields) -> GatewayRequest:
@@ -185,7 +214,11 @@ def _gateway_request(fields: Fields) -> GatewayRequest:
     return request
 
 
-def _continue(runtime: Runtime, fields: Fields) -> JSONResponse:
+async def _continue(runtime: Runtime, fields: Fields) -> Response:
+    return await runtime.run(lambda: _check_continuation(runtime, fields))
+
+
+def _check_continuation(runtime: Runtime, fields: Fields) -> JSONResponse:
     meta = Meta(runtime.clock.now())
     token = fields.get("token")
     codematch = fields.get("codematch")

@@ -5,7 +5,9 @@ Every answer is HTTP 200; the outcome is in `status` and `reason` (Send) or `sta
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,11 +23,11 @@ from otpgate.compat.bodies import (
     required_text,
     text_field,
 )
-from otpgate.compat.lookups import network_lookup
 from otpgate.compat.routing import (
     BODY_METHODS,
     VendorApi,
     answer_post,
+    answer_start,
     prefix_pattern,
     unreadable_refusal,
 )
@@ -39,9 +41,11 @@ from otpgate.domain.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from otpgate.domain.lookups import LookupAnswer
 from otpgate.domain.templates import CODE_PLACEHOLDER
 from otpgate.domain.verification import CheckOutcome, Status
 from otpgate.runtime import Runtime
+from otpgate.service.ports import App
 from otpgate.service.verifications import StartRequest
 
 PATH = "/sms/verifySMS"
@@ -120,36 +124,65 @@ async def verify_sms(request: Request, runtime: RuntimeDep) -> Response:
     return await answer_post(request, runtime, _verify_sms, _unreadable)
 
 
-def _verify_sms(runtime: Runtime, fields: Fields) -> JSONResponse:
-    return JSONResponse(_check(runtime, fields) if "code" in fields else _send(runtime, fields))
+async def _verify_sms(runtime: Runtime, fields: Fields) -> Response:
+    if "code" in fields:
+        return JSONResponse(await runtime.run(lambda: _check(runtime, fields)))
+    return await answer_start(
+        runtime,
+        lambda: _read_send(runtime, fields),
+        partial(_send, runtime),
+        partial(_refused_send, runtime),
+    )
 
 
 def _unreadable(runtime: Runtime, error: UnreadableBody) -> JSONResponse:
     return JSONResponse(_send_failed(runtime, {}, error))
 
 
-def _send(runtime: Runtime, fields: Fields) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SendRead:
+    """A Send authenticated and read: its fields (the answer echoes them) and the start."""
+
+    fields: Fields
+    app: App
+    request: StartRequest
+
+
+def _read_send(runtime: Runtime, fields: Fields) -> SendRead | JSONResponse:
     try:
         app = runtime.apps.authenticate_api_key(_echo(fields, "apiKey"))
         to = required_text(fields, "to")
         sender = required_text(fields, "from")
         message = text_field(fields, "message") or DEFAULT_MESSAGE
-        start = StartRequest(
-            to=to,
-            country=HOME_COUNTRY,
-            sender=sender,
-            template=message.replace(CODE_MARKER, CODE_PLACEHOLDER),
-        )
-        result = runtime.verifications.start(app, start, lookup=network_lookup(runtime, app, start))
     except OtpgateError as error:
-        return _send_failed(runtime, fields, error)
-    return {
-        "status": "OK",
-        "unique": result.message_id,
-        "timestamp": int(result.verification.last_sent_at.timestamp()),
-        "from": sender,
-        "reason": SendReason.OK,
-    }
+        return JSONResponse(_send_failed(runtime, fields, error))
+    start = StartRequest(
+        to=to,
+        country=HOME_COUNTRY,
+        sender=sender,
+        template=message.replace(CODE_MARKER, CODE_PLACEHOLDER),
+    )
+    return SendRead(fields, app, start)
+
+
+def _send(runtime: Runtime, read: SendRead, lookup: LookupAnswer | None) -> JSONResponse:
+    try:
+        result = runtime.verifications.start(read.app, read.request, lookup=lookup)
+    except OtpgateError as error:
+        return _refused_send(runtime, read, error)
+    return JSONResponse(
+        {
+            "status": "OK",
+            "unique": result.message_id,
+            "timestamp": int(result.verification.last_sent_at.timestamp()),
+            "from": read.request.sender,
+            "reason": SendReason.OK,
+        }
+    )
+
+
+def _refused_send(runtime: Runtime, read: SendRead, error: OtpgateError) -> JSONResponse:
+    return JSONResponse(_send_failed(runtime, read.fields, error))
 
 
 def _send_failed(runtime: Runtime, fields: Fields, error: OtpgateError) -> dict[str, Any]:

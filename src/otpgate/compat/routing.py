@@ -1,13 +1,14 @@
 """How requests reach a vendor's answers: each vendor API as one VendorApi; its paths in any
 case (`/WebApi/Verify/…`), rewritten to the route template's spelling before routing (path
-parameters keep the case the client sent); and the routes that answer every method and every
-unreadable body in the vendor's own shape."""
+parameters keep the case the client sent); the routes that answer every method and every
+unreadable body in the vendor's own shape; and a vendor's start around its network lookup."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -16,7 +17,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from otpgate.api.middleware import PathRefusal, Refusal
 from otpgate.compat.bodies import Fields, UnreadableBody, read_fields
+from otpgate.domain.errors import OtpgateError
+from otpgate.domain.lookups import LookupAnswer
 from otpgate.runtime import Runtime
+from otpgate.service.ports import App
+from otpgate.service.verifications import StartRequest
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # methods a route that answers all of them in the vendor's shape is declared with
@@ -35,7 +40,8 @@ class VendorApi:
     refusals: Callable[[Runtime], Sequence[PathRefusal]]
 
 
-Answer = Callable[[Runtime, Fields], Response]
+# the vendor's answer to a POST's fields; it hands its blocking work to `runtime.run`
+Answer = Callable[[Runtime, Fields], Awaitable[Response]]
 # the vendor's answer to an unreadable body (or a method other than POST)
 Unreadable = Callable[[Runtime, UnreadableBody], Response]
 
@@ -50,7 +56,52 @@ async def answer_post(
         fields = await read_fields(request, lenient=False)
     except UnreadableBody as error:
         return unreadable(runtime, error)
-    return await runtime.run(lambda: answer(runtime, fields))
+    return await answer(runtime, fields)
+
+
+class StartRead(Protocol):
+    """What a vendor's start read before the network is asked: the app that authenticated
+    and the start it asks for (and whatever else its answer needs)."""
+
+    @property
+    def app(self) -> App: ...
+
+    @property
+    def request(self) -> StartRequest: ...
+
+
+Read = TypeVar("Read", bound=StartRead)
+
+
+async def answer_start(
+    runtime: Runtime,
+    read: Callable[[], Read | Response],
+    start: Callable[[Read, LookupAnswer | None], Response],
+    refused: Callable[[Read, OtpgateError], Response],
+) -> Response:
+    """A vendor's start in three steps: `read` in the executor (the app and its start, or the
+    vendor's refusal); the network lookup awaited here, on the event loop, since inside an
+    executor call it would hold every other call (on SQLite, every write) for up to the
+    lookup's timeout; then `start` in the executor, given the lookup. A lookup the app's
+    `lookup_failure` refuses is answered by `refused`, in the vendor's words."""
+    if not runtime.lookups.configured:
+        # nothing to ask between the two steps: one call, as a start without lookups costs
+        return await runtime.run(lambda: _read_and_start(read, start))
+    found = await runtime.run(read)
+    if isinstance(found, Response):
+        return found
+    try:
+        lookup = await runtime.lookups.for_start(found.app, found.request)
+    except OtpgateError as error:
+        return refused(found, error)
+    return await runtime.run(lambda: start(found, lookup))
+
+
+def _read_and_start(
+    read: Callable[[], Read | Response], start: Callable[[Read, LookupAnswer | None], Response]
+) -> Response:
+    found = read()
+    return found if isinstance(found, Response) else start(found, None)
 
 
 def unreadable_refusal(runtime: Runtime, unreadable: Unreadable) -> Refusal:
