@@ -19,14 +19,15 @@ from sqlalchemy.sql import ClauseElement
 
 
 class DriverStatement:
-    def __init__(self, statement: ClauseElement) -> None:
+    def __init__(self, statement: ClauseElement, column_keys: list[str] | None = None) -> None:
         self._statement = statement
+        self._column_keys = column_keys  # an INSERT's columns, when not all the table's
         self._compiled: dict[str, tuple[str, list[tuple[str, Callable[[Any], Any] | None]]]] = {}
 
     def _for(self, dialect: Dialect) -> tuple[str, list[tuple[str, Callable[[Any], Any] | None]]]:
         found = self._compiled.get(dialect.name)
         if found is None:
-            compiled: Any = self._statement.compile(dialect=dialect)
+            compiled: Any = self._statement.compile(dialect=dialect, column_keys=self._column_keys)
             names = list(compiled.positiontup or compiled.binds)
             found = (
                 compiled.string,
@@ -56,6 +57,13 @@ class DriverStatement:
             return list(cursor.fetchall()) if cursor.description else []
         finally:
             cursor.close()
+
+
+def is_unique_violation(error: Exception) -> bool:
+    """The driver's own error for a key a concurrent transaction committed first."""
+    if getattr(error, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return str(error).startswith("UNIQUE constraint failed")  # SQLite
 
 
 def savepoint(connection: Connection, name: str) -> None:

@@ -39,6 +39,8 @@ from otpgate.service.ports import (
 )
 from otpgate.store.channels import NOTIFY_MESSAGE_QUEUED
 from otpgate.store.database import Database
+from otpgate.store.driver import DriverStatement
+from otpgate.store.driver import is_unique_violation as driver_unique_violation
 from otpgate.store.tables import (
     UtcDateTime,
     api_keys,
@@ -97,8 +99,17 @@ def _message_row(message: QueuedMessage) -> dict[str, Any]:
 
 
 # The hot statements are built once: building a statement costs more than running it.
-_INSERT_VERIFICATION = insert(verifications)
-_INSERT_MESSAGE = insert(messages)
+# a start's two inserts run on the driver (store/driver.py): through Core each cost more CPU
+# than SQLite spends running it
+_VERIFICATION_COLUMNS = [*_COLUMN_OF.values(), "code_hash", "code_sealed", "last_message_id"]
+_INSERT_VERIFICATION = DriverStatement(
+    insert(verifications), [*_VERIFICATION_COLUMNS, "updated_at"]
+)
+_MESSAGE_COLUMNS = [
+    "id", "app_id", "verification_id", "to_number", "sender", "body_sealed", "status",
+    "attempts", "next_attempt_at", "created_at", "updated_at",
+]  # fmt: skip
+_INSERT_MESSAGE = DriverStatement(insert(messages), _MESSAGE_COLUMNS)
 _GET = select(*VERIFICATION_FIELDS).where(v.id == bindparam("id"), v.app_id == bindparam("app_id"))
 # FOR UPDATE (PostgreSQL; SQLite has one writer anyway): a concurrent re-send of the same
 # verification waits, then reads the count and time of this one's send
@@ -272,16 +283,27 @@ class SqlVerificationStore:
         message: QueuedMessage | None,
     ) -> None:
         row = verification_row(verification)
+        row["status"], row["delivery_status"] = (
+            verification.status.value,
+            verification.delivery_status.value,
+        )
         row["code_hash"] = code_hash
         row["code_sealed"] = code_sealed
         row["last_message_id"] = None if message is None else message.id
         row["updated_at"] = verification.created_at
-        _execute_unique(connection_of(tx), _INSERT_VERIFICATION, row)
+        connection = connection_of(tx)
+        try:
+            _INSERT_VERIFICATION.execute(connection, row)
+        except connection.dialect.loaded_dbapi.IntegrityError as error:
+            # a concurrent start committed a pending verification for this number first
+            if driver_unique_violation(error):
+                raise WriteConflict(str(error)) from error
+            raise
         if message is not None:
             self._queue(tx, message)
 
     def _queue(self, tx: Transaction, message: QueuedMessage) -> None:
-        connection_of(tx).execute(_INSERT_MESSAGE, _message_row(message))
+        _INSERT_MESSAGE.execute(connection_of(tx), _message_row(message))
         assert isinstance(tx, SqlTransaction)
         # the delivery workers LISTENing on every node wake at this commit
         tx.notify(NOTIFY_MESSAGE_QUEUED)
