@@ -140,7 +140,10 @@ class AppService:
         return self._app_if_matches((recent.secret_hash, recent.app), secret)
 
     def _find_key(self, key_id: str) -> tuple[str, App] | None:
-        return self._store.find_key(key_id) if 0 < len(key_id) <= 64 else None
+        # no key id holds a NUL, and PostgreSQL refuses one in any string it is given
+        return (
+            self._store.find_key(key_id) if 0 < len(key_id) <= 64 and "\x00" not in key_id else None
+        )
 
     def _app_if_matches(self, found: tuple[str, App] | None, secret: str) -> App:
         expected = found[0] if found else self._decoy_hash
