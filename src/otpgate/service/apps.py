@@ -135,14 +135,11 @@ class AppService:
         """The app a key belonged to when last read, up to RECENT_KEY_SECONDS ago, saving
         a check its database read. The key may have been revoked since: a caller proves it
         live in the statement that uses it, and authenticates before answering a refusal."""
-        found = self._directory.key(key_id) if 0 < len(key_id) <= 64 else None
+        found = self._directory.key(key_id) if _plausible_key_id(key_id) else None
         return self._app_if_matches(found, secret)
 
     def _find_key(self, key_id: str) -> tuple[str, App] | None:
-        # key ids are short ASCII tokens: anything else (a NUL, a lone surrogate, from a vendor
-        # body or Basic auth) is no key, and never reaches a database that cannot store it
-        plausible = 0 < len(key_id) <= 64 and key_id.isascii() and key_id.isprintable()
-        return self._store.find_key(key_id) if plausible else None
+        return self._store.find_key(key_id) if _plausible_key_id(key_id) else None
 
     def _app_if_matches(self, found: tuple[str, App] | None, secret: str) -> App:
         expected = found[0] if found else self._decoy_hash
@@ -182,3 +179,9 @@ def _validate_name(name: str) -> str:
             f"an app name is 1 to {MAX_APP_NAME_LENGTH} printable characters", field="name"
         )
     return name.strip()
+
+
+def _plausible_key_id(key_id: str) -> bool:
+    """Key ids are short ASCII tokens: anything else (a NUL, a lone surrogate, from a vendor
+    body or Basic auth) is no key, and never reaches a database that cannot store it."""
+    return 0 < len(key_id) <= 64 and key_id.isascii() and key_id.isprintable()
