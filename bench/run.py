@@ -469,6 +469,8 @@ def http_provider_env(engine: Engine, data_dir: Path, gateway_port: int) -> dict
         "OTPGATE_SMS_PROVIDER": "http",
         "OTPGATE_HTTP_URL": f"http://127.0.0.1:{gateway_port}/sms",
         "OTPGATE_HTTP_BODY": GATEWAY_BODY,
+        # the http provider's receipts need their credential (docs/security.md)
+        "OTPGATE_HTTP_RECEIPT_TOKEN": "bench-receipt-token-0123456789",
     }
 
 
