@@ -31,7 +31,8 @@ class DriverStatement:
             names = list(compiled.positiontup or compiled.binds)
             found = (
                 compiled.string,
-                [(name, compiled.binds[name].type.bind_processor(dialect)) for name in names],
+                # the dialect's own type: SQLite's DATETIME writes the text the column reads
+                [(name, _bind_processor(compiled.binds[name].type, dialect)) for name in names],
             )
             self._compiled[dialect.name] = found
         return found
@@ -57,6 +58,11 @@ class DriverStatement:
             return list(cursor.fetchall()) if cursor.description else []
         finally:
             cursor.close()
+
+
+def _bind_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    processor: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
+    return processor
 
 
 def is_unique_violation(error: Exception) -> bool:

@@ -105,9 +105,10 @@ _VERIFICATION_COLUMNS = [*_COLUMN_OF.values(), "code_hash", "code_sealed", "last
 _INSERT_VERIFICATION = DriverStatement(
     insert(verifications), [*_VERIFICATION_COLUMNS, "updated_at"]
 )
+# the keys of `_message_row`, in its order
 _MESSAGE_COLUMNS = [
     "id", "app_id", "verification_id", "to_number", "sender", "body_sealed", "status",
-    "attempts", "next_attempt_at", "created_at", "updated_at",
+    "attempts", "encoding", "segments", "next_attempt_at", "created_at", "updated_at",
 ]  # fmt: skip
 _INSERT_MESSAGE = DriverStatement(insert(messages), _MESSAGE_COLUMNS)
 _GET = select(*VERIFICATION_FIELDS).where(v.id == bindparam("id"), v.app_id == bindparam("app_id"))
