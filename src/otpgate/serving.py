@@ -12,6 +12,9 @@ from typing import Any, Literal
 from otpgate.connections import ConnectionLimits
 
 Server = Literal["granian", "uvicorn"]
+# granian costs a request a third less CPU, but holds two of finding 6's protections only on
+# uvicorn: docs/performance.md, "Serving stack"
+DEFAULT_SERVER: Server = "uvicorn"
 FACTORY = "otpgate.server:app_from_environment"
 # granian's lines go where otpgate's own go (standard error, `logs.configure_logging`), not to
 # standard output, which is the first start's announcement's
