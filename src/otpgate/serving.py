@@ -12,7 +12,7 @@ from typing import Any, Literal
 from otpgate.connections import ConnectionLimits
 
 Server = Literal["granian", "uvicorn"]
-# granian costs a request a third less CPU, but holds two of finding 6's protections only on
+# granian costs a request a third less CPU, but two of finding 6's protections hold only on
 # uvicorn: docs/performance.md, "Serving stack"
 DEFAULT_SERVER: Server = "uvicorn"
 FACTORY = "otpgate.server:app_from_environment"
