@@ -1,4 +1,4 @@
-"""The ceiling: a hello-world app on otpgate's own stack (FastAPI on granian, same settings)."""
+"""The ceiling: a hello-world app on otpgate's own stack (FastAPI on `serve`'s default server)."""
 
 from fastapi import FastAPI
 

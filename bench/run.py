@@ -26,6 +26,8 @@ from pathlib import Path
 
 import httpx
 
+from otpgate.serving import DEFAULT_SERVER
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 VENV_BIN = Path(sys.executable).parent
@@ -278,23 +280,20 @@ def prepare(
 
 
 def measure_ceiling(seconds: int) -> dict:
-    """The hello-world app on otpgate's own server, as `otpgate serve` runs it (granian)."""
+    """The hello-world app on `otpgate serve`'s default server, run as `serve` runs it."""
     port = free_port()
-    command = [
-        str(VENV_BIN / "granian"),
-        "--interface",
-        "asgi",
-        "--port",
-        str(port),
-        "--loop",
-        "uvloop",
-        "--runtime-threads",
-        "1",
-        "--no-ws",
-        "--log-level",
-        "warning",
-        "hello:app",
-    ]
+    if DEFAULT_SERVER == "granian":
+        command = [
+            str(VENV_BIN / "granian"),
+            *("--interface", "asgi", "--port", str(port), "--loop", "uvloop"),
+            *("--runtime-threads", "1", "--no-ws", "--log-level", "warning", "hello:app"),
+        ]
+    else:
+        command = [
+            str(VENV_BIN / "uvicorn"),
+            *("--port", str(port), "--http", "httptools", "--loop", "uvloop"),
+            *("--no-access-log", "--no-server-header", "--log-level", "warning", "hello:app"),
+        ]
     env = {**os.environ, "PYTHONPATH": str(BENCH)}
     with server(command, env, port, ready_path="/hello"):
         return wrk(port, None, seconds, path="/hello")
@@ -402,7 +401,10 @@ def measure_otpgate(
     )
     port = free_port()
     env = {"BENCH_API_KEY": key}
-    command = [str(VENV_BIN / "otpgate"), "serve", "--port", str(port)]
+    command = [
+        *(str(VENV_BIN / "otpgate"), "serve", "--port", str(port)),
+        *("--server", DEFAULT_SERVER),
+    ]
     results = {}
 
     def flame(operation: str) -> Path | None:
@@ -544,7 +546,10 @@ def measure_delivery(profile: Profile, engine: Engine, data_dir: Path) -> dict:
         }
     flows_port, port = free_port(), free_port()
     env = http_provider_env(engine, data_dir, flows_port)
-    command = [str(VENV_BIN / "otpgate"), "serve", "--port", str(port)]
+    command = [
+        *(str(VENV_BIN / "otpgate"), "serve", "--port", str(port)),
+        *("--server", DEFAULT_SERVER),
+    ]
     with server(command, env, port) as pid:
         client = [
             *gateway,
@@ -669,7 +674,8 @@ def table(results: dict) -> str:
     ceiling = results["ceiling"]
     lines = [
         f"otpgate benchmark ({results['profile']}), commit {results['commit']}, "
-        f"concurrency {CONCURRENCY}, server on core {SERVER_CORE}, wrk on core {LOAD_CORE}",
+        f"concurrency {CONCURRENCY}, {results.get('server', 'server')} on core {SERVER_CORE}, "
+        f"wrk on core {LOAD_CORE}",
         f"hello-world ceiling: {ceiling['rps']:.0f} req/s (before {ceiling['before']:.0f}, "
         f"after {ceiling['after']:.0f}), p50 {ceiling['p50_us'] / 1000:.2f} ms, "
         f"p99 {ceiling['p99_us'] / 1000:.2f} ms",
@@ -847,6 +853,7 @@ def main() -> None:
     if (postgres := postgres_engine(arguments.postgres)) is not None:
         engines.append(postgres)
     workdir = Path(tempfile.mkdtemp(prefix="otpgate-bench-"))
+    print(f"server: {DEFAULT_SERVER} (the hello-world ceiling's and otpgate serve's)", flush=True)
     try:
         before = measure_ceiling(profile.seconds)
         measured = {
@@ -867,6 +874,7 @@ def main() -> None:
         "date": date,
         "load_generator": "wrk",
         "concurrency": CONCURRENCY,
+        "server": DEFAULT_SERVER,  # the ceiling's and otpgate's both
         "ceiling": {**ceiling, "before": before["rps"], "after": after["rps"]},
         "engines": measured,
     }

@@ -45,7 +45,7 @@ from otpgate.service.presentation import (
     verification_document,
 )
 from otpgate.service.verifications import StartRequest
-from otpgate.serving import Listen, Server, serve_app, serve_processes
+from otpgate.serving import DEFAULT_SERVER, Listen, Server, serve_app, serve_processes
 
 cli = typer.Typer(
     help="otpgate: phone verification by SMS one-time codes.",
@@ -118,7 +118,7 @@ def serve(
     server: Annotated[
         Server,
         typer.Option(help="the HTTP server: uvicorn (every connection limit) or granian"),
-    ] = "uvicorn",
+    ] = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
     """Run the API server (and message delivery, unless --no-worker)."""

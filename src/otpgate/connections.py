@@ -1,5 +1,5 @@
-"""The HTTP/1.1 protocol `serve` runs: uvicorn's, with deadlines for a request's headers and
-body and a cap on open connections, so stalled clients cannot hold the process's descriptors."""
+"""The limits `serve` puts on connections, and the one thing uvicorn offers no public option
+for: a deadline for a request's headers (docs/performance.md, "Serving stack")."""
 
 from __future__ import annotations
 
@@ -16,29 +16,28 @@ _TIMED_OUT = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\ncontent-length: 16\r\n"
     b"connection: close\r\n\r\nrequest too slow"
 )
-_FULL = (
-    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 20\r\n"
-    b"retry-after: 1\r\nconnection: close\r\n\r\ntoo many connections"
-)
 
 
 @dataclass(frozen=True)
 class ConnectionLimits:
     header_seconds: float = 30.0  # from connect (or the last response) to the request's headers
-    body_seconds: float = 60.0  # from the headers to the body's last byte
-    max_connections: int = 1000  # open at once in one process; the next is answered 503
+    body_seconds: float = 60.0  # from the headers to the body's last byte (api/body_deadline.py)
+    max_connections: int = 1000  # open at once in one process; past it the server says no
 
 
-class LimitedHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with two deadlines and a connection cap. uvicorn builds
-    one per connection from its own arguments, so the limits are the class's: `serve` sets
-    them (`use`) in each server process before it listens."""
+class HeaderDeadlineProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline for a request's headers. uvicorn has no
+    public option for it (`timeout_keep_alive` starts only after a first response), so this
+    subclass overrides four of its methods: the one reach into a server's internals, uvicorn
+    only; granian's public `header_read_timeout` does the same. uvicorn builds one per
+    connection from its own arguments, so the deadline is the class's: `serve` sets it (`use`)
+    in each server process before it listens."""
 
-    limits: ClassVar[ConnectionLimits] = ConnectionLimits()
+    header_seconds: ClassVar[float] = ConnectionLimits.header_seconds
 
     @classmethod
     def use(cls, limits: ConnectionLimits) -> None:
-        cls.limits = limits
+        cls.header_seconds = limits.header_seconds
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -46,12 +45,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        if len(self.connections) > self.limits.max_connections:
-            log.warning("connection_refused", reason="too many connections")
-            transport.write(_FULL)
-            transport.close()
-            return
-        self._arm(self.limits.header_seconds, "headers")
+        self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -60,34 +54,27 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         super().on_headers_complete()
-        if self.cycle is not None and self.cycle.more_body:
-            self._arm(self.limits.body_seconds, "body")
-
-    def on_message_complete(self) -> None:
-        self._disarm()
-        super().on_message_complete()
 
     def data_received(self, data: bytes) -> None:
         # the first bytes of a next request on a kept-alive connection start its deadline
         # (an idle one is closed by the keep-alive timeout)
         if self._deadline is None and (self.cycle is None or self.cycle.response_complete):
-            self._arm(self.limits.header_seconds, "headers")
+            self._arm()
         super().data_received(data)
 
-    def _arm(self, seconds: float, waiting_for: str) -> None:
+    def _arm(self) -> None:
         self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._too_slow, waiting_for)
+        self._deadline = self.loop.call_later(self.header_seconds, self._too_slow)
 
     def _disarm(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
 
-    def _too_slow(self, waiting_for: str) -> None:
+    def _too_slow(self) -> None:
         self._deadline = None
         if self.transport.is_closing():
             return
-        log.info("connection_too_slow", waiting_for=waiting_for)
-        if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
-            self.transport.write(_TIMED_OUT)
+        log.info("connection_too_slow", waiting_for="headers")
+        self.transport.write(_TIMED_OUT)
         self.transport.close()

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
 
 from otpgate import __version__
+from otpgate.api.body_deadline import BodyDeadline
 from otpgate.api.flood import FloodLimit
 from otpgate.api.middleware import RequestGuard
 from otpgate.api.openapi import describe_api
@@ -37,7 +38,7 @@ from otpgate.api.routes import webhooks as webhook_routes
 from otpgate.compat import dotdigital, idresponse, ninety_nine, sessionm
 from otpgate.compat.routing import CanonicalPaths
 from otpgate.config import Settings, load_settings, require_receipt_credentials
-from otpgate.connections import ConnectionLimits, LimitedHttpProtocol
+from otpgate.connections import ConnectionLimits, HeaderDeadlineProtocol
 from otpgate.console.app import create_console
 from otpgate.logs import configure_logging
 from otpgate.runtime import Runtime, build_runtime
@@ -124,6 +125,8 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
         CanonicalPaths,
         templates=[template for vendor in VENDOR_APIS for template in vendor.templates],
     )
+    # outermost, so the request guard's body read is held to it too, on either server
+    app.add_middleware(BodyDeadline, seconds=runtime.settings.serve_body_timeout_seconds)
     return app
 
 
@@ -142,5 +145,5 @@ def app_from_environment() -> Any:
     require_receipt_credentials(settings)
     configure_logging(settings.log_level, settings.log_format)
     # in each worker process, before it takes connections
-    LimitedHttpProtocol.use(connection_limits(settings))
+    HeaderDeadlineProtocol.use(connection_limits(settings))
     return create_app(build_runtime(settings), deliver=settings.serve_delivers)

@@ -1,7 +1,6 @@
-"""How `otpgate serve` runs the ASGI app: on uvicorn (the default, with a deadline for a
-request's headers and one for its body and a cap on open connections: otpgate/connections.py)
-or on granian (a request costs the process about a third less CPU, docs/performance.md, but
-only the header deadline applies there)."""
+"""How `otpgate serve` runs the ASGI app, on uvicorn or on granian, each with a deadline for a
+request's headers and a cap on open connections (the body's deadline is the app's own,
+api/body_deadline.py): docs/performance.md, "Serving stack", says what each holds and how."""
 
 from __future__ import annotations
 
@@ -13,6 +12,9 @@ from typing import Any, Literal
 from otpgate.connections import ConnectionLimits
 
 Server = Literal["granian", "uvicorn"]
+# granian costs a request a third less CPU, but two of finding 6's protections hold only on
+# uvicorn: docs/performance.md, "Serving stack"
+DEFAULT_SERVER: Server = "uvicorn"
 FACTORY = "otpgate.server:app_from_environment"
 # granian's lines go where otpgate's own go (standard error, `logs.configure_logging`), not to
 # standard output, which is the first start's announcement's
@@ -58,6 +60,7 @@ def serve_app(app: Any, listen: Listen) -> None:
             log_dictconfig=GRANIAN_LOGS,
             log_access=False,  # the request guard writes otpgate's own access line
             http1_settings=_granian_http1(listen.limits),
+            backpressure=listen.limits.max_connections,
         )
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -92,6 +95,7 @@ def serve_processes(listen: Listen, workers: int) -> None:
         log_dictconfig=GRANIAN_LOGS,
         log_access=False,
         http1_settings=_granian_http1(listen.limits),
+        backpressure=listen.limits.max_connections,  # granian's is per worker process
     ).serve()
 
 
@@ -102,9 +106,9 @@ def _granian_http1(limits: ConnectionLimits) -> Any:
 
 
 def _uvicorn_options(listen: Listen) -> dict[str, Any]:
-    from otpgate.connections import LimitedHttpProtocol
+    from otpgate.connections import HeaderDeadlineProtocol
 
-    LimitedHttpProtocol.use(listen.limits)  # uvicorn builds one per connection from the class
+    HeaderDeadlineProtocol.use(listen.limits)  # uvicorn builds one per connection from the class
     return {
         "host": listen.host,
         "port": listen.port,
@@ -114,7 +118,10 @@ def _uvicorn_options(listen: Listen) -> dict[str, Any]:
         # uvicorn would believe X-Forwarded-For from 127.0.0.1 and rewrite the peer address;
         # otpgate reads it itself, and only from OTPGATE_TRUSTED_PROXIES (docs/abuse.md)
         "proxy_headers": False,
-        "http": LimitedHttpProtocol,  # header and body deadlines, a connection cap
+        "http": HeaderDeadlineProtocol,  # the header deadline
+        # uvicorn counts the connection asking too: past `max_connections` others, a request
+        # is answered 503
+        "limit_concurrency": listen.limits.max_connections + 1,
     }
 
 

@@ -21,6 +21,9 @@ from support.native import NativeApi
 
 OTPGATE = str(Path(sys.executable).parent / "otpgate")
 START_TIMEOUT = 20.0
+# the HTTP server every served test runs on unless it names one (`serve --server`); unset,
+# `serve`'s default. Kept from the server's own environment, as every OTPGATE_ variable is
+SERVER = os.environ.get("OTPGATE_TEST_SERVER")
 
 
 def clean_environment(data_dir: Path, **settings: str) -> dict[str, str]:
@@ -114,6 +117,8 @@ def launch(
     """Start `otpgate serve --json` (on `port`, else a free one) and return once /healthz
     answers."""
     port = port or free_port()
+    if SERVER is not None and "--server" not in args:
+        args = ("--server", SERVER, *args)
     log_file = log_path.open("wb")
     process = subprocess.Popen(
         [OTPGATE, "serve", "--json", "--host", "127.0.0.1", "--port", str(port), *args],
