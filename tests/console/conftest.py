@@ -45,7 +45,9 @@ def require_chromium() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# a module's, not the session's: Playwright's sync API keeps an event loop running in this
+# thread until it stops, and every later test's asyncio.run() would find it running
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     require_chromium()
     from playwright.sync_api import sync_playwright
