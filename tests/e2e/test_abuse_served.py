@@ -10,25 +10,18 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
+from support.minutes import fresh_minute
 from support.numbers import new_mobile
 from support.outbox import wait_for_messages
 from support.served import StartOtpgate, free_port
 from support.services import REDIS_URL, redis_prefix, require_redis
 
 pytestmark = pytest.mark.e2e
-
-
-def fresh_minute() -> None:
-    """The flood limit counts per clock minute: start a burst well inside one."""
-    second = datetime.now(UTC).second
-    if second > 50:
-        time.sleep(61 - second)
 
 
 def codes(served: object, forwarded: list[str]) -> list[int]:

@@ -5,11 +5,10 @@ one address are answered 429 with Retry-After (in the vendor's shape on a vendor
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
+from support.minutes import fresh_minute
 from support.served import ServedOtpgate, serving
 
 FLOOD = 50  # requests a minute per caller; the local batch is one request at this size
@@ -22,11 +21,8 @@ _callers = (f"203.0.113.{number}" for number in itertools.count(1))
 
 @pytest.fixture(autouse=True)
 def well_inside_a_minute() -> None:
-    """Windows are whole clock minutes: a burst that began in one and ended in the next would
-    end with the new window's first answers (the refusal is the next request's)."""
-    second = datetime.now(UTC).second
-    if second > 50:
-        time.sleep(61 - second)
+    """Windows are whole clock minutes (the refusal is the next request's)."""
+    fresh_minute()
 
 
 @pytest.fixture(scope="module")
