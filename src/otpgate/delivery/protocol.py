@@ -45,6 +45,50 @@ class SmsSender(Protocol):
 
 
 @dataclass(frozen=True)
+class OutgoingCall:
+    """A voice call that speaks the code: `speech` is the whole text said, in `language`."""
+
+    message_id: str
+    app_id: str
+    verification_id: str
+    to: str
+    caller_id: str | None
+    speech: str
+    language: str  # BCP 47 with its region where the provider's voices need one ("fr-FR")
+
+
+class CallSender(Protocol):
+    name: str  # also the receipt route's name for its status callbacks (/v1/receipts/{name})
+
+    async def call(self, call: OutgoingCall) -> SendReceipt: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutgoingWhatsApp:
+    """A WhatsApp authentication message: the provider's approved template filled with `code`
+    (and its copy-code button); `body` is the text as the outbox shows it."""
+
+    message_id: str
+    app_id: str
+    verification_id: str
+    to: str
+    sender: str | None
+    code: str
+    language: str
+    body: str
+
+
+class WhatsAppSender(Protocol):
+    name: str  # also the receipt route's name for its status webhooks (/v1/receipts/{name})
+
+    async def send_whatsapp(self, message: OutgoingWhatsApp) -> SendReceipt: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
 class InboundReceipt:
     """What a provider reported about a message it accepted: found by the provider's id, or by
     ours when the provider echoes a client reference back."""
