@@ -181,10 +181,14 @@ def measure_json(repeats: int) -> list[dict]:
 
 
 def measure_middleware(repeats: int, workdir: Path) -> list[dict]:
-    """Each of otpgate's three ASGI middlewares in-process, around an app that answers at once,
-    on a check's request (a JSON body the request guard reads and replays)."""
+    """Each of otpgate's ASGI middlewares in-process, and all of them in create_app's order,
+    around an app that answers at once, on a check's request (a JSON body the request guard
+    reads and replays)."""
+    from otpgate.api.body_deadline import BodyDeadline
     from otpgate.api.flood import FloodLimit
     from otpgate.api.middleware import RequestGuard
+    from otpgate.api.operations_token import OperationsToken
+    from otpgate.api.outage import DatabaseOutage
     from otpgate.compat.routing import CanonicalPaths
     from otpgate.config import Settings
     from otpgate.logs import configure_logging
@@ -212,6 +216,22 @@ def measure_middleware(repeats: int, workdir: Path) -> list[dict]:
         "request guard (id, body, log, latency metric)": RequestGuard(answer, runtime.metrics),
         "flood limit (the caller's count)": FloodLimit(answer, runtime),
         "vendor paths (canonical case)": CanonicalPaths(answer, templates),
+        "body deadline": BodyDeadline(answer, seconds=30),
+        "database outage (503)": DatabaseOutage(answer, runtime.outage_of),
+        "operations token": OperationsToken(answer, token="bench-operations-token"),
+        "all six, as create_app stacks them": BodyDeadline(
+            CanonicalPaths(
+                RequestGuard(
+                    DatabaseOutage(
+                        FloodLimit(OperationsToken(answer, "bench-operations-token"), runtime),
+                        runtime.outage_of,
+                    ),
+                    runtime.metrics,
+                ),
+                templates,
+            ),
+            seconds=30,
+        ),
     }
     body = b'{"code":"135790"}'
     scope = {
