@@ -1,5 +1,6 @@
 """The serving stack measured part by part: HTTP servers and their parsers and loops, the JSON
-encoding of an answer, the ASGI middleware, and the SQLite driver under SQLAlchemy Core.
+encoding of an answer, the ASGI middleware, the SQLite driver under SQLAlchemy Core, and the
+HTTP client of the generic gateway provider.
 
 Each figure is CPU time per operation (server process CPU from /proc over a wrk run for the
 servers, `time.process_time` in-process for the rest), which a busy machine disturbs far less
@@ -26,6 +27,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from run import (  # noqa: E402  (bench/ is not a package)
+    GATEWAY_BODY,
     RIGHT_CODE,
     SECRET_KEY,
     VENV_BIN,
@@ -414,6 +416,72 @@ def _verification_row(index: int, now: datetime) -> dict[str, Any]:
     }
 
 
+def measure_provider_clients(messages: int) -> list[dict]:
+    """One SMS to bench/sms_gateway.py, 128 in flight (two delivery batches), through the
+    generic HTTP provider as it sends (aiohttp) and through httpx with its default pool, which
+    the provider used before; CPU of this process per message, the gateway's not counted."""
+    import subprocess
+
+    import httpx
+
+    from otpgate.delivery.protocol import OutgoingSms
+    from otpgate.delivery.senders.http import HttpGatewayConfig, HttpGatewaySender
+
+    port = free_port()
+    gateway = subprocess.Popen([sys.executable, str(BENCH / "sms_gateway.py"), "--port", str(port)])
+    url = f"http://127.0.0.1:{port}/sms"
+    in_flight = [
+        OutgoingSms(
+            message_id=f"msg_{index}",
+            app_id="app_bench",
+            verification_id=f"ver_{index}",
+            to=f"+4471{index:08d}",
+            sender=None,
+            body="Your code is 246810",
+        )
+        for index in range(128)
+    ]
+
+    async def each() -> list[dict]:
+        with httpx.Client() as probe:
+            while True:
+                try:
+                    probe.get(f"http://127.0.0.1:{port}/count")
+                    break
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.05)
+        sender = HttpGatewaySender(HttpGatewayConfig(url=url, body=GATEWAY_BODY))
+        client = httpx.AsyncClient(timeout=10, follow_redirects=False)
+
+        async def through_httpx(sms: OutgoingSms) -> None:
+            body = f'{{"to": "{sms.to}", "text": "{sms.body}"}}'.encode()
+            answer = await client.post(
+                url, content=body, headers={"Content-Type": "application/json"}
+            )
+            answer.raise_for_status()
+
+        rows = []
+        for name, send in (
+            ("generic HTTP provider (aiohttp), 128 in flight", sender.send),
+            ("httpx AsyncClient, default pool, 128 in flight", through_httpx),
+        ):
+            await asyncio.gather(*(send(sms) for sms in in_flight))  # connections opened
+            started = time.process_time()
+            for _ in range(max(1, messages // len(in_flight))):
+                await asyncio.gather(*(send(sms) for sms in in_flight))
+            sent = max(1, messages // len(in_flight)) * len(in_flight)
+            rows.append(_per(name, started, sent))
+        await sender.close()
+        await client.aclose()
+        return rows
+
+    try:
+        return asyncio.run(each())
+    finally:
+        gateway.terminate()
+        gateway.wait()
+
+
 def _cpu_us(call: Callable[[], Any], repeats: int) -> float:
     started = time.process_time()
     for _ in range(repeats):
@@ -441,6 +509,7 @@ def table(results: dict) -> str:
         ("JSON encoding of an answer", "json"),
         ("ASGI middleware, each alone, in-process", "middleware"),
         ("SQLite: the two hot statements, in-process", "driver"),
+        ("HTTP provider: one SMS to a local gateway, in-process", "clients"),
     ):
         lines += ["", f"{title:<66}{'CPU µs':>8}"]
         for row in results[key]:
@@ -465,6 +534,7 @@ def main() -> None:
             "json": measure_json(repeats * 5),
             "middleware": measure_middleware(repeats, workdir),
             "driver": measure_sqlite_driver(repeats // 4, workdir),
+            "clients": measure_provider_clients(repeats // 4),
             "servers": measure_servers(seconds, workdir),
         }
     print(table(results))

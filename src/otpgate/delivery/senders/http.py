@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
 
 import httpx
-from yarl import URL
 
 from otpgate.delivery.protocol import (
     InboundReceipt,
@@ -145,6 +144,7 @@ class HttpGatewaySender:
                 content = fill(template, values, quote_plus).encode()
                 headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         import aiohttp
+        from yarl import URL
 
         try:
             async with self._http().request(
@@ -174,7 +174,8 @@ class HttpGatewaySender:
         return None if found is None or isinstance(found, dict | list) else str(found)
 
     def _http(self) -> aiohttp.ClientSession:
-        # imported at the first send: a process with another provider never loads it
+        # aiohttp and yarl are imported at the first send (about 6 MB): a process with another
+        # provider never loads them
         import aiohttp
 
         if self._client is None:
