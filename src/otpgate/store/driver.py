@@ -87,14 +87,12 @@ class DriverStatement:
             missing = sorted(compiled.names - params.keys())
             unknown = sorted(params.keys() - compiled.names)
             raise ValueError(f"parameters missing: {missing}, not the statement's: {unknown}")
-        values = [
-            literal
-            if literal is not _GIVEN
-            else params[name]
-            if processor is None
-            else processor(params[name])
-            for name, processor, literal in compiled.binds
-        ]
+        values = []
+        for name, processor, literal in compiled.binds:
+            if literal is _GIVEN:
+                given = params[name]
+                literal = given if processor is None else processor(given)
+            values.append(literal)
         driver = connection.connection.driver_connection
         assert driver is not None
         cursor = driver.cursor()
