@@ -80,7 +80,10 @@ async def stretch(
     """`count` verifications by `clients` at once; the latencies of their starts and checks."""
     numbers = iter(f"+44791{n:07d}" for n in range(first, first + count))
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=clients)
+    # a connection idle for the server's keep-alive (uvicorn's 5 s) is closed by it, and a
+    # request sent on it as it closes is lost (httpx.ReadError): a client the machine leaves
+    # without CPU for seconds met that mid-run, so it drops its idle ones well before
+    limits = httpx.Limits(max_connections=clients, keepalive_expiry=1.0)
     async with httpx.AsyncClient(base_url=served.url, limits=limits, timeout=60) as http:
 
         async def client() -> None:
