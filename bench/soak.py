@@ -80,10 +80,10 @@ async def stretch(
     """`count` verifications by `clients` at once; the latencies of their starts and checks."""
     numbers = iter(f"+44791{n:07d}" for n in range(first, first + count))
     latencies: list[float] = []
-    # a connection idle for the server's keep-alive (uvicorn's 5 s) is closed by it, and a
-    # request sent on it as it closes is lost (httpx.ReadError): a client the machine leaves
-    # without CPU for seconds met that mid-run, so it drops its idle ones well before
-    limits = httpx.Limits(max_connections=clients, keepalive_expiry=1.0)
+    # a connection per request: one kept alive is closed by the server after 5 s idle
+    # (uvicorn's keep-alive), and a request sent on it as it closes is reset (httpx.ReadError);
+    # a client that the shared machine left without CPU for seconds met that mid-run
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=served.url, limits=limits, timeout=60) as http:
 
         async def client() -> None:
@@ -163,7 +163,11 @@ def main() -> int:
                     f"   {cpu:30.2f}   {os.getloadavg()[0]:12.1f}",
                     flush=True,
                 )
-        finally:
+        except Exception:
+            served.stop()
+            print(f"the server's log, to its end:\n{served.logs()[-4000:]}", file=sys.stderr)
+            raise
+        else:
             served.stop()
     return verdict(rows)
 
