@@ -187,7 +187,13 @@ def build_runtime(
         database.transaction,
         emitter.verification_changed,
     )
-    receipts = ReceiptInbox(_receipt_readers(settings), deliveries, database)
+    receipts = ReceiptInbox(
+        _receipt_readers(settings),
+        deliveries,
+        database,
+        transient=lambda error: outage_code(error) is not None,
+        on_retry=metrics.receipt_retries.inc,
+    )
     senders = [_sender(name, settings, receipts.sink) for name in settings.providers]
     retention = RetentionJob(
         SqlRetention(database),
