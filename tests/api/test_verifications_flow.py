@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from peers.otpgate import wait_until
 from support.native import NativeApi
 from support.numbers import UK_LANDLINE, UK_MOBILE, UK_UNASSIGNED, US_LANDLINE_OR_MOBILE
 from support.outbox import wait_for_messages, wrong_code
@@ -276,7 +277,13 @@ def test_a_message_is_queued_then_delivered_to_the_outbox(api: NativeApi) -> Non
     verification = api.started()
     assert verification["delivery_status"] == "queued"
     api.code_of(verification)
-    assert api.get(verification["id"]).json()["delivery_status"] == "delivered"
+    # the outbox shows the message at the 201; the worker records its delivery after that
+    wait_until(
+        lambda: api.get(verification["id"]).json()["delivery_status"],
+        lambda status: status == "delivered",
+        10,
+        what="the worker to record the delivery",
+    )
 
 
 def test_the_answer_models_describe_the_presenters_documents_exactly(api: NativeApi) -> None:
