@@ -53,9 +53,14 @@ class SqlAnalytics:
         statement = (
             # the message's own channel: a workflow's messages go by several
             select(
-                m.channel, m.provider, m.status, m.created_at, m.sent_at, m.updated_at,
+                m.channel,
+                m.provider,
+                m.status,
+                m.created_at,
+                m.sent_at,
+                m.updated_at,
                 m.delivered_at,
-            )  # fmt: skip
+            )
             .select_from(messages.join(verifications, v.id == m.verification_id))
             .where(
                 m.id >= first_id_at("msg", start),

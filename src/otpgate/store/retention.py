@@ -14,10 +14,10 @@ from otpgate.store.tables import (
     idempotency_keys,
     messages,
     verification_aliases,
-    workflow_steps,
     verifications,
     webhook_attempts,
     webhook_events,
+    workflow_steps,
 )
 from otpgate.store.transaction import connection_of
 
