@@ -199,3 +199,18 @@ def test_a_receipt_saying_undelivered_sends_the_next_step_at_once(
     assert message.channel is Channel.SMS
     verification_id = result.verification.id
     assert statuses(runtime, app, verification_id) == [("whatsapp", "failed"), ("sms", "delivered")]
+
+
+def test_a_re_send_goes_by_the_current_steps_channel(runtime: Runtime, clock: Any) -> None:
+    app, to = make_app(runtime, resend_cooldown_seconds=0), new_mobile()
+    start(runtime, app, to)
+    resent = runtime.verifications.start(app, StartRequest(to=to, channel=Channel.SMS))
+    assert not resent.created and resent.verification.channel == "whatsapp"
+    clock.advance(30)
+    deliver(runtime)  # the SMS step went out: it is the current one now
+    runtime.verifications.start(app, StartRequest(to=to))
+    deliver(runtime)
+    assert [m.channel for m in outbox(runtime, app, to)][:1] == [Channel.SMS]
+    assert sorted(m.channel for m in outbox(runtime, app, to)) == [
+        Channel.SMS, Channel.SMS, Channel.WHATSAPP, Channel.WHATSAPP,
+    ]  # fmt: skip
