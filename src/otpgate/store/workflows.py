@@ -23,14 +23,7 @@ w = workflow_steps.c
 v = verifications.c
 m = messages.c
 
-# the step's own columns labelled apart from the verification's (both have a channel)
-_DUE_FIELDS = (
-    *VERIFICATION_FIELDS,
-    v.code_sealed,
-    w.position.label("step_position"),
-    w.channel.label("step_channel"),
-    w.timeout_seconds.label("step_timeout_seconds"),
-)
+_STEP_FIELDS = (w.verification_id, w.position, w.channel, w.timeout_seconds)
 
 
 class SqlWorkflowStore:
@@ -63,23 +56,48 @@ class SqlWorkflowStore:
         connection_of(tx).execute(workflow_steps.insert(), rows)
 
     def claim_due(self, tx: Transaction, now: datetime, limit: int) -> list[DueStep]:
+        """Locks the steps, then their verifications in id order, as every transaction that
+        locks several verifications does (store/verifications.py), so none deadlocks."""
+        connection = connection_of(tx)
         # SKIP LOCKED: another node's worker is sending those; its commit or its death (the
         # rollback frees the row, the step still waiting) decides them, not this one
-        statement = (
-            select(*_DUE_FIELDS)
-            .join(verifications, v.id == w.verification_id)
+        steps = connection.execute(
+            select(*_STEP_FIELDS)
             .where(w.status == StepStatus.WAITING, w.due_at <= now)
             .order_by(w.due_at)
             .limit(limit)
-            .with_for_update(skip_locked=True, of=workflow_steps)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not steps:
+            return []
+        # read under the lock: a check that approved meanwhile is seen, and no step goes out
+        owners = {
+            row.id: row
+            for row in connection.execute(
+                select(*VERIFICATION_FIELDS, v.code_sealed)
+                .where(v.id.in_([step.verification_id for step in steps]))
+                .order_by(v.id)
+                .with_for_update()
+            )
+        }
+        return sorted(
+            (_due(owners[step.verification_id], step) for step in steps),
+            key=lambda due: due.verification.id,
         )
-        return [_due(row) for row in connection_of(tx).execute(statement)]
 
     def next_waiting(
         self, tx: Transaction, app_id: str, verification_id: str
     ) -> tuple[Verification, DueStep | None] | None:
         connection = connection_of(tx)
-        # the verification's row first, locked: /next and the worker take it in the same order
+        # the step's row first, then the verification's, in the worker's order; a step the
+        # worker is sending is waited for, and is no longer waiting once it commits
+        step = connection.execute(
+            select(*_STEP_FIELDS)
+            .where(w.verification_id == verification_id, w.status == StepStatus.WAITING)
+            .order_by(w.position)
+            .limit(1)
+            .with_for_update()
+        ).first()
         found = connection.execute(
             select(*VERIFICATION_FIELDS, v.code_sealed)
             .where(v.id == verification_id, v.app_id == app_id)
@@ -87,15 +105,7 @@ class SqlWorkflowStore:
         ).first()
         if found is None:
             return None
-        row = connection.execute(
-            select(*_DUE_FIELDS)
-            .join(verifications, v.id == w.verification_id)
-            .where(w.verification_id == verification_id, w.status == StepStatus.WAITING)
-            .order_by(w.position)
-            .limit(1)
-            .with_for_update(of=workflow_steps)
-        ).first()
-        return verification_from_row(found), None if row is None else _due(row)
+        return verification_from_row(found), None if step is None else _due(found, step)
 
     def mark_sent(self, tx: Transaction, step: DueStep, message_id: str, now: datetime) -> None:
         connection = connection_of(tx)
@@ -158,21 +168,33 @@ def hasten_next_steps(
         return set()
     sent = workflow_steps.alias("sent")
     rows = connection.execute(
-        select(sent.c.message_id, sent.c.verification_id, sent.c.position)
-        .join(verifications, verifications.c.id == sent.c.verification_id)
+        select(sent.c.message_id, w.verification_id, w.position)
+        .join(verifications, v.id == sent.c.verification_id)
+        .join(
+            workflow_steps,
+            and_(
+                w.verification_id == sent.c.verification_id,
+                w.position == sent.c.position + 1,
+                w.status == StepStatus.WAITING,
+            ),
+        )
         .where(sent.c.message_id.in_(ids), v.status == Status.PENDING)
     ).all()
-    hastened: set[str] = set()
     for row in rows:
-        moved = connection.execute(
-            update(workflow_steps)
-            .where(_step_is(row.verification_id, row.position + 1), w.status == StepStatus.WAITING)
-            .values(due_at=now)
-            .returning(w.position)
+        # SKIP LOCKED: a locked next step is being sent right now (nothing to hasten), and
+        # waiting for it could deadlock with its sender, which waits for the verification
+        free = connection.execute(
+            select(w.position)
+            .where(_step_is(row.verification_id, row.position), w.status == StepStatus.WAITING)
+            .with_for_update(skip_locked=True)
         ).first()
-        if moved is not None:
-            hastened.add(row.message_id)
-    return hastened
+        if free is not None:
+            connection.execute(
+                update(workflow_steps)
+                .where(_step_is(row.verification_id, row.position))
+                .values(due_at=now)
+            )
+    return {row.message_id for row in rows}
 
 
 def _make_due(connection: Connection, verification_id: str, position: int, due: datetime) -> None:
@@ -187,11 +209,11 @@ def _step_is(verification_id: str, position: int) -> Any:
     return and_(w.verification_id == verification_id, w.position == position)
 
 
-def _due(row: Row[Any]) -> DueStep:
+def _due(owner: Row[Any, *tuple[Any, ...]], step: Row[Any, *tuple[Any, ...]]) -> DueStep:
     return DueStep(
-        verification=verification_from_row(row),
-        code_sealed=row.code_sealed,
-        position=row.step_position,
-        channel=Channel(row.step_channel),
-        timeout_seconds=row.step_timeout_seconds,
+        verification=verification_from_row(owner),
+        code_sealed=owner.code_sealed,
+        position=step.position,
+        channel=Channel(step.channel),
+        timeout_seconds=step.timeout_seconds,
     )
