@@ -284,6 +284,7 @@ class DeliveryWorker:
     ) -> list[Attempt]:
         """The message's channel's providers in failover order, each with its send."""
         if message.channel is Channel.CALL:
+            assert content.language is not None, "a call is sealed with its language"
             call = OutgoingCall(
                 message_id=message.id,
                 app_id=message.app_id,
@@ -291,11 +292,13 @@ class DeliveryWorker:
                 to=message.to,
                 caller_id=message.sender,
                 speech=content.body,
-                language=content.language or "en-US",
+                language=content.language,
             )
             return [(sender.name, partial(sender.call, call)) for sender in self._call_senders]
         if message.channel is Channel.WHATSAPP:
-            assert content.code is not None, "a WhatsApp message carries its code"
+            assert content.code is not None and content.language is not None, (
+                "a WhatsApp message is sealed with its code and language"
+            )
             whatsapp = OutgoingWhatsApp(
                 message_id=message.id,
                 app_id=message.app_id,
@@ -303,7 +306,7 @@ class DeliveryWorker:
                 to=message.to,
                 sender=message.sender,
                 code=content.code,
-                language=content.language or "en",
+                language=content.language,
                 body=content.body,
             )
             return [
