@@ -4,6 +4,11 @@ through the API of one `otpgate serve` on SQLite, deliveries and retention runni
 size; at the end it holds the run to docs/reliability.md's bounds: RSS growth after the
 warm-up (the first stretch) at most 10 %, and p99 flat within 20 %.
 
+Beside them, each stretch prints the server's CPU time per verification and the machine's
+load average: on a machine others share, a stretch's p99 is mostly the longest pause the
+machine gave the server (16 clients wait out one pause together), while the CPU a
+verification costs is what would grow if the server itself slowed down.
+
     .venv/bin/python bench/soak.py [--verifications 1000000] [--every 100000] [--clients 16]
 
 `make soak` runs it with the defaults (about an hour on two cores); exits 1 past a bound.
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 import tempfile
@@ -74,7 +80,10 @@ async def stretch(
     """`count` verifications by `clients` at once; the latencies of their starts and checks."""
     numbers = iter(f"+44791{n:07d}" for n in range(first, first + count))
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=clients)
+    # a connection per request: one kept alive is closed by the server after 5 s idle
+    # (uvicorn's keep-alive), and a request sent on it as it closes is reset (httpx.ReadError);
+    # a client that the shared machine left without CPU for seconds met that mid-run
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=served.url, limits=limits, timeout=60) as http:
 
         async def client() -> None:
@@ -90,6 +99,13 @@ def rss_megabytes(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise AssertionError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system time the process has used so far."""
+    # /proc/PID/stat: fields 14 and 15 (utime, stime) in clock ticks, after the ")" of comm
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def database_megabytes(data_dir: Path) -> float:
@@ -126,21 +142,32 @@ def main() -> int:
             key = served.http.post(f"/v1/apps/{app['id']}/keys", headers=admin).json()
             headers = {"Authorization": f"Bearer {key['api_key']}"}
             rows: list[tuple[int, float, float]] = []
-            print("verifications   RSS MB   p99 ms   database MB   per second", flush=True)
+            print(
+                "verifications   RSS MB   p99 ms   database MB   per second"
+                "   server CPU ms per verification   load average",
+                flush=True,
+            )
+            pid = served.process.pid
             for done in range(options.every, options.verifications + 1, options.every):
-                began = time.perf_counter()
+                began, cpu_began = time.perf_counter(), cpu_seconds(pid)
                 latencies = asyncio.run(
                     stretch(served, headers, done - options.every, options.every, options.clients)
                 )
                 rate = options.every / (time.perf_counter() - began)
-                rss, tail = rss_megabytes(served.process.pid), p99(latencies) * 1000
+                cpu = (cpu_seconds(pid) - cpu_began) / options.every * 1000
+                rss, tail = rss_megabytes(pid), p99(latencies) * 1000
                 rows.append((done, rss, tail))
                 size = database_megabytes(served.data_dir)
                 print(
-                    f"{done:>13}   {rss:6.1f}   {tail:6.1f}   {size:11.1f}   {rate:10.0f}",
+                    f"{done:>13}   {rss:6.1f}   {tail:6.1f}   {size:11.1f}   {rate:10.0f}"
+                    f"   {cpu:30.2f}   {os.getloadavg()[0]:12.1f}",
                     flush=True,
                 )
-        finally:
+        except Exception:
+            served.stop()
+            print(f"the server's log, to its end:\n{served.logs()[-4000:]}", file=sys.stderr)
+            raise
+        else:
             served.stop()
     return verdict(rows)
 

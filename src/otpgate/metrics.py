@@ -81,6 +81,12 @@ class Metrics:
             "Queued messages whose sealed text opens with no live secret key (failed unsent).",
             registry=self.registry,
         )
+        self.receipt_retries = Counter(
+            "otpgate_receipt_retries",
+            "Times a batch of receipts a provider's session acknowledged could not be recorded "
+            "(the database out) and was kept to be tried again.",
+            registry=self.registry,
+        )
         self.request_seconds = Histogram(
             "otpgate_http_request_duration_seconds",
             "HTTP request latency by route.",

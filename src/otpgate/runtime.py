@@ -68,7 +68,7 @@ from otpgate.store.lookups import SqlLookupCache
 from otpgate.store.messages import SqlDevOutbox, SqlMessageQueue
 from otpgate.store.migrate import upgrade
 from otpgate.store.opt_ins import SqlOptInStore
-from otpgate.store.outages import outage_code
+from otpgate.store.outages import DATABASE_UNAVAILABLE, STORAGE_FULL, outage_code
 from otpgate.store.receipts import SqlDeliveryLog
 from otpgate.store.retention import SqlRetention
 from otpgate.store.verifications import SqlVerificationStore
@@ -129,13 +129,15 @@ class Runtime:
         (store/executor.py)."""
         return await self.database.run(call)
 
-    def database_ready(self) -> bool:
+    def unready(self) -> str | None:
+        """Why the database cannot serve now, as an outage's code (the database unreachable,
+        its disk full), or None when it can."""
         try:
             with self.database.read() as connection:
                 connection.exec_driver_sql("SELECT 1")
         except SQLAlchemyError:
-            return False
-        return True
+            return DATABASE_UNAVAILABLE
+        return STORAGE_FULL if self.database.storage_full() else None
 
     def outage_of(self, error: BaseException) -> str | None:
         """The code of the outage `error` is (the database down or its disk full), else None."""
@@ -198,7 +200,13 @@ def build_runtime(
         database.transaction,
         emitter.verification_changed,
     )
-    receipts = ReceiptInbox(_receipt_readers(settings), deliveries, database)
+    receipts = ReceiptInbox(
+        _receipt_readers(settings),
+        deliveries,
+        database,
+        transient=lambda error: outage_code(error) is not None,
+        on_retry=metrics.receipt_retries.inc,
+    )
     senders = [_sender(name, settings, receipts.sink) for name in settings.providers]
     call_senders = [_call_sender(name, settings) for name in settings.voice_providers]
     whatsapp_senders = [_whatsapp_sender(name, settings) for name in settings.whatsapp_providers]

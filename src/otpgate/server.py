@@ -118,8 +118,9 @@ def create_app(runtime: Runtime, *, deliver: bool = True) -> FastAPI:
     app.add_middleware(OperationsToken, token=runtime.settings.operations_token)
     refusals = [refusal for vendor in VENDOR_APIS for refusal in vendor.refusals(runtime)]
     app.add_middleware(FloodLimit, runtime=runtime, refusals=refusals)
-    # around every route and the flood limit's counters: an outage is a 503, timed and logged
-    app.add_middleware(DatabaseOutage, outage_of=runtime.outage_of)
+    # around every route and the flood limit's counters: an outage is a 503 (in a vendor's
+    # words on its paths), timed and logged
+    app.add_middleware(DatabaseOutage, outage_of=runtime.outage_of, refusals=refusals)
     app.add_middleware(RequestGuard, metrics=runtime.metrics, refusals=refusals)
     app.add_middleware(
         CanonicalPaths,

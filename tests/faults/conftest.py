@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from peers.faulty_gateway import FaultyGateway
+from support.pg_cluster import OwnCluster, own_cluster
 from support.postgres import ENGINES, PostgresDatabases
 
 
@@ -27,3 +28,10 @@ def engine_settings(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
     with databases.fresh() as url:
         yield {"OTPGATE_DATABASE_URL": url, "OTPGATE_DATABASE_POOL_SIZE": "8"}
+
+
+@pytest.fixture(name="own_cluster")
+def own_cluster_fixture() -> Iterator[OwnCluster]:
+    """A PostgreSQL cluster of the test's own, which it may stop, start and cut off."""
+    with own_cluster() as cluster:
+        yield cluster

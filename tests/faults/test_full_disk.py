@@ -1,6 +1,7 @@
 """Fault 3: SQLite's disk fills up under load. Writes are refused with 503 `storage_full`
 (and Retry-After), reads go on, the database stays intact (`PRAGMA integrity_check`), and the
-service writes again as soon as space is freed, without a restart."""
+service writes again as soon as space is freed, without a restart. Meanwhile `/readyz` says
+503, and ready again once space is freed."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import httpx
 import pytest
 from peers.faulty_gateway import FaultyGateway
 from support.fault_load import (
+    ADMIN_TOKEN,
     MAX_ATTEMPTS,
+    SECRET_KEY,
     START_TIMEOUT_SECONDS,
     VerificationLoad,
     acknowledged_ids,
@@ -26,6 +29,7 @@ from support.fault_load import (
     wait_for_answers,
 )
 from support.history import History, Operation, check
+from support.numbers import new_mobile
 from support.served import launch
 
 pytestmark = pytest.mark.e2e
@@ -33,6 +37,7 @@ pytestmark = pytest.mark.e2e
 DISK_MEGABYTES = 16
 REFUSALS_WANTED = 20
 WRITES_AGAIN_WITHIN_SECONDS = 5.0
+STARTS_UNTIL_REFUSED = 200  # what the WAL still had room for goes in first
 
 
 @pytest.fixture
@@ -135,3 +140,47 @@ def test_a_full_disk_refuses_writes_with_503_and_the_service_writes_again_once_f
     assert writing_at - freed_at <= WRITES_AGAIN_WITHIN_SECONDS
     refusal = storage_full_refusals(history)[0]
     assert refusal.headers["retry-after"].isdigit()
+
+
+def start_until_refused(http: httpx.Client, headers: dict[str, str]) -> httpx.Response:
+    """Starts on fresh numbers until one is refused (at most STARTS_UNTIL_REFUSED)."""
+    for _ in range(STARTS_UNTIL_REFUSED):
+        started = http.post("/v1/verifications", json={"to": new_mobile()}, headers=headers)
+        if started.status_code != 201:
+            return started
+    raise AssertionError(f"{STARTS_UNTIL_REFUSED} starts written with the disk full")
+
+
+def test_readiness_fails_while_the_disk_is_full_and_returns_once_space_is_freed(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    served = launch(
+        small_disk / "data",
+        tmp_path / "serve.log",
+        start_timeout=START_TIMEOUT_SECONDS,
+        OTPGATE_SECRET_KEY=SECRET_KEY,
+        OTPGATE_ADMIN_TOKEN=ADMIN_TOKEN,
+        OTPGATE_LOG_LEVEL="warning",
+    )
+    try:
+        headers = load_app(served.http)
+        ready_before = served.http.get("/readyz")
+        filler = fill(small_disk)
+        unready = served.http.get("/readyz")
+        refused = start_until_refused(served.http, headers)
+        unready_after_refusal = served.http.get("/readyz")
+        filler.unlink()
+        ready_again = served.http.get("/readyz")
+        written = served.http.post("/v1/verifications", json={"to": new_mobile()}, headers=headers)
+    finally:
+        served.stop()
+
+    assert ready_before.status_code == 200
+    for answer in (unready, unready_after_refusal):
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["code"] == "not_ready"
+        assert answer.json()["detail"] == "the database's disk is full; nothing was written"
+        assert answer.headers["retry-after"] == "30"
+    assert (refused.status_code, refused.json()["code"]) == (503, "storage_full")
+    assert ready_again.status_code == 200, ready_again.text
+    assert written.status_code == 201, written.text

@@ -5,9 +5,7 @@ serves again within 5 s without a restart, and nothing acknowledged is lost."""
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,7 +23,7 @@ from support.fault_load import (
     wait_for_answers,
 )
 from support.history import History, check
-from support.pg_cluster import OwnCluster, pg_bin_dir
+from support.pg_cluster import OwnCluster
 from support.served import launch
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgresql]
@@ -33,19 +31,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgresql]
 OUTAGE_SECONDS = 5.0
 RECOVERY_LIMIT_SECONDS = 5.0
 ANSWERS_BETWEEN_FAULTS = 30
-
-
-@pytest.fixture
-def own_cluster() -> Iterator[OwnCluster]:
-    bin_dir = pg_bin_dir()
-    if bin_dir is None:
-        reason = "initdb/pg_ctl not found (PostgreSQL's server package)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    cluster = OwnCluster(bin_dir).create()
-    yield cluster
-    cluster.destroy()
 
 
 def test_postgresql_stopped_and_its_connections_killed_under_load(

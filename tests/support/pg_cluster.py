@@ -9,9 +9,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from support.served import free_port
 
@@ -28,6 +31,23 @@ def pg_bin_dir() -> Path | None:
         key=lambda path: int(Path(path).parent.parent.name),
     )
     return Path(versions[-1]).parent if versions else None
+
+
+@contextmanager
+def own_cluster() -> Iterator[OwnCluster]:
+    """A cluster made for the block and destroyed after it; without PostgreSQL's server
+    programs, a failure under CI and a skip elsewhere."""
+    bin_dir = pg_bin_dir()
+    if bin_dir is None:
+        reason = "initdb/pg_ctl not found (PostgreSQL's server package)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cluster = OwnCluster(bin_dir).create()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
 
 
 class OwnCluster:

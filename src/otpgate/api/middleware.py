@@ -40,14 +40,22 @@ Refusal = Callable[[int, str], Response]
 PathRefusal = tuple[re.Pattern[str], Refusal]
 
 
+def vendor_refusal(
+    refusals: Sequence[PathRefusal], path: str, status: int, detail: str
+) -> Response | None:
+    """A refusal in the words of the compatibility API that owns `path`; None off its paths."""
+    for paths, refusal in refusals:
+        if paths.match(path):
+            return refusal(status, detail)
+    return None
+
+
 def refusal_for(
     refusals: Sequence[PathRefusal], path: str, status: int, detail: str
 ) -> Response:
     """A refusal made before any route runs, in the words of the API that owns `path`."""
-    for paths, refusal in refusals:
-        if paths.match(path):
-            return refusal(status, detail)
-    return http_problem(status, detail)
+    answer = vendor_refusal(refusals, path, status, detail)
+    return answer if answer is not None else http_problem(status, detail)
 
 
 class RequestGuard:

@@ -15,11 +15,12 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from otpgate.api.auth import RuntimeDep
-from otpgate.api.middleware import PathRefusal
+from otpgate.api.middleware import PathRefusal, Refusal
 from otpgate.compat.bodies import FieldMissing, Fields, UnreadableBody, echoed_text, text_field
 from otpgate.compat.idresponse_request import GatewayRequest, narrowing_of, template_values_of
 from otpgate.compat.routing import (
     BODY_METHODS,
+    Unreadable,
     VendorApi,
     answer_post,
     answer_start,
@@ -67,6 +68,9 @@ class Result(Enum):
     NOT_SENT = ("FAIL", "FAILED TO SEND TO NUMBER", 200)
     CHECK_FAILED = ("FAIL", "FAILED OUT-OF-BAND CHECK", 200)
     NOT_AUTHENTICATED = ("FAIL", "AUTHENTICATION FAILED", 401)
+    # the database out: the vendor's failures, answered 503 so a client knows to try again
+    UNAVAILABLE_NOT_SENT = ("FAIL", "FAILED TO SEND TO NUMBER", 503)
+    UNAVAILABLE_NOT_CHECKED = ("FAIL", "FAILED OUT-OF-BAND CHECK", 503)
 
 
 # The first row an error is an instance of decides; most specific first.
@@ -132,11 +136,30 @@ def _continue_unreadable(runtime: Runtime, error: UnreadableBody) -> JSONRespons
 
 
 def refusals(runtime: Runtime) -> list[PathRefusal]:
-    """What the request guard answers on these paths (a body too large): an unreadable body."""
+    """What is answered on these paths outside their routes: a body too large (the request
+    guard) as an unreadable body; the database out (api/outage.py) as the route's failure."""
     return [
-        (prefix_pattern(GATEWAY_PATH), unreadable_refusal(runtime, _gateway_unreadable)),
-        (prefix_pattern(CONTINUE_PATH), unreadable_refusal(runtime, _continue_unreadable)),
+        (
+            prefix_pattern(GATEWAY_PATH),
+            _refusal(runtime, _gateway_unreadable, Result.UNAVAILABLE_NOT_SENT),
+        ),
+        (
+            prefix_pattern(CONTINUE_PATH),
+            _refusal(runtime, _continue_unreadable, Result.UNAVAILABLE_NOT_CHECKED),
+        ),
     ]
+
+
+def _refusal(runtime: Runtime, unreadable: Unreadable, unavailable: Result) -> Refusal:
+    too_large = unreadable_refusal(runtime, unreadable)
+
+    def refuse(status: int, detail: str) -> Response:
+        if status == 503:
+            body = _envelope(Meta(runtime.clock.now()), unavailable, [detail])
+            return JSONResponse(body, status_code=unavailable.value[2])
+        return too_large(status, detail)
+
+    return refuse
 
 
 async def _gateway(runtime: Runtime, fields: Fields) -> Response:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from otpgate.api.auth import RuntimeDep
+from otpgate.api.middleware import Refusal
 from otpgate.compat.bodies import (
     FieldMissing,
     Fields,
@@ -188,13 +189,32 @@ def _refused_send(runtime: Runtime, read: SendRead, error: OtpgateError) -> JSON
 
 
 def _send_failed(runtime: Runtime, fields: Fields, error: OtpgateError) -> dict[str, Any]:
+    return _failure(runtime, _echo(fields, "from"), _answer_for(SEND_REFUSALS, error))
+
+
+def _failure(runtime: Runtime, sender: str, reason: int) -> dict[str, Any]:
     return {
         "status": "FAIL",
         "unique": "",
         "timestamp": int(runtime.clock.now().timestamp()),
-        "from": _echo(fields, "from"),
-        "reason": _answer_for(SEND_REFUSALS, error),
+        "from": sender,
+        "reason": reason,
     }
+
+
+def _refusal(runtime: Runtime) -> Refusal:
+    """Refusals outside the route: a body too large is a failed Send (HTTP 200, as every
+    answer); the database out is an "other failure" too, but answered 503, the one status
+    that tells a client to try again (api/outage.py adds Retry-After)."""
+    unreadable = unreadable_refusal(runtime, _unreadable)
+
+    def refuse(status: int, detail: str) -> Response:
+        if status == 503:
+            body = _failure(runtime, "", SendReason.OTHER_FAILURE)
+            return JSONResponse(body, status_code=503)
+        return unreadable(status, detail)
+
+    return refuse
 
 
 def _check(runtime: Runtime, fields: Fields) -> dict[str, Any]:
@@ -225,6 +245,5 @@ def _answer_for(table: tuple[Row, ...], error: OtpgateError) -> int:
 API = VendorApi(
     router=router,
     templates=(PATH,),
-    # a body too large is a failed Send
-    refusals=lambda runtime: [(prefix_pattern(PATH), unreadable_refusal(runtime, _unreadable))],
+    refusals=lambda runtime: [(prefix_pattern(PATH), _refusal(runtime))],
 )

@@ -49,7 +49,8 @@ router = APIRouter(include_in_schema=False)
 
 
 class RequestRefused(Exception):
-    """A refusal before any field is read: an unknown path, a wrong method, a large body."""
+    """A refusal before or outside what a route reads: an unknown path, a wrong method, a
+    large body, the database out."""
 
     def __init__(self, status: int) -> None:
         super().__init__(str(status))
@@ -109,6 +110,8 @@ REFUSALS: tuple[tuple[type[Exception], str | None, int, dict[str, Any]], ...] = 
     (RequestRefused, "404", 404, _error("not_found")),
     (RequestRefused, "405", 405, _error("method_not_allowed")),
     (RequestRefused, "413", 413, _error("payload_too_large")),
+    # the database out (api/outage.py adds Retry-After)
+    (RequestRefused, "503", 503, _error("service_unavailable")),
     (RequestRefused, "429", 400, _bad_request("rate limit exceeded; retry later")),
     (errors.OtpgateError, None, 400, _error("bad_request")),
 )

@@ -25,6 +25,12 @@ class CircuitBreaker:
     def is_open(self) -> bool:
         return self._open_until is not None
 
+    def seconds_until_trial(self) -> float:
+        """How long until `allows` may let a message try again (0: now, or a trial is on)."""
+        if self._open_until is None:
+            return 0.0
+        return max(0.0, self._open_until - self._monotonic())
+
     def allows(self) -> bool:
         if self._open_until is None:
             return True

@@ -1,9 +1,15 @@
-"""Receipts from every provider, by HTTP callback or on an SMPP session, into the tracker."""
+"""Receipts from every provider, by HTTP callback or on an SMPP session, into the tracker.
+
+A receipt that comes on a provider's own session (SMPP's deliver_sm) is acknowledged to the
+provider before it is written, and the provider never sends it again: when the database
+cannot take it (down, a deadlock), the inbox keeps it and tries again, with a backoff, until
+it is recorded. A receipt by HTTP callback is written before it is answered, so the
+provider's own retries cover it."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 
 import structlog
@@ -15,14 +21,26 @@ from otpgate.service.ports import Executor, ReceiptRequest, ReceiptUpdate
 
 log = structlog.get_logger("otpgate.delivery.receipts")
 
+BATCH_SIZE = 500
+RETRY_FIRST_SECONDS = 0.1
+RETRY_LONGEST_SECONDS = 5.0  # PostgreSQL restarts in seconds: a receipt waits no longer
+
 
 class ReceiptInbox:
     def __init__(
-        self, readers: Mapping[str, ReceiptReader], tracker: DeliveryTracker, executor: Executor
+        self,
+        readers: Mapping[str, ReceiptReader],
+        tracker: DeliveryTracker,
+        executor: Executor,
+        *,
+        transient: Callable[[BaseException], bool],
+        on_retry: Callable[[], None],
     ) -> None:
         self._readers = dict(readers)
         self._executor = executor
         self._tracker = tracker
+        self._transient = transient  # the database out or a deadlock, not a bug
+        self._on_retry = on_retry  # a metric
         self._waiting: list[tuple[InboundReceipt, asyncio.Future[None]]] = []
         self._flushing = False
         self._flusher: asyncio.Future[None] | None = None
@@ -59,16 +77,34 @@ class ReceiptInbox:
         await done
 
     async def _flush(self) -> None:
+        pause = RETRY_FIRST_SECONDS
         try:
             while self._waiting:
-                batch, self._waiting = self._waiting[:500], self._waiting[500:]
+                batch = self._waiting[:BATCH_SIZE]
+                self._waiting = self._waiting[BATCH_SIZE:]
                 try:
                     receipts = [receipt for receipt, _ in batch]
                     await self._executor.run(partial(self._record_many, receipts))
                 except Exception as exc:
-                    for _, done in batch:
-                        done.set_exception(exc)
+                    if not self._transient(exc):
+                        log.exception("receipts_not_recorded", count=len(batch))
+                        for _, done in batch:
+                            done.set_exception(exc)
+                        continue
+                    # acknowledged already: first in line again, with what came meanwhile
+                    self._waiting = batch + self._waiting
+                    self._on_retry()
+                    # the class only: a driver's message may quote the statement's values
+                    log.warning(
+                        "receipts_retried",
+                        count=len(self._waiting),
+                        seconds=pause,
+                        error=type(exc).__name__,
+                    )
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, RETRY_LONGEST_SECONDS)
                 else:
+                    pause = RETRY_FIRST_SECONDS
                     for _, done in batch:
                         done.set_result(None)
         finally:

@@ -233,11 +233,13 @@ class DeliveryWorker:
         # another service of theirs
         breakers = self._breakers if message.channel is Channel.SMS else {}
         errors = []
+        tried = False
         for name, send in attempts:
             breaker = breakers.get(name)
             if breaker is not None and not breaker.allows():
                 errors.append(f"{name}: circuit open")
                 continue
+            tried = True
             try:
                 receipt = await send()
             except TransientSendError as exc:
@@ -277,6 +279,9 @@ class DeliveryWorker:
                 provider_message_id=receipt.provider_message_id,
                 keep_body=receipt.keep_body,
             )
+        if not tried:
+            # only SMS providers have breakers: every one of them was open
+            return self._wait_for_circuits(message, "; ".join(errors), senders)
         return self._retry_or_give_up(message, "; ".join(errors), attempts[-1][0])
 
     def _attempts(
@@ -322,6 +327,23 @@ class DeliveryWorker:
             body=content.body,
         )
         return [(sender.name, partial(sender.send, sms)) for sender in sms_senders]
+
+    def _wait_for_circuits(
+        self, message: QueuedMessage, error: str, senders: list[SmsSender]
+    ) -> DeliveryResult:
+        """No provider was tried (each one's circuit is open): not one of the message's tries,
+        so a long outage cannot use them up; it waits until a circuit lets a message try
+        again, with jitter, so the waiting ones do not all come back at once."""
+        until_trial = min(self._breakers[sender.name].seconds_until_trial() for sender in senders)
+        delay = until_trial + random.uniform(self._retry_base_seconds / 2, self._retry_base_seconds)
+        log.info("message_waits_for_circuit", message_id=message.id, delay_seconds=delay)
+        return DeliveryResult(
+            message.id,
+            DeliveryStatus.QUEUED,
+            error=error,
+            retry_at=self._clock.now() + timedelta(seconds=delay),
+            attempts=message.attempts - 1,
+        )
 
     def _retry_or_give_up(self, message: QueuedMessage, error: str, last: str) -> DeliveryResult:
         if message.attempts >= MAX_DELIVERY_ATTEMPTS:

@@ -294,6 +294,9 @@ class DeliveryResult:
     error: str | None = None
     retry_at: datetime | None = None
     keep_body: bool = False  # the developer outbox keeps the text to show it back
+    # QUEUED without a try (every provider's circuit was open): the tries it had before
+    # this claim, which is then not one of them
+    attempts: int | None = None
 
 
 class MessageQueue(Protocol):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table
@@ -17,6 +19,10 @@ from otpgate.store.group_commit import GroupCommit
 from otpgate.store.transaction import SqlTransaction, connection_of
 
 T = TypeVar("T")
+
+# free space below which SQLite's disk counts as full: a group commit's pages in the WAL, and
+# the checkpoint that copies them into the database file, need about this much
+STORAGE_RESERVE_BYTES = 1024 * 1024
 
 
 class Database:
@@ -63,6 +69,14 @@ class Database:
         """The connection to read on: the transaction's, when the read is part of one (it sees
         what the transaction wrote, and takes no second pooled connection), else `read()`."""
         return nullcontext(connection_of(tx)) if tx is not None else self.read()
+
+    def storage_full(self) -> bool:
+        """SQLite's disk has no room left for a write (PostgreSQL's disk is its own)."""
+        path = self.engine.url.database
+        if not self.is_sqlite or not path or path == ":memory:" or path.startswith("file:"):
+            return False
+        disk = os.statvfs(Path(path).parent)
+        return disk.f_bavail * disk.f_frsize < STORAGE_RESERVE_BYTES
 
     @property
     def queued_writers(self) -> int:

@@ -209,13 +209,16 @@ def _message_update(columns: tuple[str, ...]) -> Any:
 
 def _changes(result: DeliveryResult, now: datetime) -> dict[str, Any]:
     if result.status is DeliveryStatus.QUEUED:
-        return {
+        queued: dict[str, Any] = {
             "status": DeliveryStatus.QUEUED,
             "next_attempt_at": result.retry_at,
             "lease_until": None,
             "last_error": _clip(result.error),
             "updated_at": now,
         }
+        if result.attempts is not None:
+            queued["attempts"] = result.attempts
+        return queued
     changes: dict[str, Any] = {
         "status": result.status,
         "provider": result.provider,

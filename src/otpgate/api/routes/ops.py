@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from otpgate.api.auth import RuntimeDep
-from otpgate.api.problems import error_catalogue, problem
+from otpgate.api.problems import OUTAGE_PROBLEMS, error_catalogue, problem
 
 router = APIRouter(tags=["operations"])
 
@@ -22,13 +22,11 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", response_model=None)
 async def readyz(runtime: RuntimeDep) -> Response | dict[str, str]:
     def serve() -> Response | dict[str, str]:
-        if not runtime.database_ready():
+        outage = runtime.unready()
+        if outage is not None:
+            _title, detail, retry_after = OUTAGE_PROBLEMS[outage]
             return problem(
-                503,
-                "not_ready",
-                "Not ready",
-                "the database is unreachable",
-                headers={"Retry-After": "1"},
+                503, "not_ready", "Not ready", detail, headers={"Retry-After": str(retry_after)}
             )
         return {"status": "ready"}
 

@@ -76,12 +76,13 @@ CHECK_STATUSES: dict[CheckOutcome, str] = {
 SENT = "CodeNotVerified"
 NOT_SENT = "CodeNotSent"
 
-# refusals before any field is read, and the wrong credentials
+# refusals before any field is read, the wrong credentials, and the database out
 _PLAIN_REFUSALS = {
     401: UNAUTHORIZED_TEXT,
     404: "Not Found",
     405: "Method Not Allowed",
     429: "Too Many Requests",
+    503: "Service Unavailable",
 }
 
 
@@ -104,7 +105,8 @@ def failure_for(error: Exception) -> JSONResponse:
 
 
 def refusal(status: int, detail: str) -> Response:
-    """Refusals made before a body is read: wrong credentials, route or method, a large body."""
+    """Refusals made before a body is read (wrong credentials, route or method, a large
+    body), and the database out (api/outage.py)."""
     if status in _PLAIN_REFUSALS:
         return PlainTextResponse(_PLAIN_REFUSALS[status], status_code=status)
     return JSONResponse([{"property": "", "failureCode": "InvalidJson", "details": detail}], 400)
