@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 
 import httpx
+import workflow_flows
 
 from otpgate.serving import DEFAULT_SERVER
 
@@ -44,6 +45,8 @@ BENCH_APP_SETTINGS = {
     "messages_per_day": 100_000_000,
     "messages_per_country_day": 100_000_000,
     "fraud_guard": False,
+    # the workflow phase starts by WhatsApp and falls back to SMS
+    "channels": ["sms", "whatsapp"],
 }
 
 
@@ -58,6 +61,7 @@ class Profile:
     rss_verifications: int
     growth_sizes: tuple[int, ...]
     delivered_messages: int  # queued, then delivered by one worker: its CPU per message
+    workflow_flows: int  # two-step workflows (whatsapp, /next, sms, check)
 
 
 FULL = Profile(
@@ -65,9 +69,14 @@ FULL = Profile(
     rss_verifications=100_000,
     growth_sizes=(1_000, 100_000, 1_000_000),
     delivered_messages=5_000,
+    workflow_flows=2_000,
 )
 QUICK = Profile(
-    seconds=2, rss_verifications=2_000, growth_sizes=(1_000, 10_000), delivered_messages=300
+    seconds=2,
+    rss_verifications=2_000,
+    growth_sizes=(1_000, 10_000),
+    delivered_messages=300,
+    workflow_flows=100,
 )
 
 
@@ -437,6 +446,11 @@ def measure_otpgate(
         )
         flow["flows_per_second"] = flow["flows"] / (flow["duration_us"] / 1e6)
         results["flow"] = flow
+        results["workflow_flow"] = with_cpu(
+            pid,
+            partial(workflow_flows.run, port, key, profile.workflow_flows, CONCURRENCY),
+            operations="flows",
+        )
         if not engine.measures_growth:
             return results
         # counted in the database: wrk's counts miss the requests in flight when it stops
@@ -701,6 +715,9 @@ def table(results: dict) -> str:
             f"full flows per second, developer outbox (start, read outbox, check): "
             f"{measured['flow']['flows_per_second']:.0f}, "
             f"{measured['flow']['cpu_us']:.0f} µs CPU per flow",
+            f"two-step workflow flows per second (start [whatsapp 15 s, sms], /next, read the "
+            f"sms from the outbox, check): {measured['workflow_flow']['flows_per_second']:.0f}, "
+            f"{measured['workflow_flow']['cpu_us']:.0f} µs CPU per flow",
             f"full flows per second, real HTTP delivery (start, SMS to a local gateway, check): "
             f"{flows['flows_per_second']:.0f}, {flows['cpu_us']:.0f} µs CPU per flow, "
             f"p50 {flows['p50_us'] / 1000:.1f} ms, p99 {flows['p99_us'] / 1000:.1f} ms"

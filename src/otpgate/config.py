@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # comma-separated earlier secret keys, newest first: what they hashed or sealed still works
     previous_secret_keys: str = ""
     sms_provider: str = "outbox"
+    # the providers (a failover order) of calls and of WhatsApp messages (docs/channels.md);
+    # the start refuses a name it has no adapter for (runtime.py)
+    voice_provider: str = "outbox"
+    whatsapp_provider: str = "outbox"
     default_sender: str | None = None
     public_url: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -157,6 +161,14 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a comma-separated list of {', '.join(PROVIDERS)}")
         return ",".join(names)
 
+    @field_validator("voice_provider", "whatsapp_provider")
+    @classmethod
+    def _provider_list(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        if not names:
+            raise ValueError("must name a provider, or a comma-separated failover order")
+        return ",".join(names)
+
     @field_validator("twilio_lookup_fields")
     @classmethod
     def _known_lookup_fields(cls, value: str) -> str:
@@ -215,6 +227,14 @@ class Settings(BaseSettings):
     @property
     def providers(self) -> list[str]:
         return self.sms_provider.split(",")
+
+    @property
+    def voice_providers(self) -> list[str]:
+        return self.voice_provider.split(",")
+
+    @property
+    def whatsapp_providers(self) -> list[str]:
+        return self.whatsapp_provider.split(",")
 
     @property
     def resolved_database_url(self) -> str:

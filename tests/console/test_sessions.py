@@ -9,8 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from otpgate.config import Settings
+from otpgate.domain.channels import Channel
 from otpgate.runtime import Runtime, build_runtime, migrate
 from otpgate.server import create_app
+from otpgate.service.verifications import StartRequest
 
 ADMIN_TOKEN = "test-admin-token-0123456789"  # the `settings` fixture's
 
@@ -133,11 +135,14 @@ def test_the_cookie_is_secure_when_the_public_url_is_https(
     assert ("Secure" in answer.headers["set-cookie"]) is https
 
 
-def test_the_outbox_page_exists_only_with_the_outbox_provider(
+def test_the_outbox_page_shows_only_the_channels_whose_provider_is_the_outbox(
     settings: Settings, clock: Any
 ) -> None:
     runtime = served_with(settings, clock, sms_provider="http", http_url="http://127.0.0.1:9/")
     try:
+        app = runtime.apps.create_app("shop", {"channels": ["sms", "call"]})
+        runtime.verifications.start(app, StartRequest(to="+447400123456"))
+        runtime.verifications.start(app, StartRequest(to="+447400123457", channel=Channel.CALL))
         with TestClient(create_app(runtime, deliver=False)) as client:
             signed_in(client)
             overview = client.get("/console/")
@@ -145,6 +150,7 @@ def test_the_outbox_page_exists_only_with_the_outbox_provider(
     finally:
         runtime.close()
 
-    assert 'href="/console/outbox"' not in overview.text
-    assert outbox.status_code == 404
-    assert "OTPGATE_SMS_PROVIDER is outbox" in outbox.text
+    # calls still go to the outbox (OTPGATE_VOICE_PROVIDER's default); the SMS goes by http
+    assert 'href="/console/outbox"' in overview.text
+    assert outbox.status_code == 200
+    assert "+447400123457" in outbox.text and "+447400123456" not in outbox.text

@@ -91,6 +91,9 @@ def test_a_success_resets_the_failure_count() -> None:
             {**SMPP_TLS, "smpp_tls_key_file": "/nonexistent/client.key"},
             "OTPGATE_SMPP_TLS_KEY_FILE",
         ),
+        # a call or WhatsApp provider this version has no adapter for
+        ({"voice_provider": "outbox,carrier-pigeon"}, "OTPGATE_VOICE_PROVIDER"),
+        ({"whatsapp_provider": "carrier-pigeon"}, "OTPGATE_WHATSAPP_PROVIDER"),
     ],
 )
 def test_a_missing_or_bad_provider_setting_stops_the_start_naming_it(

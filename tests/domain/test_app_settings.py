@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.channel_settings import CHANNEL_DEFAULTS
 from support.lookup_settings import LOOKUP_DEFAULTS, LOOKUP_RANGES
 from support.message_settings import MESSAGE_DEFAULTS
 from support.settings import ABUSE_DEFAULTS, ABUSE_RANGES
@@ -52,6 +53,7 @@ def test_every_setting_has_the_contracts_default() -> None:
         **ABUSE_DEFAULTS,
         **MESSAGE_DEFAULTS,
         **LOOKUP_DEFAULTS,
+        **CHANNEL_DEFAULTS,
     }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from otpgate.domain.channels import Channel
 from otpgate.service.ports import ListQuery
 from otpgate.store.database import Database, open_database
 from otpgate.store.messages import SqlDevOutbox
@@ -53,7 +54,9 @@ def plans_of(database: Database, read: Callable[[], Any]) -> list[str]:
 
 
 READS: dict[str, Callable[[Database], Callable[[], Any]]] = {
-    "outbox by number": lambda db: lambda: SqlDevOutbox(db).read("app", "+447123123456", 1),
+    "outbox by number": lambda db: (
+        lambda: SqlDevOutbox(db).read("app", "+447123123456", 1, list(Channel))
+    ),
     "get": lambda db: lambda: SqlVerificationStore(db).get("app", "ver_x"),
     "list": lambda db: (
         lambda: SqlVerificationStore(db).list(

@@ -12,6 +12,7 @@ import pytest
 from peers.otpgate import wait_until
 
 from otpgate.config import Settings
+from otpgate.domain.channels import Channel, Step
 from otpgate.runtime import Runtime, build_runtime, migrate
 from otpgate.service.verifications import StartRequest, VendorAlias
 
@@ -22,6 +23,7 @@ TABLES = (
     "verification_aliases",
     "idempotency_keys",
     "webhook_events",
+    "workflow_steps",
 )
 
 
@@ -54,7 +56,8 @@ def counts(runtime: Runtime) -> dict[str, int]:
 
 
 def start_some(runtime: Runtime, app: Any, first: int, count: int) -> list[str]:
-    """Verifications with a message, an alias, an idempotency key and a webhook event each."""
+    """Verifications with a message, an alias, an idempotency key, a webhook event and two
+    workflow steps each."""
     return [
         runtime.verifications.start(
             app,
@@ -62,6 +65,7 @@ def start_some(runtime: Runtime, app: Any, first: int, count: int) -> list[str]:
                 to=f"+4471234{first + n:05d}",
                 idempotency_key=f"key-{first + n}",
                 alias=VendorAlias("test", f"alias-{first + n}"),
+                workflow=(Step(Channel.SMS, 60), Step(Channel.SMS)),
             ),
         ).verification.id
         for n in range(count)
@@ -77,12 +81,12 @@ def test_a_sweep_deletes_what_is_past_retention_and_keeps_the_rest(
     clock.advance(29 * DAY)
     recent = start_some(runtime, app, 100, 2)
     clock.advance(2 * DAY)  # the first 8 are now 31 days old, the last 2 are 2 days old
-    assert counts(runtime) == dict.fromkeys(TABLES, 10)
+    assert counts(runtime) == {**dict.fromkeys(TABLES, 10), "workflow_steps": 20}
 
     deleted = asyncio.run(runtime.retention.sweep())
 
     assert deleted == 8
-    assert counts(runtime) == dict.fromkeys(TABLES, 2)
+    assert counts(runtime) == {**dict.fromkeys(TABLES, 2), "workflow_steps": 4}
     assert [runtime.verifications.get(app, v).id for v in recent] == recent
 
 

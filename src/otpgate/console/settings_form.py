@@ -16,11 +16,14 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from otpgate.domain.channels import Step, workflow_mapping
 from otpgate.domain.policy import AppSettings
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 # settings whose JSON value may be null: an empty field means null
-_NULLABLE = {"sender", "status_callback_url", "sms_campaign"}
+_NULLABLE = {"sender", "status_callback_url", "sms_campaign", "workflow"}
+# settings that are JSON objects or lists of them, not comma-separated words
+_JSON = {"sms_campaign", "workflow"}
 
 
 # the app page's sections, in order; a setting not named here goes under "Other"
@@ -47,6 +50,7 @@ SECTIONS = (
             "status_callback_url",
         ),
     ),
+    ("Channels", ("channels", "workflow", "allow_premium_rate_calls")),
     ("Destinations", ("allowed_countries", "blocked_countries", "blocked_line_types")),
     (
         "Rate limits and spend caps",
@@ -91,10 +95,10 @@ def _kind(value: Any, name: str) -> str:
         return "boolean"
     if isinstance(value, int):
         return "integer"
+    if name in _JSON or isinstance(value, Mapping):
+        return "json"
     if isinstance(value, tuple | list):
         return "list"
-    if isinstance(value, Mapping) or name == "sms_campaign":
-        return "json"
     return "text"
 
 
@@ -105,6 +109,8 @@ def _text(value: Any, kind: str) -> str:
         return "true" if value else "false"
     if kind == "list":
         return ", ".join(str(item) for item in value)
+    if kind == "json" and isinstance(value, tuple) and all(isinstance(v, Step) for v in value):
+        return json.dumps(workflow_mapping(value))
     if kind == "json":
         return json.dumps(dict(value) if isinstance(value, Mapping) else value)
     return str(value)
@@ -123,6 +129,9 @@ _HELP = {
     "sms_campaign": 'null or {"opt_in_keyword": "YES"}',
     "safe_list": "numbers or prefixes the pumping guard never blocks",
     "test_numbers": 'JSON: {"+15005550006": "123456"}',
+    "channels": "sms, call, whatsapp: the channels a start may use",
+    "workflow": 'null or JSON: [{"channel": "whatsapp", "timeout_seconds": 60}, …]',
+    "allow_premium_rate_calls": "calls to premium-rate and shared-cost numbers",
 }
 
 

@@ -51,7 +51,16 @@ class SqlAnalytics:
     def delivery_timings(self, start: datetime, end: datetime) -> list[DeliveryTiming]:
         """Every message queued in [start, end): its provider, channel, status and times."""
         statement = (
-            select(v.channel, m.provider, m.status, m.created_at, m.sent_at, m.updated_at)
+            # the message's own channel: a workflow's messages go by several
+            select(
+                m.channel,
+                m.provider,
+                m.status,
+                m.created_at,
+                m.sent_at,
+                m.updated_at,
+                m.delivered_at,
+            )
             .select_from(messages.join(verifications, v.id == m.verification_id))
             .where(
                 m.id >= first_id_at("msg", start),
@@ -68,8 +77,11 @@ class SqlAnalytics:
                     status=DeliveryStatus(row.status),
                     queued_at=row.created_at,
                     sent_at=row.sent_at,
+                    # a message delivered before delivered_at was kept: its last change
                     delivered_at=(
-                        row.updated_at if row.status == DeliveryStatus.DELIVERED else None
+                        (row.delivered_at or row.updated_at)
+                        if row.status == DeliveryStatus.DELIVERED
+                        else None
                     ),
                 )
                 for row in connection.execute(statement)

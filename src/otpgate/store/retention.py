@@ -1,5 +1,5 @@
-"""Deletes verifications past the retention period, with their messages, aliases and
-webhooks, a small batch per transaction so no lock is held for long."""
+"""Deletes verifications past the retention period, with their messages, workflow steps,
+aliases and webhooks, a small batch per transaction so no lock is held for long."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from otpgate.store.tables import (
     verifications,
     webhook_attempts,
     webhook_events,
+    workflow_steps,
 )
 from otpgate.store.transaction import connection_of
 
@@ -55,6 +56,9 @@ def _delete_with_dependents(connection: Connection, ids: list[str]) -> None:
     connection.execute(delete(webhook_events).where(webhook_events.c.verification_id.in_(ids)))
     connection.execute(
         delete(verification_aliases).where(verification_aliases.c.verification_id.in_(ids))
+    )
+    connection.execute(
+        delete(workflow_steps).where(workflow_steps.c.verification_id.in_(ids))
     )
     connection.execute(delete(messages).where(m.verification_id.in_(ids)))
     connection.execute(delete(verifications).where(v.id.in_(ids)))

@@ -1,5 +1,5 @@
 """The developer outbox, newest first, updating live: the one page that shows a message text
-(and so a code), and only while the SMS provider is `outbox`."""
+(and so a code), and only while some channel's provider is `outbox`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ LIMIT = 50
 
 def _read(runtime: Runtime) -> list[OutboxMessage]:
     if runtime.outbox is None:
-        raise NotFound("The outbox exists only while OTPGATE_SMS_PROVIDER is outbox.")
+        raise NotFound("The outbox exists only while a channel's provider is outbox.")
     return runtime.outbox.read(None, None, LIMIT)
 
 
