@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # comma-separated earlier secret keys, newest first: what they hashed or sealed still works
     previous_secret_keys: str = ""
     sms_provider: str = "outbox"
+    # the providers (a failover order) of calls and of WhatsApp messages (docs/channels.md);
+    # the start refuses a name it has no adapter for (runtime.py)
+    voice_provider: str = "outbox"
+    whatsapp_provider: str = "outbox"
     default_sender: str | None = None
     public_url: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -103,6 +107,10 @@ class Settings(BaseSettings):
     twilio_from: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_base_url: str = "https://api.twilio.com"
+    # Twilio calls and WhatsApp (docs/providers/twilio-call.md, twilio-whatsapp.md)
+    twilio_voice_from: str | None = None  # the calls' caller id; OTPGATE_TWILIO_FROM if unset
+    twilio_whatsapp_from: str | None = None  # the WhatsApp sender's number, E.164
+    twilio_content_sid: str | None = Field(None, pattern=r"^HX[0-9a-fA-F]{32}$")
 
     # provider `vonage` (docs/providers/vonage.md)
     vonage_api_key: str | None = None
@@ -111,6 +119,23 @@ class Settings(BaseSettings):
     vonage_receipts: bool = True  # false: /v1/receipts/vonage is not served (no secret needed)
     vonage_signature_method: Literal["md5hash", "md5", "sha1", "sha256", "sha512"] = "md5hash"
     vonage_base_url: str = "https://rest.nexmo.com"
+    # a Vonage application, for calls and WhatsApp (docs/providers/vonage-call.md,
+    # vonage-whatsapp.md); their webhooks are signed with OTPGATE_VONAGE_SIGNATURE_SECRET
+    vonage_application_id: str | None = None
+    vonage_private_key_file: Path | None = None  # the application's private key, PEM
+    vonage_voice_from: str | None = None  # a number of the application, E.164
+    vonage_whatsapp_from: str | None = None  # the WhatsApp Business number, E.164
+    vonage_whatsapp_template: str | None = None  # an approved authentication template
+    vonage_api_base_url: str = "https://api.nexmo.com"
+
+    # provider `meta`: WhatsApp through Meta's Cloud API (docs/providers/meta-whatsapp.md)
+    meta_access_token: str | None = None
+    meta_phone_number_id: str | None = None
+    meta_app_secret: str | None = None  # signs the webhooks (X-Hub-Signature-256)
+    meta_verify_token: str | None = None  # answers the webhook subscription's handshake
+    meta_template: str | None = None  # an approved authentication template
+    meta_api_version: str = Field("v23.0", pattern=r"^v\d+\.\d+$")
+    meta_base_url: str = "https://graph.facebook.com"
 
     # provider `smpp` (docs/providers/smpp.md)
     smpp_host: str | None = None
@@ -155,6 +180,14 @@ class Settings(BaseSettings):
         unknown = [name for name in names if name not in PROVIDERS]
         if not names or unknown:
             raise ValueError(f"must be a comma-separated list of {', '.join(PROVIDERS)}")
+        return ",".join(names)
+
+    @field_validator("voice_provider", "whatsapp_provider")
+    @classmethod
+    def _provider_list(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        if not names:
+            raise ValueError("must name a provider, or a comma-separated failover order")
         return ",".join(names)
 
     @field_validator("twilio_lookup_fields")
@@ -217,6 +250,14 @@ class Settings(BaseSettings):
         return self.sms_provider.split(",")
 
     @property
+    def voice_providers(self) -> list[str]:
+        return self.voice_provider.split(",")
+
+    @property
+    def whatsapp_providers(self) -> list[str]:
+        return self.whatsapp_provider.split(",")
+
+    @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'otpgate.db'}"
 
@@ -224,19 +265,21 @@ class Settings(BaseSettings):
 def require_receipt_credentials(settings: Settings) -> None:
     """The start refuses a provider whose receipts anyone could forge: the setting that
     authenticates them, or the one that turns them off, must be given."""
-    if "http" in settings.providers and settings.http_receipts and not settings.http_receipt_token:
+    used = {*settings.providers, *settings.voice_providers, *settings.whatsapp_providers}
+    if "http" in used and settings.http_receipts and not settings.http_receipt_token:
         raise ConfigError(
             "OTPGATE_HTTP_RECEIPT_TOKEN: required to authenticate the http provider's "
             "receipts (or set OTPGATE_HTTP_RECEIPTS=false)"
         )
-    if (
-        "vonage" in settings.providers
-        and settings.vonage_receipts
-        and not settings.vonage_signature_secret
-    ):
+    if "vonage" in used and settings.vonage_receipts and not settings.vonage_signature_secret:
         raise ConfigError(
             "OTPGATE_VONAGE_SIGNATURE_SECRET: required to authenticate Vonage's receipts "
             "(or set OTPGATE_VONAGE_RECEIPTS=false)"
+        )
+    if "meta" in used and not settings.meta_app_secret:
+        raise ConfigError(
+            "OTPGATE_META_APP_SECRET: required to authenticate the WhatsApp Cloud API's "
+            "status webhooks"
         )
 
 

@@ -40,9 +40,7 @@ Refusal = Callable[[int, str], Response]
 PathRefusal = tuple[re.Pattern[str], Refusal]
 
 
-def refusal_for(
-    refusals: Sequence[PathRefusal], path: str, status: int, detail: str
-) -> Response:
+def refusal_for(refusals: Sequence[PathRefusal], path: str, status: int, detail: str) -> Response:
     """A refusal made before any route runs, in the words of the API that owns `path`."""
     for paths, refusal in refusals:
         if paths.match(path):

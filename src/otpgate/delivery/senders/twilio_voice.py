@@ -38,9 +38,11 @@ class TwilioCallSender:
         )
 
     async def call(self, call: OutgoingCall) -> SendReceipt:
+        # an app's sender may be an alphanumeric SMS sender id, which no call can come from
+        caller = call.caller_id if (call.caller_id or "").startswith("+") else None
         form = {
             "To": call.to,
-            "From": call.caller_id or self._config.caller_id,
+            "From": caller or self._config.caller_id,
             "Twiml": twiml(call.speech, call.language),
         }
         if self._config.status_callback:
