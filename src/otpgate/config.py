@@ -100,6 +100,17 @@ class Settings(BaseSettings):
     http_receipt_token: str | None = Field(None, min_length=16)
     http_receipts: bool = True  # false: /v1/receipts/http is not served (no token needed)
     http_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    # provider `http` for calls (docs/providers/http-call.md): the same request template with
+    # {speech} and {language}; its status callbacks are read as OTPGATE_HTTP_STATUS_MAP says
+    http_voice_url: str | None = None
+    http_voice_method: Literal["GET", "POST", "PUT"] = "POST"
+    http_voice_body: str | None = None
+    http_voice_body_format: Literal["json", "form"] = "json"
+    http_voice_headers: dict[str, str] = Field(default_factory=dict)
+    http_voice_accepted_statuses: str = "2xx"
+    http_voice_message_id_path: str | None = None
+    http_voice_from: str | None = None  # the calls' caller id, when the gateway takes one
+    http_voice_timeout_seconds: float = Field(10.0, gt=0, le=120)
 
     # provider `twilio` (docs/providers/twilio.md)
     twilio_account_sid: str | None = None

@@ -29,15 +29,16 @@ from otpgate.delivery.protocol import (
 from otpgate.delivery.receipts import ReceiptInbox
 from otpgate.delivery.retention import RetentionJob
 from otpgate.delivery.senders import http as http_provider
-from otpgate.delivery.senders import meta as meta_provider
-from otpgate.delivery.senders import smpp as smpp_provider
 from otpgate.delivery.senders import (
+    http_voice,
     smpp_tls,
     twilio_voice,
     twilio_whatsapp,
     vonage_voice,
     vonage_whatsapp,
 )
+from otpgate.delivery.senders import meta as meta_provider
+from otpgate.delivery.senders import smpp as smpp_provider
 from otpgate.delivery.senders import twilio as twilio_provider
 from otpgate.delivery.senders import vonage as vonage_provider
 from otpgate.delivery.senders.outbox import OutboxSender
@@ -554,15 +555,6 @@ def _http_sender(settings: Settings) -> SmsSender:
         accepted = http_provider.parse_accepted(settings.http_accepted_statuses)
     except ValueError as exc:
         raise ConfigError(f"OTPGATE_HTTP_ACCEPTED_STATUSES: {exc}") from None
-    # `{receipt_url}` names our message (unless the gateway's own id is used) and the token
-    receipt_url = _receipt_url(settings, http_provider.RECEIPT_PATH)
-    params = []
-    if settings.http_message_id_path is None:
-        params.append(f"{settings.http_receipt_id_field}={{message_id}}")
-    if settings.http_receipt_token:
-        params.append(f"token={settings.http_receipt_token}")
-    if receipt_url and params:
-        receipt_url += "?" + "&".join(params)
     return http_provider.HttpGatewaySender(
         http_provider.HttpGatewayConfig(
             url=settings.http_url,
@@ -572,10 +564,47 @@ def _http_sender(settings: Settings) -> SmsSender:
             headers=settings.http_headers,
             accepted=accepted,
             message_id_path=settings.http_message_id_path,
-            receipt_url=receipt_url,
+            receipt_url=_http_receipt_url(settings, settings.http_message_id_path),
             timeout_seconds=settings.http_timeout_seconds,
         )
     )
+
+
+def _http_call_sender(settings: Settings) -> CallSender:
+    _required_by(settings, "OTPGATE_VOICE_PROVIDER", "http_voice_url")
+    assert settings.http_voice_url is not None
+    try:
+        accepted = http_provider.parse_accepted(settings.http_voice_accepted_statuses)
+    except ValueError as exc:
+        raise ConfigError(f"OTPGATE_HTTP_VOICE_ACCEPTED_STATUSES: {exc}") from None
+    format_ = settings.http_voice_body_format
+    return http_voice.HttpCallSender(
+        http_provider.HttpGatewayConfig(
+            url=settings.http_voice_url,
+            method=settings.http_voice_method,
+            body=settings.http_voice_body or http_voice.DEFAULT_CALL_BODIES[format_],
+            body_format=format_,
+            headers=settings.http_voice_headers,
+            accepted=accepted,
+            message_id_path=settings.http_voice_message_id_path,
+            receipt_url=_http_receipt_url(settings, settings.http_voice_message_id_path),
+            timeout_seconds=settings.http_voice_timeout_seconds,
+        ),
+        settings.http_voice_from,
+    )
+
+
+def _http_receipt_url(settings: Settings, message_id_path: str | None) -> str:
+    """`{receipt_url}`: names our message (unless the gateway's own id is used) and the token."""
+    receipt_url = _receipt_url(settings, http_provider.RECEIPT_PATH)
+    params = []
+    if message_id_path is None:
+        params.append(f"{settings.http_receipt_id_field}={{message_id}}")
+    if settings.http_receipt_token:
+        params.append(f"token={settings.http_receipt_token}")
+    if receipt_url and params:
+        receipt_url += "?" + "&".join(params)
+    return receipt_url
 
 
 def _http_receipts(settings: Settings) -> ReceiptReader:

@@ -7,6 +7,7 @@ import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -14,6 +15,8 @@ from peers.otpgate import LiveOtpgate, StartOtpgate, wait_until
 from peers.prism import Prism, installed
 from peers.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, sign
 
+from otpgate import runtime as composition
+from otpgate.config import ConfigError, Settings, load_settings
 from otpgate.delivery.protocol import (
     OutgoingCall,
     OutgoingWhatsApp,
@@ -218,3 +221,22 @@ def test_wrong_credentials_are_transient_for_whatsapp_too(twilio: FakeTwilio) ->
 
     with pytest.raises(TransientSendError, match="20003"):
         asyncio.run(send(sender, a_whatsapp()))
+
+
+def test_the_start_names_a_missing_twilio_channel_setting(tmp_path: Path) -> None:
+    account = {"twilio_account_sid": ACCOUNT_SID, "twilio_auth_token": AUTH_TOKEN}
+
+    def settings(**values: Any) -> Settings:
+        return Settings(_env_file=None, data_dir=tmp_path, **{**account, **values})  # type: ignore[call-arg]
+
+    with pytest.raises(ConfigError, match=r"^OTPGATE_TWILIO_VOICE_FROM: a Twilio number"):
+        composition._twilio_call_sender(settings(twilio_from="Acme"))  # an SMS sender id
+    assert isinstance(
+        composition._twilio_call_sender(settings(twilio_from="+15005550006")), TwilioCallSender
+    )
+    with pytest.raises(ConfigError, match=r"^OTPGATE_TWILIO_WHATSAPP_FROM: required by"):
+        composition._twilio_whatsapp_sender(settings(twilio_content_sid=CONTENT_SID))
+    with pytest.raises(ConfigError, match=r"^OTPGATE_TWILIO_CONTENT_SID: required by"):
+        composition._twilio_whatsapp_sender(settings(twilio_whatsapp_from="+15005550006"))
+    with pytest.raises(ConfigError, match=r"^OTPGATE_TWILIO_CONTENT_SID: String should match"):
+        load_settings(None, twilio_content_sid="not-a-content-sid")
