@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import random
 import signal
 import socket
 import ssl
@@ -30,6 +31,7 @@ from typing import Any
 import smpp34
 
 STATE_DELIVERED, STATE_UNDELIVERABLE = 2, 5
+RESPONSE_TIMER_SECONDS = 5.0
 
 
 class Simulator:
@@ -138,14 +140,23 @@ class Simulator:
     async def push(self, session: Any, to: str, text: bytes, source: str, tlvs: list[Any]) -> None:
         for _ in range(50):
             try:
-                await session.deliver_sm(to, text, source_addr=source, esm_class=0x04, tlvs=tlvs)
+                # a killed ESME never answers: its receipt goes to another session once the
+                # response timer runs out, as an SMSC's does
+                await asyncio.wait_for(
+                    session.deliver_sm(to, text, source_addr=source, esm_class=0x04, tlvs=tlvs),
+                    RESPONSE_TIMER_SECONDS,
+                )
                 return
-            except Exception as exc:  # a session closing under us: try a live one
+            except Exception as exc:  # a session closing under us: try another live one
                 print(f"receipt not sent yet: {exc!r}", file=sys.stderr, flush=True)
                 await asyncio.sleep(0.2)
-                session = next(iter(self.sessions.values()), None)
-                if session is None:
+                # a killed ESME's session can stay listed until its Unbound comes: the first
+                # listed session may be the very one that failed
+                live = list(self.sessions.values())
+                if not live:
                     break
+                others = [other for other in live if other is not session]
+                session = random.choice(others or live)
         self.undelivered_receipts.append((to, text, source, tlvs))
 
 

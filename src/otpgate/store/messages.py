@@ -19,6 +19,7 @@ from otpgate.store.tables import messages, verifications
 from otpgate.store.transaction import connection_of
 from otpgate.store.verifications import (
     VERIFICATION_FIELDS,
+    lock_verifications_of,
     newest_message_in,
     verification_from_row,
 )
@@ -75,14 +76,19 @@ class SqlMessageQueue:
             )
         )
         connection = connection_of(tx)
-        _end_unsendable(connection, is_due, limit, now)
+        # the messages are taken with SKIP LOCKED (no waiting), their verifications after
+        # them in one ordered statement
+        ended = _end_unsendable(connection, is_due, limit, now)
         rows = connection.execute(statement).all()
-        if rows:
-            connection.execute(
-                update(verifications)
-                .where(newest_message_in([row.id for row in rows]))
-                .values(delivery_status=DeliveryStatus.SENDING)
-            )
+        claimed = [row.id for row in rows]
+        lock_verifications_of(connection, ended + claimed)
+        for ids, status in ((ended, DeliveryStatus.FAILED), (claimed, DeliveryStatus.SENDING)):
+            if ids:
+                connection.execute(
+                    update(verifications)
+                    .where(newest_message_in(ids))
+                    .values(delivery_status=status)
+                )
         return sorted((_queued(row) for row in rows), key=lambda message: message.created_at)
 
     def finish(
@@ -101,6 +107,7 @@ class SqlMessageQueue:
         connection = connection_of(tx)
         for columns, params_list in kinds.items():
             connection.execute(_message_update(columns), params_list)
+        lock_verifications_of(connection, [result.message_id for result in results])
         # a verification's delivery status is its newest message's
         for status in {r.status for r in results} - {DeliveryStatus.QUEUED}:
             ids = [r.message_id for r in results if r.status is status]
@@ -143,10 +150,11 @@ class SqlMessageQueue:
         return [verification_from_row(row) for row in rows]
 
 
-def _end_unsendable(connection: Connection, is_due: Any, limit: int, now: datetime) -> None:
+def _end_unsendable(connection: Connection, is_due: Any, limit: int, now: datetime) -> list[str]:
     """Due messages that are not sent: their verification is no longer pending (approved,
     canceled, locked, expired: the code is of no use, or must not reach anyone now), or
-    they were claimed MAX_CLAIMS times without a result (a worker stopped on each)."""
+    they were claimed MAX_CLAIMS times without a result (a worker stopped on each). Returns
+    their ids; the caller records their verifications' delivery status."""
     rows = connection.execute(
         select(m.id, m.attempts, v.status, v.expires_at <= now)
         .join(verifications, v.id == m.verification_id)
@@ -158,7 +166,7 @@ def _end_unsendable(connection: Connection, is_due: Any, limit: int, now: dateti
         .with_for_update(skip_locked=True, of=messages)
     ).all()
     if not rows:
-        return
+        return []
     connection.execute(
         _message_update(("body_sealed", "last_error", "lease_until", "status", "updated_at")),
         [
@@ -173,11 +181,7 @@ def _end_unsendable(connection: Connection, is_due: Any, limit: int, now: dateti
             for row in rows
         ],
     )
-    connection.execute(
-        update(verifications)
-        .where(newest_message_in([row[0] for row in rows]))
-        .values(delivery_status=DeliveryStatus.FAILED)
-    )
+    return [row[0] for row in rows]
 
 
 def _unsent_because(status: str, past_expiry: bool, attempts: int) -> str:

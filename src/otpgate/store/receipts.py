@@ -20,6 +20,7 @@ from otpgate.store.tables import early_receipts, messages, verifications
 from otpgate.store.transaction import connection_of
 from otpgate.store.verifications import (
     VERIFICATION_FIELDS,
+    lock_verifications_of,
     newest_message_in,
     verification_from_row,
 )
@@ -237,6 +238,7 @@ def _apply(
             )
         settled |= {f"{kind}:{value}" for value in done}
     changed: list[Verification] = []
+    lock_verifications_of(connection, [id_ for ids in moved.values() for id_ in ids])
     for status, ids in moved.items():
         # a verification's delivery status is its newest message's
         rows = connection.execute(

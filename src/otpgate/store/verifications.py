@@ -137,17 +137,24 @@ _RECORD_RESEND = (
 )
 
 
-def newest_message_in(message_ids: Sequence[str]) -> ColumnElement[bool]:
-    """Verifications whose newest message is one of `message_ids`, for a set-based UPDATE.
-
-    The rows are found through the messages' own verification ids (primary keys, not a scan)
-    and locked in id order first (PostgreSQL): two batches touching overlapping verifications
-    then wait for each other instead of deadlocking, as they could when each locked rows in
-    the order it met them on disk."""
+def lock_verifications_of(connection: Connection, message_ids: Sequence[str]) -> None:
+    """Lock the verifications of these messages in id order, in one statement (PostgreSQL;
+    SQLite has one writer). Every transaction that changes several verifications (a delivery
+    batch's claim and results, a batch of receipts) takes their locks this way before it
+    changes any of them: rows taken in one order by one statement cannot be waited for
+    crosswise, as rows taken by several statements in the order each met them could."""
+    if connection.dialect.name == "sqlite" or not message_ids:
+        return
     owners = select(messages.c.verification_id).where(messages.c.id.in_(message_ids))
-    newest = and_(v.id.in_(owners), v.last_message_id.in_(message_ids))
-    locked = select(v.id).where(newest).order_by(v.id).with_for_update()
-    return and_(v.id.in_(locked), v.last_message_id.in_(message_ids))
+    connection.execute(select(v.id).where(v.id.in_(owners)).order_by(v.id).with_for_update())
+
+
+def newest_message_in(message_ids: Sequence[str]) -> ColumnElement[bool]:
+    """Verifications whose newest message is one of `message_ids`, for a set-based UPDATE
+    after `lock_verifications_of` the same messages. The rows are found through the messages'
+    own verification ids (primary keys, not a scan)."""
+    owners = select(messages.c.verification_id).where(messages.c.id.in_(message_ids))
+    return and_(v.id.in_(owners), v.last_message_id.in_(message_ids))
 
 
 _LOCK_KEY = text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
