@@ -79,7 +79,7 @@ def otpgate(start_otpgate: StartOtpgate) -> LiveOtpgate:
 
 
 def application(url: str, private_key: rsa.RSAPrivateKey) -> VonageApplicationConfig:
-    return VonageApplicationConfig(APPLICATION_ID, pem(private_key), url)
+    return VonageApplicationConfig(APPLICATION_ID, private_key, url)
 
 
 def a_call(to: str = "+447123120123") -> OutgoingCall:
