@@ -296,3 +296,19 @@ def test_the_start_names_a_missing_or_unusable_application_setting(
         composition._vonage_whatsapp_sender(
             settings_with(tmp_path, **complete, vonage_whatsapp_from="+447700900002")
         )
+
+
+def test_the_payload_hash_may_be_of_the_body_written_without_whitespace() -> None:
+    """Vonage's Voice guide hashes the JSON document written compactly, its keys in order."""
+    event = {"uuid": "call-uuid-1", "status": "busy"}
+    body = json.dumps(event, indent=2).encode()
+    compact = json.dumps(event, separators=(",", ":")).encode()
+    claims = {"iat": int(time.time()), "payload_hash": hashlib.sha256(compact).hexdigest()}
+    headers = {"authorization": "Bearer " + jwt.encode(claims, SIGNATURE_SECRET, algorithm="HS256")}
+    request = ReceiptRequest(
+        "POST", "https://otpgate.example" + ROUTE, headers, {}, {}, event, body
+    )
+
+    [receipt] = read(request)
+
+    assert receipt.status is DeliveryStatus.UNDELIVERED
