@@ -48,6 +48,7 @@ from otpgate.delivery.senders.vonage_application import (
 )
 from otpgate.delivery.webhooks import WebhookDispatcher
 from otpgate.delivery.worker import DeliveryWorker
+from otpgate.domain.channels import Channel
 from otpgate.domain.codes import CodeHasher
 from otpgate.domain.errors import Conflict
 from otpgate.domain.phone import LineType
@@ -68,6 +69,7 @@ from otpgate.service.ports import App, Clock, Counters, RandomSource
 from otpgate.service.sealing import Sealer, derive_key
 from otpgate.service.verifications import VerificationService
 from otpgate.service.webhooks import WebhookEmitter, WebhookObserver, WebhookSecrets
+from otpgate.service.workflows import WorkflowService
 from otpgate.store.analytics import SqlAnalytics
 from otpgate.store.apps import SqlAppStore
 from otpgate.store.console_sessions import SqlConsoleSessions
@@ -83,6 +85,7 @@ from otpgate.store.receipts import SqlDeliveryLog
 from otpgate.store.retention import SqlRetention
 from otpgate.store.verifications import SqlVerificationStore
 from otpgate.store.webhooks import SqlWebhookStore
+from otpgate.store.workflows import SqlWorkflowStore
 
 DEFAULT_APP_NAME = "default"
 SQLITE_POLL_SECONDS = 0.25
@@ -116,6 +119,7 @@ class Runtime:
     metrics: Metrics
     apps: AppService
     verifications: VerificationService
+    workflows: WorkflowService
     opt_ins: OptInService
     outbox: DevOutboxReader | None  # None unless the provider is the developer outbox
     worker: DeliveryWorker
@@ -172,6 +176,7 @@ def build_runtime(
     dev_outbox = SqlDevOutbox(database)
     metrics = Metrics()
     verification_store = SqlVerificationStore(database)
+    workflow_store = SqlWorkflowStore(database)
     app_store = SqlAppStore(database)
     webhook_store = SqlWebhookStore(database)
     directory = AppDirectory(app_store, clock)  # the one cache of apps and keys
@@ -207,6 +212,8 @@ def build_runtime(
     )
     receipts = ReceiptInbox(_receipt_readers(settings), deliveries, database)
     senders = [_sender(name, settings, receipts.sink) for name in settings.providers]
+    call_senders = [_call_sender(name, settings) for name in settings.voice_providers]
+    whatsapp_senders = [_whatsapp_sender(name, settings) for name in settings.whatsapp_providers]
     retention = RetentionJob(
         SqlRetention(database),
         database,
@@ -258,6 +265,10 @@ def build_runtime(
         companions=companions,
         poll_seconds=POSTGRESQL_POLL_SECONDS if notifications else SQLITE_POLL_SECONDS,
         on_unopenable=metrics.messages_unopenable.inc,
+        call_senders=call_senders,
+        whatsapp_senders=whatsapp_senders,
+        # `workflows` is built below, with the worker's wake: the lambda reads it when called
+        steps=lambda: database.run(lambda: workflows.send_due()),
     )
     verifications = VerificationService(
         verification_store,
@@ -269,7 +280,22 @@ def build_runtime(
         guard,
         settings.default_sender,
         on_message_queued=worker.wake,
+        workflows=workflow_store,
     )
+    workflows = WorkflowService(
+        workflow_store,
+        verification_store,
+        database.transaction,
+        directory,
+        clock,
+        random,
+        sealer,
+        guard,
+        settings.default_sender,
+        on_message_queued=worker.wake,
+    )
+
+    outbox_channels = _outbox_channels(settings)
     return Runtime(
         settings=settings,
         secrets=generated,
@@ -286,8 +312,9 @@ def build_runtime(
             previous_key_hashing_keys=_derived_keys(settings, generated, "api-key-hash")[1],
         ),
         verifications=verifications,
+        workflows=workflows,
         opt_ins=OptInService(SqlOptInStore(database), verifications, clock, random),
-        outbox=DevOutboxReader(dev_outbox, sealer) if settings.providers == ["outbox"] else None,
+        outbox=DevOutboxReader(dev_outbox, sealer, outbox_channels) if outbox_channels else None,
         worker=worker,
         deliveries=deliveries,
         receipts=receipts,
@@ -469,6 +496,34 @@ def _sender(name: str, settings: Settings, sink: ReceiptSink) -> SmsSender:
             )
         )
     raise ConfigError(f"OTPGATE_SMS_PROVIDER: the {name} provider is not available in this version")
+
+
+def _call_sender(name: str, settings: Settings) -> CallSender:
+    """The call provider `name` (OTPGATE_VOICE_PROVIDER)."""
+    if name == "outbox":
+        return OutboxSender()
+    raise ConfigError(
+        f"OTPGATE_VOICE_PROVIDER: the {name} provider is not available in this version"
+    )
+
+
+def _whatsapp_sender(name: str, settings: Settings) -> WhatsAppSender:
+    """The WhatsApp provider `name` (OTPGATE_WHATSAPP_PROVIDER)."""
+    if name == "outbox":
+        return OutboxSender()
+    raise ConfigError(
+        f"OTPGATE_WHATSAPP_PROVIDER: the {name} provider is not available in this version"
+    )
+
+
+def _outbox_channels(settings: Settings) -> list[Channel]:
+    """The channels whose one provider is the developer outbox: their messages are readable."""
+    providers = {
+        Channel.SMS: settings.providers,
+        Channel.CALL: settings.voice_providers,
+        Channel.WHATSAPP: settings.whatsapp_providers,
+    }
+    return [channel for channel, names in providers.items() if names == ["outbox"]]
 
 
 def _smpp_sender(settings: Settings, sink: ReceiptSink) -> SmsSender:

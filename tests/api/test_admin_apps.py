@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from support.bodies import app_request
+from support.channel_settings import CHANNEL_DEFAULTS
 from support.lookup_settings import LOOKUP_DEFAULTS
 from support.message_settings import MESSAGE_DEFAULTS
 from support.native import NativeApi
@@ -30,6 +31,7 @@ DEFAULTS = {
     **ABUSE_DEFAULTS,
     **MESSAGE_DEFAULTS,
     **LOOKUP_DEFAULTS,
+    **CHANNEL_DEFAULTS,
 }
 
 

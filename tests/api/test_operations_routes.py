@@ -15,6 +15,7 @@ CONTRACT_ROUTES = {
     ("/v1/verifications/{verification_id}", "get"),
     ("/v1/verifications/{verification_id}/check", "post"),
     ("/v1/verifications/{verification_id}/cancel", "post"),
+    ("/v1/verifications/{verification_id}/next", "post"),
     ("/v1/verification-checks", "post"),
     ("/v1/lookups/{number}", "get"),
     ("/v1/apps", "post"),
@@ -68,8 +69,8 @@ def test_the_openapi_document_shows_the_create_fields_of_the_contract(client: Te
     document = client.get("/openapi.json").json()
     create = document["components"]["schemas"]["StartVerification"]
     assert set(create["properties"]) == {
-        "to", "channel", "country", "template", "sender", "code_length", "ttl_seconds",
-        "locale", "external_id", "reference", "idempotency_key", "end_user_ip",
+        "to", "channel", "workflow", "country", "template", "sender", "code_length",
+        "ttl_seconds", "locale", "external_id", "reference", "idempotency_key", "end_user_ip",
     }  # fmt: skip
     assert create["required"] == ["to"]
 

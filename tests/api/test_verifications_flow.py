@@ -28,14 +28,16 @@ def test_a_new_verification_is_answered_with_every_field_of_the_contract(api: Na
     assert set(body) == {
         "id", "to", "channel", "status", "country", "line_type", "attempts", "max_attempts",
         "sends", "delivery_status", "external_id", "reference", "created_at", "expires_at",
-        "approved_at", "locale",
+        "approved_at", "locale", "workflow",
     }  # fmt: skip
     assert body["id"].startswith("ver_")
-    assert body | {"id": None, "created_at": None, "expires_at": None} == {
+    assert body["workflow"] == [{"channel": "sms", "status": "sent", "sent_at": body["created_at"]}]
+    assert body | {"id": None, "created_at": None, "expires_at": None, "workflow": None} == {
         "id": None, "to": UK_MOBILE, "channel": "sms", "status": "pending", "country": "GB",
         "line_type": "mobile", "attempts": 0, "max_attempts": 5, "sends": 1,
         "delivery_status": "queued", "external_id": "cust-42", "reference": "order-9",
         "created_at": None, "expires_at": None, "approved_at": None, "locale": "en",
+        "workflow": None,
     }  # fmt: skip
     assert RFC3339_Z.match(body["created_at"]) and RFC3339_Z.match(body["expires_at"])
     assert parse_time(body["expires_at"]) - parse_time(body["created_at"]) == timedelta(seconds=600)

@@ -25,6 +25,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.OtpgateError], int], ...] = (
     (errors.FraudBlocked, 403),
     (errors.NotFound, 404),
     (errors.NotPending, 409),
+    (errors.NoNextStep, 409),
     (errors.IdempotencyConflict, 409),
     (errors.Conflict, 409),
     (errors.RateLimited, 429),

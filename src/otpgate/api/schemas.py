@@ -5,8 +5,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from otpgate.domain.channels import (
+    DEFAULT_STEP_TIMEOUT,
+    MAX_STEP_TIMEOUT,
+    MAX_STEPS,
+    MIN_STEP_TIMEOUT,
+)
 from otpgate.service.ports import OptIn
 from otpgate.service.presentation import timestamp
 
@@ -65,9 +71,28 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+ChannelName = Literal["sms", "call", "whatsapp"]
+
+
+class WorkflowStepIn(Body):
+    channel: ChannelName
+    timeout_seconds: Annotated[
+        int,
+        Field(
+            ge=MIN_STEP_TIMEOUT,
+            le=MAX_STEP_TIMEOUT,
+            description="how long this step waits for an approval before the next goes out",
+        ),
+    ] = DEFAULT_STEP_TIMEOUT
+
+
 class StartVerification(Body):
     to: Annotated[Text, Field(min_length=1, max_length=64, examples=["+447123123456"])]
-    channel: Literal["sms"] = "sms"
+    # neither channel nor workflow: the app's `workflow` setting, else one SMS
+    channel: ChannelName | None = None
+    workflow: Annotated[list[WorkflowStepIn] | None, Field(min_length=1, max_length=MAX_STEPS)] = (
+        None
+    )
     country: Annotated[Text | None, Field(min_length=2, max_length=3, examples=["GB"])] = None
     template: Annotated[
         Text | None, Field(max_length=2000, examples=["Your {app} code is {code}"])
@@ -81,6 +106,12 @@ class StartVerification(Body):
     reference: Annotated[Text | None, Field(max_length=128)] = None
     idempotency_key: Annotated[Text | None, Field(min_length=1, max_length=255)] = None
     end_user_ip: EndUserIp = None
+
+    @model_validator(mode="after")
+    def _channel_or_workflow(self) -> StartVerification:
+        if self.channel is not None and self.workflow is not None:
+            raise ValueError("give channel or workflow, not both")
+        return self
 
 
 class CheckCode(Body):
@@ -102,10 +133,16 @@ class AppChanges(Body):
     settings: JsonObject
 
 
+class WorkflowStepOut(BaseModel):
+    channel: ChannelName
+    status: Literal["waiting", "sent", "delivered", "failed", "skipped"]
+    sent_at: str | None
+
+
 class VerificationOut(BaseModel):
     id: str
     to: str
-    channel: str
+    channel: Annotated[ChannelName, Field(description="the current step's channel")]
     status: str
     country: str | None
     line_type: str
@@ -119,6 +156,13 @@ class VerificationOut(BaseModel):
     expires_at: str
     approved_at: str | None
     locale: Annotated[str | None, Field(examples=["fr"])]
+    workflow: Annotated[
+        list[WorkflowStepOut] | None,
+        Field(
+            description="its steps, the first sent at the start; null in a status webhook "
+            "of a workflow of several steps (read it with GET)"
+        ),
+    ]
 
 
 class VerificationPage(BaseModel):
@@ -206,6 +250,7 @@ class MessagePreviewOut(BaseModel):
 class OutboxMessageOut(BaseModel):
     id: str
     to: str
+    channel: Literal["sms", "call", "whatsapp"]
     sender: str | None
     body: str
     verification_id: str

@@ -26,6 +26,7 @@ from otpgate.compat.routing import (
     prefix_pattern,
     unreadable_refusal,
 )
+from otpgate.domain.channels import Channel
 from otpgate.domain.errors import (
     FraudBlocked,
     LineTypeBlocked,
@@ -168,6 +169,7 @@ def _read_gateway(runtime: Runtime, fields: Fields) -> GatewayRead | JSONRespons
         alias = runtime.verifications.new_alias(VENDOR)
         start = StartRequest(
             to=request.phone,
+            channel=Channel.SMS,  # the vendor's API sends SMS only
             country=HOME_COUNTRY,
             template=(message or DEFAULT_MESSAGE).replace(PIN_PLACEHOLDER, CODE_PLACEHOLDER),
             template_values=template_values_of(request),

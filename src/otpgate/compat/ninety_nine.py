@@ -31,6 +31,7 @@ from otpgate.compat.routing import (
     prefix_pattern,
     unreadable_refusal,
 )
+from otpgate.domain.channels import Channel
 from otpgate.domain.errors import (
     NotFound,
     NotPending,
@@ -158,6 +159,7 @@ def _read_send(runtime: Runtime, fields: Fields) -> SendRead | JSONResponse:
         return JSONResponse(_send_failed(runtime, fields, error))
     start = StartRequest(
         to=to,
+        channel=Channel.SMS,  # the vendor's API sends SMS only
         country=HOME_COUNTRY,
         sender=sender,
         template=message.replace(CODE_MARKER, CODE_PLACEHOLDER),

@@ -23,6 +23,7 @@ from otpgate.compat.bodies import (
 from otpgate.compat.credentials import basic_credentials
 from otpgate.compat.routing import ALL_METHODS, VendorApi, template_pattern
 from otpgate.domain import errors
+from otpgate.domain.channels import Channel
 from otpgate.domain.templates import CODE_PLACEHOLDER
 from otpgate.domain.verification import CheckOutcome
 from otpgate.runtime import Runtime
@@ -155,6 +156,7 @@ async def validation_request(api_key: str, request: Request, runtime: RuntimeDep
         prefix = text_field(read.fields, "message_text", max_length=_MAX_MESSAGE_TEXT)
         start = StartRequest(
             to=read.to,
+            channel=Channel.SMS,  # the vendor's API sends SMS only
             external_id=read.external_id,
             template=(prefix or DEFAULT_MESSAGE_TEXT) + CODE_PLACEHOLDER,
         )

@@ -6,6 +6,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import structlog
@@ -13,11 +14,17 @@ import structlog
 from otpgate.delivery.circuit import CircuitBreaker
 from otpgate.delivery.periodic import every
 from otpgate.delivery.protocol import (
+    CallSender,
+    OutgoingCall,
     OutgoingSms,
+    OutgoingWhatsApp,
     PermanentSendError,
+    SendReceipt,
     SmsSender,
     TransientSendError,
+    WhatsAppSender,
 )
+from otpgate.domain.channels import Channel, ChannelMessage
 from otpgate.domain.verification import DeliveryStatus
 from otpgate.service.ports import (
     Clock,
@@ -35,6 +42,9 @@ log = structlog.get_logger("otpgate.delivery")
 MAX_DELIVERY_ATTEMPTS = 8
 LEASE_SECONDS = 30
 UPKEEP_SECONDS = 5.0
+
+# one provider's try at one message: its name, and the call that sends it there
+Attempt = tuple[str, Callable[[], Awaitable[SendReceipt]]]
 
 
 class DeliveryWorker:
@@ -59,10 +69,18 @@ class DeliveryWorker:
         companions: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = (),
         routes: Callable[[set[str]], dict[str, Sequence[str]]] | None = None,
         on_unopenable: Callable[[], Any] = lambda: None,
+        call_senders: Sequence[CallSender] = (),
+        whatsapp_senders: Sequence[WhatsAppSender] = (),
+        steps: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         self._queue = queue
         self._senders = list(senders)
         self._senders_by_name = {sender.name: sender for sender in self._senders}
+        # each channel's failover order (OTPGATE_VOICE_PROVIDER, OTPGATE_WHATSAPP_PROVIDER)
+        self._call_senders = list(call_senders)
+        self._whatsapp_senders = list(whatsapp_senders)
+        # sends the workflow steps that are due (service/workflows.py), before each claim
+        self._steps = steps
         # app id -> its own provider order, for apps that set one (the rest use all senders)
         self._routes = routes
         self._sealer = sealer
@@ -92,7 +110,12 @@ class DeliveryWorker:
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        log.info("delivery_started", providers=[sender.name for sender in self._senders])
+        log.info(
+            "delivery_started",
+            providers=[sender.name for sender in self._senders],
+            call_providers=[sender.name for sender in self._call_senders],
+            whatsapp_providers=[sender.name for sender in self._whatsapp_senders],
+        )
         companions: list[asyncio.Future[None]] = [
             asyncio.ensure_future(companion(stop)) for companion in self._companions
         ]
@@ -103,7 +126,12 @@ class DeliveryWorker:
         ]
         await self._upkeep_until(stop)
         await asyncio.gather(*lanes)
-        for sender in self._senders:
+        closing: list[SmsSender | CallSender | WhatsAppSender] = [
+            *self._senders,
+            *self._call_senders,
+            *self._whatsapp_senders,
+        ]
+        for sender in {id(sender): sender for sender in closing}.values():
             await sender.close()
         await asyncio.gather(*companions, return_exceptions=True)
 
@@ -137,8 +165,10 @@ class DeliveryWorker:
         self._wake.clear()
 
     async def deliver_due(self) -> int:
-        """Deliver one batch of due messages, recording all results in one transaction;
-        returns how many were claimed."""
+        """Send the workflow steps that are due, then deliver one batch of due messages,
+        recording all results in one transaction; returns how many messages were claimed."""
+        if self._steps is not None:
+            await self._steps()
         batch = await self._executor.run(self._claim)
         if not batch:
             return 0
@@ -190,15 +220,8 @@ class DeliveryWorker:
                 provider="none",
                 error="the message text does not open with this server's secret keys",
             )
-        sms = OutgoingSms(
-            message_id=message.id,
-            app_id=message.app_id,
-            verification_id=message.verification_id,
-            to=message.to,
-            sender=message.sender,
-            body=body,
-        )
-        if not senders:
+        attempts = self._attempts(message, ChannelMessage.unpack(message.channel, body), senders)
+        if not attempts:
             # the app names only providers this server has not configured (any more)
             return DeliveryResult(
                 message.id,
@@ -206,56 +229,96 @@ class DeliveryWorker:
                 provider="none",
                 error="none of the app's sms_providers is configured on this server",
             )
+        # breakers watch the SMS providers; a call's or WhatsApp provider of the same name is
+        # another service of theirs
+        breakers = self._breakers if message.channel is Channel.SMS else {}
         errors = []
-        for sender in senders:
-            breaker = self._breakers.get(sender.name)
+        for name, send in attempts:
+            breaker = breakers.get(name)
             if breaker is not None and not breaker.allows():
-                errors.append(f"{sender.name}: circuit open")
+                errors.append(f"{name}: circuit open")
                 continue
             try:
-                receipt = await sender.send(sms)
+                receipt = await send()
             except TransientSendError as exc:
                 if breaker is not None:
                     breaker.failed()
-                errors.append(f"{sender.name}: {exc}")
+                errors.append(f"{name}: {exc}")
                 continue
             except PermanentSendError as exc:
                 if breaker is not None:
                     breaker.succeeded()  # the provider answered; the message was the problem
-                log.warning(
-                    "message_refused", message_id=message.id, provider=sender.name, error=str(exc)
-                )
+                log.warning("message_refused", message_id=message.id, provider=name, error=str(exc))
                 return DeliveryResult(
-                    message.id, DeliveryStatus.FAILED, provider=sender.name, error=str(exc)
+                    message.id, DeliveryStatus.FAILED, provider=name, error=str(exc)
                 )
             except Exception as exc:
                 # a sender's own bug must not strand the batch; its class name, never its text
                 log.error(
-                    "sender_error",
-                    message_id=message.id,
-                    provider=sender.name,
-                    error=type(exc).__name__,
+                    "sender_error", message_id=message.id, provider=name, error=type(exc).__name__
                 )
                 if breaker is not None:
                     breaker.failed()
-                errors.append(f"{sender.name}: unexpected {type(exc).__name__}")
+                errors.append(f"{name}: unexpected {type(exc).__name__}")
                 continue
             if breaker is not None:
                 breaker.succeeded()
             log.info(
                 "message_sent",
                 message_id=message.id,
-                provider=sender.name,
+                provider=name,
+                channel=message.channel.value,
                 status=receipt.status.value,
             )
             return DeliveryResult(
                 message.id,
                 receipt.status,
-                provider=sender.name,
+                provider=name,
                 provider_message_id=receipt.provider_message_id,
                 keep_body=receipt.keep_body,
             )
-        return self._retry_or_give_up(message, "; ".join(errors), senders[-1].name)
+        return self._retry_or_give_up(message, "; ".join(errors), attempts[-1][0])
+
+    def _attempts(
+        self, message: QueuedMessage, content: ChannelMessage, sms_senders: list[SmsSender]
+    ) -> list[Attempt]:
+        """The message's channel's providers in failover order, each with its send."""
+        if message.channel is Channel.CALL:
+            call = OutgoingCall(
+                message_id=message.id,
+                app_id=message.app_id,
+                verification_id=message.verification_id,
+                to=message.to,
+                caller_id=message.sender,
+                speech=content.body,
+                language=content.language or "en-US",
+            )
+            return [(sender.name, partial(sender.call, call)) for sender in self._call_senders]
+        if message.channel is Channel.WHATSAPP:
+            assert content.code is not None, "a WhatsApp message carries its code"
+            whatsapp = OutgoingWhatsApp(
+                message_id=message.id,
+                app_id=message.app_id,
+                verification_id=message.verification_id,
+                to=message.to,
+                sender=message.sender,
+                code=content.code,
+                language=content.language or "en",
+                body=content.body,
+            )
+            return [
+                (sender.name, partial(sender.send_whatsapp, whatsapp))
+                for sender in self._whatsapp_senders
+            ]
+        sms = OutgoingSms(
+            message_id=message.id,
+            app_id=message.app_id,
+            verification_id=message.verification_id,
+            to=message.to,
+            sender=message.sender,
+            body=content.body,
+        )
+        return [(sender.name, partial(sender.send, sms)) for sender in sms_senders]
 
     def _retry_or_give_up(self, message: QueuedMessage, error: str, last: str) -> DeliveryResult:
         if message.attempts >= MAX_DELIVERY_ATTEMPTS:

@@ -72,6 +72,13 @@ class ExpiryInvalid(ValidationFailed):
         self.reason = reason  # "past" or "too_far"
 
 
+class ChannelNotAllowed(ValidationFailed):
+    """The channel is not among the app's `channels`."""
+
+    code = "channel_not_allowed"
+    title = "Channel not allowed"
+
+
 class SettingInvalid(ValidationFailed):
     title = "Invalid setting"
 
@@ -117,6 +124,13 @@ class NotPending(OtpgateError):
     def __init__(self, detail: str, *, status: str) -> None:
         super().__init__(detail)
         self.status = status
+
+
+class NoNextStep(OtpgateError):
+    """The verification's workflow has no step left to send."""
+
+    code = "no_next_step"
+    title = "No next step"
 
 
 class RateLimited(OtpgateError):

@@ -1,7 +1,7 @@
 """The SMS-pumping guard's rule: a prefix whose sends jump far above its own baseline while
 few of its verifications are approved looks like pumping (docs/abuse.md has the numbers).
 
-Sends are counted per (app, prefix) in 10-minute buckets for the recent hour and in hourly
+Sends are counted per (app, channel, prefix) in 10-minute buckets for the recent hour and in hourly
 buckets for the 24 hours before it; conversion is read from the verifications themselves.
 """
 
@@ -50,23 +50,32 @@ class PrefixTraffic:
         return self.approved / self.started if self.started else 0.0
 
 
-def _recent(app_id: str, prefix: str, cost: int = 1) -> Quota:
-    return Quota("prefix_sends_10min", f"{app_id}:{prefix}", None, RECENT_BUCKET_SECONDS, cost)
+def _subject(app_id: str, prefix: str, channel: str) -> str:
+    # each channel has its own traffic and baseline: a voice-pumping run is a surge of calls
+    # (SMS keeps the spelling its counters had before there were channels)
+    return f"{app_id}:{prefix}" if channel == "sms" else f"{app_id}:{channel}:{prefix}"
 
 
-def _hourly(app_id: str, prefix: str) -> Quota:
-    return Quota("prefix_sends_hour", f"{app_id}:{prefix}", None, HOUR)
+def _recent(app_id: str, prefix: str, channel: str, cost: int = 1) -> Quota:
+    subject = _subject(app_id, prefix, channel)
+    return Quota("prefix_sends_10min", subject, None, RECENT_BUCKET_SECONDS, cost)
 
 
-def counting_quotas(app_id: str, prefix: str, weight: int = 1) -> tuple[Quota, Quota]:
+def _hourly(app_id: str, prefix: str, channel: str) -> Quota:
+    return Quota("prefix_sends_hour", _subject(app_id, prefix, channel), None, HOUR)
+
+
+def counting_quotas(
+    app_id: str, prefix: str, weight: int = 1, channel: str = "sms"
+) -> tuple[Quota, Quota]:
     """What one send to the prefix adds to: never refused, only read by the guard. `weight`
     counts a suspicious send as several in the recent window only: the baseline stays the
     prefix's real traffic."""
-    return _recent(app_id, prefix, weight), _hourly(app_id, prefix)
+    return _recent(app_id, prefix, channel, weight), _hourly(app_id, prefix, channel)
 
 
-def recent_keys(app_id: str, prefix: str, now: datetime) -> list[str]:
-    quota = _recent(app_id, prefix)
+def recent_keys(app_id: str, prefix: str, now: datetime, channel: str = "sms") -> list[str]:
+    quota = _recent(app_id, prefix, channel)
     start = quota.window_start(now)
     return [
         f"{quota.name}:{quota.subject}:{start - step * RECENT_BUCKET_SECONDS}"
@@ -74,8 +83,8 @@ def recent_keys(app_id: str, prefix: str, now: datetime) -> list[str]:
     ]
 
 
-def baseline_keys(app_id: str, prefix: str, now: datetime) -> list[str]:
-    quota = _hourly(app_id, prefix)
+def baseline_keys(app_id: str, prefix: str, now: datetime, channel: str = "sms") -> list[str]:
+    quota = _hourly(app_id, prefix, channel)
     start = quota.window_start(now)
     return [
         f"{quota.name}:{quota.subject}:{start - hours * HOUR}"

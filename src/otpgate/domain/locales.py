@@ -151,3 +151,17 @@ def _language_aliases() -> dict[str, str]:
         for old, new in get_global("language_aliases").items()
         if isinstance(new, str) and _LANGUAGE.fullmatch(new) and "_" not in old
     }
+
+
+@lru_cache(maxsize=_MEMO_SIZE)
+def with_region(tag: str) -> str:
+    """The tag with a region, as text-to-speech voices are named: the tag's own, else its
+    language's most likely one in CLDR (`fr` -> `fr-FR`, `zh-Hant` -> `zh-TW`)."""
+    parsed = parse_tag(tag)
+    if parsed.region is not None:
+        return f"{parsed.language}-{parsed.region}"
+    likely = get_global("likely_subtags")
+    key = parsed.language if parsed.script is None else f"{parsed.language}_{parsed.script}"
+    found = likely.get(key) or likely.get(parsed.language)
+    region = None if found is None else parse_locale(found)[1]
+    return parsed.language if region is None else f"{parsed.language}-{region}"

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from otpgate.domain.channels import Channel, Step, parse_workflow
 from otpgate.domain.codes import MAX_CODE_LENGTH, MIN_CODE_LENGTH, CodeAlphabet
 from otpgate.domain.errors import (
     CountryBlocked,
@@ -67,6 +68,12 @@ class AppSettings:
     sms_campaign: Mapping[str, str] | None = None
     # empty: the server's provider list; otherwise this app's failover order
     sms_providers: tuple[str, ...] = ()
+    # channels (docs/channels.md): those the app may use, and a start's default workflow
+    # (None: one SMS step)
+    channels: tuple[Channel, ...] = (Channel.SMS,)
+    workflow: tuple[Step, ...] | None = None
+    # premium-rate and shared-cost numbers are a voice-pumping favourite: no calls to them
+    allow_premium_rate_calls: bool = False
     # abuse protection (docs/abuse.md): rate limits, spend caps, the SMS-pumping guard
     sends_per_number_10min: int = 5
     sends_per_number_day: int = 10
@@ -156,6 +163,23 @@ def _provider(name: str, value: str) -> str:
             field=f"settings.{name}",
         )
     return value
+
+
+def _channel(name: str, value: str) -> str:
+    if value not in {channel.value for channel in Channel}:
+        raise SettingInvalid(f"{value!r} is not sms, call or whatsapp", field=f"settings.{name}")
+    return Channel(value)
+
+
+def _channels(name: str, value: object) -> tuple[str, ...]:
+    channels = _string_list(_channel)(name, value)
+    if not channels:
+        raise SettingInvalid(f"{name} must name at least one channel", field=f"settings.{name}")
+    return channels
+
+
+def _workflow(name: str, value: object) -> tuple[Step, ...]:
+    return parse_workflow(value, field=f"settings.{name}")
 
 
 def _optional(parse: Callable[[str, object], Any]) -> Callable[[str, object], Any]:
@@ -274,6 +298,9 @@ _PARSERS: dict[str, Callable[[str, object], Any]] = {
     "status_callback_url": _optional(_callback_url),
     "sms_campaign": _optional(_campaign),
     "sms_providers": _string_list(_provider),
+    "channels": _channels,
+    "workflow": _optional(_workflow),
+    "allow_premium_rate_calls": _boolean,
     "sends_per_number_10min": _integer(1, 1000),
     "sends_per_number_day": _integer(1, 10_000),
     "failures_per_number_day": _integer(1, 1000),

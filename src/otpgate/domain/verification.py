@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from otpgate.domain.channels import StepState
 
 
 class Status(StrEnum):
@@ -54,6 +58,9 @@ class Verification:
     approved_at: datetime | None
     last_sent_at: datetime
     locale: str | None = None  # of its messages' text; None for one made before locales
+    workflow_steps: int = 1  # more than one: its steps are stored beside it
+    # its steps as shown, when read with them (a verification of one step is its channel)
+    workflow: tuple[StepState, ...] = ()
 
     def status_at(self, now: datetime) -> Status:
         """A pending verification past its expiry reads as expired before anything stores it."""

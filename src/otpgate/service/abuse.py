@@ -52,6 +52,7 @@ class SendScreen:
     prefix: str | None
     parts: int
     weight: int = 1  # how many sends this one counts as in the prefix's recent window
+    channel: str = "sms"  # the pumping guard counts each channel's sends apart
 
 
 class AbuseGuard:
@@ -85,24 +86,41 @@ class AbuseGuard:
         parts: int,
         now: datetime,
         suspicious: bool = False,
+        channel: str = "sms",
     ) -> SendScreen:
         """Refuse a send to a blocked prefix, or block the prefix if this send tips it over.
         A number the network calls unreachable or high-risk (`suspicious`) counts as
         SUSPICIOUS_SEND_WEIGHT sends toward its prefix's surge (docs/lookups.md)."""
+        prefix = self._watched_prefix(app, number, parts, now)
+        if prefix is None:
+            return SendScreen(None, parts, channel=channel)
+        weight = fraud.SUSPICIOUS_SEND_WEIGHT if suspicious else 1
+        self._judge(app, number, prefix, now, weight, channel)
+        return SendScreen(prefix, parts, weight, channel)
+
+    def _watched_prefix(
+        self, app: App, number: PhoneNumber, parts: int, now: datetime
+    ) -> str | None:
+        """The prefix the guard counts this send toward; refuses a blocked one."""
         settings = app.settings
         if not settings.fraud_guard or not parts or longest_match(number.e164, settings.safe_list):
-            return SendScreen(None, parts)
+            return None
         prefix = destination_prefix(number.e164, number.calling_code, settings.fraud_prefix_digits)
         block = self._blocks.active(app.id, prefix, now)
         if block is not None and block.lifted_at is None:
             self._observer.refused(app.id, "fraud_guard")
             raise _blocked(block, now)
-        if block is not None:
-            # a block an admin lifted vouches for the prefix until it would have expired
-            return SendScreen(None, parts)
-        weight = fraud.SUSPICIOUS_SEND_WEIGHT if suspicious else 1
-        self._judge(app, number, prefix, now, weight)
-        return SendScreen(prefix, parts, weight)
+        # a block an admin lifted vouches for the prefix until it would have expired
+        return None if block is not None else prefix
+
+    def admit_step(
+        self, tx: Transaction, app: App, number: PhoneNumber, channel: str, now: datetime
+    ) -> None:
+        """A workflow's later step: refused by a block or a limit like a send, and counted
+        like one (one call, one WhatsApp message, or one SMS); it blocks no prefix itself,
+        the next start to the prefix judges the counts it added."""
+        prefix = self._watched_prefix(app, number, 1, now)
+        self.admit_send(tx, app, number, SendScreen(prefix, 1, channel=channel), ip=None, now=now)
 
     def admit_send(
         self,
@@ -119,7 +137,9 @@ class AbuseGuard:
             app.id, app.settings, number.e164, number.country, ip=ip, parts=screen.parts
         )
         if screen.prefix is not None:
-            quotas.extend(fraud.counting_quotas(app.id, screen.prefix, screen.weight))
+            quotas.extend(
+                fraud.counting_quotas(app.id, screen.prefix, screen.weight, screen.channel)
+            )
         refused = self._counters.acquire(tx, [quota.bucket(now) for quota in quotas], now)
         if refused is not None:
             raise _QuotaRefused(quotas[refused], now)
@@ -160,14 +180,16 @@ class AbuseGuard:
         return lifted
 
     def _judge(
-        self, app: App, number: PhoneNumber, prefix: str, now: datetime, weight: int
+        self, app: App, number: PhoneNumber, prefix: str, now: datetime, weight: int, channel: str
     ) -> None:
         thresholds = fraud.PumpingThresholds.of(app.settings)
         # this send included
-        recent = sum(self._counters.read(fraud.recent_keys(app.id, prefix, now), now)) + weight
+        recent_keys = fraud.recent_keys(app.id, prefix, now, channel)
+        recent = sum(self._counters.read(recent_keys, now)) + weight
         if recent < thresholds.min_sends:  # no surge, whatever the baseline: skip reading it
             return
-        baseline_counts = self._counters.read(fraud.baseline_keys(app.id, prefix, now), now)
+        baseline_keys = fraud.baseline_keys(app.id, prefix, now, channel)
+        baseline_counts = self._counters.read(baseline_keys, now)
         baseline = sum(baseline_counts) / fraud.BASELINE_HOURS
         if not fraud.is_surge(recent, baseline, thresholds):
             return

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from otpgate.domain.channels import Channel, Step, StepState
 from otpgate.domain.gsm import Encoding
 from otpgate.domain.limits import Bucket
 from otpgate.domain.policy import AppSettings
@@ -89,6 +90,7 @@ class QueuedMessage:
     created_at: datetime
     encoding: Encoding | None  # None for a message queued before segments were counted
     segments: int | None
+    channel: Channel = Channel.SMS
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class OutboxEntry:
     body_sealed: bytes
     verification_id: str
     created_at: datetime
+    channel: Channel
 
 
 @dataclass(frozen=True)
@@ -160,9 +163,15 @@ class VerificationStore(Protocol):
         ...
 
     def record_resend(
-        self, tx: Transaction, verification_id: str, message: QueuedMessage | None, now: datetime
+        self,
+        tx: Transaction,
+        verification_id: str,
+        message: QueuedMessage | None,
+        now: datetime,
+        channel: str,
     ) -> Verification:
-        """Queue another message for a pending verification and count the send."""
+        """Queue another message for a pending verification (a workflow's next step, when
+        `channel` is that step's) and count the send."""
         ...
 
     def add_alias(
@@ -213,6 +222,56 @@ class VerificationStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class DueStep:
+    """A workflow step to send now, with its verification as stored (and its sealed code)."""
+
+    verification: Verification
+    code_sealed: bytes | None
+    position: int
+    channel: Channel
+    timeout_seconds: int
+
+
+class WorkflowStore(Protocol):
+    """The steps of workflows of more than one step. A step goes out in the transaction that
+    claims it: the claim locks its row (skipping rows another node holds), so its message is
+    queued once, or, if that transaction dies, not at all and the step is still due."""
+
+    def insert_steps(
+        self,
+        tx: Transaction,
+        verification_id: str,
+        steps: Sequence[Step],
+        first_message_id: str,
+        now: datetime,
+    ) -> None:
+        """The first step as sent (its message queued with the start), the rest waiting."""
+        ...
+
+    def claim_due(self, tx: Transaction, now: datetime, limit: int) -> list[DueStep]: ...
+
+    def next_waiting(
+        self, tx: Transaction, app_id: str, verification_id: str
+    ) -> tuple[Verification, DueStep | None] | None:
+        """The verification (None: unknown to the app) and its first waiting step, locked."""
+        ...
+
+    def mark_sent(self, tx: Transaction, step: DueStep, message_id: str, now: datetime) -> None:
+        """The step went out with this message; the one after it is due after its timeout."""
+        ...
+
+    def skip(self, tx: Transaction, step: DueStep, now: datetime) -> None:
+        """The step will not go out (a limit refused it); the one after it is due now."""
+        ...
+
+    def skip_waiting(self, tx: Transaction, verification_id: str) -> None:
+        """No step of the verification goes out any more."""
+        ...
+
+    def states_of(self, verification_ids: Sequence[str]) -> dict[str, tuple[StepState, ...]]: ...
+
+
 class RetentionStore(Protocol):
     """Deletes old records a batch per call; each returns how many it deleted."""
 
@@ -260,7 +319,11 @@ class ExpiryStore(Protocol):
 
 
 class DevOutbox(Protocol):
-    def read(self, app_id: str | None, to: str | None, limit: int) -> list[OutboxEntry]: ...
+    def read(
+        self, app_id: str | None, to: str | None, limit: int, channels: Sequence[Channel]
+    ) -> list[OutboxEntry]:
+        """The newest messages of these channels the outbox provider kept, or will."""
+        ...
 
 
 class AppStore(Protocol):
@@ -346,6 +409,8 @@ class MessageRecord:
     updated_at: datetime
     encoding: Encoding | None  # None for a message queued before segments were counted
     segments: int | None
+    channel: Channel
+    delivered_at: datetime | None
 
 
 @dataclass(frozen=True)

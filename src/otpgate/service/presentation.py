@@ -7,8 +7,9 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+from otpgate.domain.channels import StepStatus, step_status
 from otpgate.domain.lookups import LookupAnswer
-from otpgate.domain.verification import CheckResult, Verification
+from otpgate.domain.verification import CheckResult, Status, Verification
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -37,7 +38,36 @@ def verification_document(verification: Verification) -> dict[str, Any]:
         "expires_at": timestamp(verification.expires_at),
         "approved_at": timestamp(verification.approved_at),
         "locale": verification.locale,
+        "workflow": workflow_document(verification),
     }
+
+
+def workflow_document(verification: Verification) -> list[dict[str, Any]] | None:
+    """Its steps; None for a workflow of several steps read without them (a webhook's)."""
+    if verification.workflow:
+        # a step still waiting when the verification ended will never go out
+        ended = verification.status is not Status.PENDING
+        return [
+            {
+                "channel": step.channel.value,
+                "status": StepStatus.SKIPPED.value
+                if ended and step.status is StepStatus.WAITING
+                else step.status.value,
+                "sent_at": timestamp(step.sent_at),
+            }
+            for step in verification.workflow
+        ]
+    if verification.workflow_steps > 1:
+        return None
+    # one step: the verification's own channel, as far as its newest message got
+    status = step_status(StepStatus.SENT, verification.delivery_status)
+    return [
+        {
+            "channel": verification.channel,
+            "status": status.value,
+            "sent_at": timestamp(verification.created_at),
+        }
+    ]
 
 
 def check_document(result: CheckResult) -> dict[str, Any]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from otpgate.domain.channel_policy import enforce_channel_policy
+from otpgate.domain.channels import Channel, ChannelMessage, Step
 from otpgate.domain.codes import CodeHasher, generate_code
 from otpgate.domain.errors import (
     Conflict,
@@ -25,7 +28,7 @@ from otpgate.domain.errors import (
 from otpgate.domain.gsm import MessageSize, measure
 from otpgate.domain.limits import ip_subject, longest_match
 from otpgate.domain.lookups import LookupAnswer, resolved
-from otpgate.domain.message_text import MessageOptions, choose_text, compose
+from otpgate.domain.message_text import MessageOptions, choose_text
 from otpgate.domain.phone import PhoneNumber, parse_number
 from otpgate.domain.policy import (
     MAX_TTL_SECONDS,
@@ -49,6 +52,7 @@ from otpgate.domain.verification import (
     Verification,
 )
 from otpgate.service.abuse import AbuseGuard
+from otpgate.service.channel_messages import MessageText, queued_message
 from otpgate.service.ids import new_id
 from otpgate.service.ports import (
     App,
@@ -60,6 +64,7 @@ from otpgate.service.ports import (
     RandomSource,
     Transaction,
     VerificationStore,
+    WorkflowStore,
     WriteConflict,
 )
 from otpgate.service.sealing import Sealer
@@ -89,7 +94,9 @@ class StartRequest:
 
     to: str
     country: str | None = None
-    channel: str = "sms"
+    # neither: the app's default workflow; a compatibility API always names SMS
+    channel: Channel | None = None
+    workflow: tuple[Step, ...] | None = None
     template: str | None = None
     sender: str | None = None
     code_length: int | None = None
@@ -126,25 +133,6 @@ class StartResult:
     message_id: str | None = None  # the message this call queued; None for an idempotent replay
 
 
-@dataclass(frozen=True)
-class _Message:
-    """What a start's message is made of, besides its code."""
-
-    template: str
-    extra_values: dict[str, str]
-    lifetime: timedelta
-    locale: str
-    options: MessageOptions
-
-    @property
-    def minutes(self) -> int:
-        return math.ceil(self.lifetime.total_seconds() / 60)
-
-    def render(self, code: str, minutes: int) -> str:
-        values = {**self.extra_values, "minutes": str(minutes)}
-        return compose(self.template, values, self.options, code)
-
-
 class VerificationService:
     def __init__(
         self,
@@ -157,9 +145,11 @@ class VerificationService:
         guard: AbuseGuard,
         default_sender: str | None,
         on_message_queued: Callable[[], None],
+        workflows: WorkflowStore,
     ) -> None:
         self._guard = guard
         self._store = store
+        self._workflows = workflows
         self._clock = clock
         self._random = random
         self._hasher = hasher
@@ -181,6 +171,10 @@ class VerificationService:
         if request.narrowing is not None:
             settings = narrow(settings, request.narrowing)
         enforce_destination_policy(settings, number)
+        steps = _steps(request, settings)
+        enforce_channel_policy(
+            settings, steps, number, field="workflow" if request.workflow else "channel"
+        )
         sender = request.sender or settings.sender or self._default_sender
         if request.sender is not None:
             validate_sender(request.sender)
@@ -198,15 +192,24 @@ class VerificationService:
         code_length = settings.code_length if request.code_length is None else request.code_length
         test_code = _test_code(settings.test_numbers, number)
         ip = None if request.end_user_ip is None else ip_subject(request.end_user_ip)
-        text = _Message(
+        text = MessageText(
             template, extra_values, lifetime, chosen.locale, MessageOptions.of(settings, app.name)
         )
         # a sample text of the same length tells how many SMS segments each send costs
-        size = _within_max_segments(text.render("0" * code_length, text.minutes), settings)
-        parts = 0 if test_code is not None else size.segments
+        sample = text.render("0" * code_length, text.minutes)
+        sms_step = any(step.channel is Channel.SMS for step in steps)
+        size = _within_max_segments(sample, settings) if sms_step else measure(sample)
+        # a call is counted per call, a WhatsApp message per message
+        parts = size.segments if steps[0].channel is Channel.SMS else 1
+        parts = 0 if test_code is not None else parts
         suspicious = settings.lookup_feeds_fraud_guard and lookup is not None and lookup.suspicious
         screen = self._guard.screen_send(
-            app, number, parts=parts, now=self._clock.now(), suspicious=suspicious
+            app,
+            number,
+            parts=parts,
+            now=self._clock.now(),
+            suspicious=suspicious,
+            channel=steps[0].channel,
         )
         attempt = 1
         while True:
@@ -218,7 +221,7 @@ class VerificationService:
                     # the counters count in this transaction: a refused start counts nothing
                     admit = partial(self._guard.admit_send, tx, app, number, screen, ip=ip, now=now)
                     result, replayed = self._write_start(
-                        tx, app, request, number, sender, text, test_code, admit, now
+                        tx, app, request, number, sender, text, steps, test_code, admit, now
                     )
                     if result.created and not replayed:
                         # in the transaction: its status webhook commits with it
@@ -237,6 +240,9 @@ class VerificationService:
                 with self._store.transaction() as tx:
                     self._guard.report(tx, app, refused, self._clock.now())
                 raise
+        if result.verification.workflow_steps > 1:
+            (shown,) = self._with_workflows([result.verification])
+            result = dataclasses.replace(result, verification=shown)
         return result
 
     def _write_start(
@@ -246,7 +252,8 @@ class VerificationService:
         request: StartRequest,
         number: PhoneNumber,
         sender: str | None,
-        text: _Message,
+        text: MessageText,
+        steps: tuple[Step, ...],
         test_code: str | None,
         admit: Callable[[], None],
         now: datetime,
@@ -263,7 +270,7 @@ class VerificationService:
                     )
                 return StartResult(earlier.verification, earlier.created), True
         result = self._start_or_resend(
-            tx, app, request, number, sender, text, test_code, admit, now
+            tx, app, request, number, sender, text, steps, test_code, admit, now
         )
         if request.alias is not None:
             self._store.add_alias(tx, app.id, request.alias.hashed(), result.verification.id, now)
@@ -284,7 +291,8 @@ class VerificationService:
         request: StartRequest,
         number: PhoneNumber,
         sender: str | None,
-        text: _Message,
+        text: MessageText,
+        steps: tuple[Step, ...],
         test_code: str | None,
         admit: Callable[[], None],
         now: datetime,
@@ -298,12 +306,16 @@ class VerificationService:
             assert pending.code_sealed is not None, "a pending verification keeps its code"
             code = self._sealer.open(pending.code_sealed, verification.id)
             minutes = math.ceil((verification.expires_at - now).total_seconds() / 60)
+            # a re-send goes by the current step's channel
+            channel = Channel(verification.channel)
             message = (
                 None
                 if test_code is not None
-                else self._message(app, verification, sender, text, code, minutes, now)
+                else self._message(
+                    app, verification, sender, text.content(channel, code, minutes), now
+                )
             )
-            resent = self._store.record_resend(tx, verification.id, message, now)
+            resent = self._store.record_resend(tx, verification.id, message, now, channel)
             return StartResult(
                 resent, created=False, message_id=message.id if message is not None else None
             )
@@ -317,7 +329,7 @@ class VerificationService:
             id=new_id("ver", now, self._random),
             app_id=app.id,
             to=number.e164,
-            channel=request.channel,
+            channel=steps[0].channel,
             status=Status.PENDING,
             country=number.country,
             line_type=number.line_type.value,
@@ -335,11 +347,15 @@ class VerificationService:
             approved_at=None,
             last_sent_at=now,
             locale=text.locale,
+            # a test number gets no message on any channel: one step, as good as delivered
+            workflow_steps=len(steps) if test_code is None else 1,
         )
         message = (
             None
             if test_code is not None
-            else self._message(app, verification, sender, text, code, text.minutes, now)
+            else self._message(
+                app, verification, sender, text.content(steps[0].channel, code, text.minutes), now
+            )
         )
         self._store.insert(
             tx,
@@ -348,6 +364,8 @@ class VerificationService:
             self._sealer.seal(code, verification.id),
             message,
         )
+        if message is not None and len(steps) > 1:
+            self._workflows.insert_steps(tx, verification.id, steps, message.id, now)
         return StartResult(
             verification, created=True, message_id=message.id if message is not None else None
         )
@@ -375,25 +393,18 @@ class VerificationService:
         app: App,
         verification: Verification,
         sender: str | None,
-        text: _Message,
-        code: str,
-        minutes: int,
+        content: ChannelMessage,
         now: datetime,
     ) -> QueuedMessage:
-        body = text.render(code, minutes)
-        size = measure(body)
-        message_id = new_id("msg", now, self._random)
-        return QueuedMessage(
-            id=message_id,
+        return queued_message(
             app_id=app.id,
             verification_id=verification.id,
             to=verification.to,
             sender=sender,
-            body_sealed=self._sealer.seal(body, message_id),
-            attempts=0,
-            created_at=now,
-            encoding=size.encoding,
-            segments=size.segments,
+            content=content,
+            sealer=self._sealer,
+            random=self._random,
+            now=now,
         )
 
     def check(
@@ -480,17 +491,40 @@ class VerificationService:
         if canceled is None:
             current = self.get(app, verification_id)
             raise NotPending(f"the verification is {current.status}", status=current.status)
-        return canceled
+        return self._with_workflows([canceled])[0]
 
     def get(self, app: App, verification_id: str) -> Verification:
         verification = self._store.get(app.id, verification_id)
         if verification is None:
             raise NotFound("no such verification")
-        return verification.seen_at(self._clock.now())
+        return self._with_workflows([verification.seen_at(self._clock.now())])[0]
 
     def list(self, app: App, query: ListQuery) -> list[Verification]:
         now = self._clock.now()
-        return [v.seen_at(now) for v in self._store.list(app.id, query, now)]
+        return with_workflows(
+            self._workflows, [v.seen_at(now) for v in self._store.list(app.id, query, now)]
+        )
+
+    def _with_workflows(self, found: Sequence[Verification]) -> Sequence[Verification]:
+        return with_workflows(self._workflows, found)
+
+
+def with_workflows(workflows: WorkflowStore, found: Sequence[Verification]) -> list[Verification]:
+    """With the steps of those whose workflow has several (one query for all of them)."""
+    several = [v.id for v in found if v.workflow_steps > 1]
+    if not several:
+        return list(found)
+    states = workflows.states_of(several)
+    return [dataclasses.replace(v, workflow=states[v.id]) if v.id in states else v for v in found]
+
+
+def _steps(request: StartRequest, settings: AppSettings) -> tuple[Step, ...]:
+    """The request's workflow or channel, else the app's workflow, else one SMS step."""
+    if request.workflow is not None:
+        return request.workflow
+    if request.channel is not None:
+        return (Step(request.channel),)
+    return settings.workflow or (Step(Channel.SMS),)
 
 
 def _require_label(value: str | None, field: str) -> None:

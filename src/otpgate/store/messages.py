@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.engine import Row
 
+from otpgate.domain.channels import Channel
 from otpgate.domain.gsm import Encoding
 from otpgate.domain.verification import DeliveryStatus, Status, Verification
 from otpgate.service.ports import DeliveryResult, OutboxEntry, QueuedMessage, Transaction
@@ -23,6 +24,7 @@ from otpgate.store.verifications import (
     newest_message_in,
     verification_from_row,
 )
+from otpgate.store.workflows import hasten_next_steps
 
 m = messages.c
 v = verifications.c
@@ -73,6 +75,7 @@ class SqlMessageQueue:
                 m.created_at,
                 m.encoding,
                 m.segments,
+                m.channel,
             )
         )
         connection = connection_of(tx)
@@ -115,6 +118,8 @@ class SqlMessageQueue:
                 update(verifications).where(newest_message_in(ids)).values(delivery_status=status)
             )
         failed = [r.message_id for r in results if r.status is DeliveryStatus.FAILED]
+        # a workflow's next step goes out at once instead; the verification stays pending
+        failed = sorted(set(failed) - hasten_next_steps(connection, failed, now))
         if failed:
             # the newest message failed for good: the person cannot get the code
             rows = connection.execute(
@@ -221,6 +226,8 @@ def _changes(result: DeliveryResult, now: datetime) -> dict[str, Any]:
     }
     if result.status is not DeliveryStatus.FAILED:
         changes["sent_at"] = now
+    if result.status is DeliveryStatus.DELIVERED:
+        changes["delivered_at"] = now
     if not result.keep_body:
         changes["body_sealed"] = None  # the text holds the code: gone once handed over
     return changes
@@ -242,6 +249,7 @@ def _queued(row: Row[Any]) -> QueuedMessage:
         created_at=row.created_at,
         encoding=None if row.encoding is None else Encoding(row.encoding),
         segments=row.segments,
+        channel=Channel(row.channel),
     )
 
 
@@ -254,7 +262,9 @@ class SqlDevOutbox:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def read(self, app_id: str | None, to: str | None, limit: int) -> list[OutboxEntry]:
+    def read(
+        self, app_id: str | None, to: str | None, limit: int, channels: Sequence[Channel]
+    ) -> list[OutboxEntry]:
         statement = (
             select(
                 m.id,
@@ -264,10 +274,15 @@ class SqlDevOutbox:
                 m.sender,
                 m.body_sealed,
                 m.created_at,
+                m.channel,
             )
-            # on a server whose provider is the outbox, a message no provider took yet
+            # a message of a channel whose provider is the outbox that no provider took yet
             # (provider still NULL) is on its way there
-            .where(or_(m.provider == "outbox", m.provider.is_(None)), m.body_sealed.is_not(None))
+            .where(
+                or_(m.provider == "outbox", m.provider.is_(None)),
+                m.body_sealed.is_not(None),
+                m.channel.in_([channel.value for channel in channels]),
+            )
             .order_by(m.created_at.desc(), m.id.desc())
             .limit(limit)
         )
@@ -285,6 +300,7 @@ class SqlDevOutbox:
                     body_sealed=row.body_sealed,
                     verification_id=row.verification_id,
                     created_at=row.created_at,
+                    channel=Channel(row.channel),
                 )
                 for row in connection.execute(statement)
             ]

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from otpgate.domain.channels import Channel
 from otpgate.domain.gsm import Encoding
 from otpgate.domain.verification import DeliveryStatus, Verification
 from otpgate.service.ports import DeliveryResult, MessageRecord, ReceiptUpdate, Transaction
@@ -24,6 +25,7 @@ from otpgate.store.verifications import (
     newest_message_in,
     verification_from_row,
 )
+from otpgate.store.workflows import hasten_next_steps
 
 m = messages.c
 v = verifications.c
@@ -96,6 +98,8 @@ class SqlDeliveryLog:
                 m.updated_at,
                 m.encoding,
                 m.segments,
+                m.channel,
+                m.delivered_at,
             )
             .where(m.app_id == app_id, m.verification_id == verification_id)
             .order_by(m.created_at, m.id)
@@ -115,6 +119,8 @@ class SqlDeliveryLog:
                     updated_at=row.updated_at,
                     encoding=None if row.encoding is None else Encoding(row.encoding),
                     segments=row.segments,
+                    channel=Channel(row.channel),
+                    delivered_at=row.delivered_at,
                 )
                 for row in connection.execute(statement)
             ]
@@ -218,6 +224,8 @@ def _apply(
         named = m.id if by_id else m.provider_message_id
         where = [named.in_(values)] if by_id else [m.provider == kind, named.in_(values)]
         changes: dict[str, Any] = {"status": status, "updated_at": now}
+        if status is DeliveryStatus.DELIVERED:
+            changes["delivered_at"] = now
         if error is not None:
             changes["last_error"] = error
         rows = connection.execute(
@@ -227,6 +235,9 @@ def _apply(
             .returning(m.id, named.label("named"))
         ).all()
         moved[status] += [row.id for row in rows]
+        if status is DeliveryStatus.UNDELIVERED:
+            # a workflow's next step goes out at once (store/workflows.py)
+            hasten_next_steps(connection, [row.id for row in rows], now)
         done = {row.named for row in rows}
         rest = values - done
         if rest:

@@ -97,6 +97,8 @@ verifications = Table(
     Column("last_sent_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("locale", String(35)),  # the BCP 47 tag of its messages' text
+    # more than 1: its steps are rows of workflow_steps; 1: its channel is its one step
+    Column("workflow_steps", Integer, nullable=False, server_default="1"),
     Index("ix_verifications_app_id_id", "app_id", "id"),
     Index("ix_verifications_app_id_to_number_id", "app_id", "to_number", "id"),
     # the list filtered by status, newest first, without walking the app's other rows
@@ -144,6 +146,8 @@ messages = Table(
     # how the text travels: gsm7 or ucs2, and the SMS segments it is sent (and billed) as
     Column("encoding", String(4)),
     Column("segments", Integer),
+    Column("channel", String(10), nullable=False, server_default="sms"),  # sms, call, whatsapp
+    Column("delivered_at", UtcDateTime),
     Index(
         "ix_messages_due",
         "next_attempt_at",
@@ -154,6 +158,28 @@ messages = Table(
     Index("ix_messages_provider_message_id", "provider_message_id"),
     # the developer outbox by number, newest first
     Index("ix_messages_to_number_created_at_id", "to_number", "created_at", "id"),
+)
+
+# the steps of a verification's workflow of more than one step: each waits for its due time,
+# when any node's delivery worker sends it (store/workflows.py)
+workflow_steps = Table(
+    "workflow_steps",
+    metadata,
+    Column("verification_id", String(40), ForeignKey("verifications.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("channel", String(10), nullable=False),
+    Column("timeout_seconds", Integer, nullable=False),
+    Column("status", String(10), nullable=False),  # waiting, sent, skipped
+    # a waiting step's time to go out; None while the step before it has not gone out
+    Column("due_at", UtcDateTime),
+    Column("message_id", String(40), index=True),
+    Column("sent_at", UtcDateTime),
+    Index(
+        "ix_workflow_steps_due",
+        "due_at",
+        sqlite_where=text("status = 'waiting'"),
+        postgresql_where=text("status = 'waiting'"),
+    ),
 )
 
 # a receipt that came before its message was recorded as sent (SMPP receipts can beat their

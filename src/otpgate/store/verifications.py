@@ -53,7 +53,10 @@ from otpgate.store.transaction import SqlTransaction, connection_of, is_unique_v
 
 v = verifications.c
 # the one mapping between a Verification and its row: field name -> column name
-_COLUMN_OF = {field.name: field.name for field in fields(Verification)} | {"to": "to_number"}
+# (`workflow` is read from workflow_steps, store/workflows.py)
+_COLUMN_OF = {
+    field.name: field.name for field in fields(Verification) if field.name != "workflow"
+} | {"to": "to_number"}
 VERIFICATION_FIELDS = tuple(v[column] for column in _COLUMN_OF.values())
 
 
@@ -92,6 +95,7 @@ def _message_row(message: QueuedMessage) -> dict[str, Any]:
         "attempts": 0,
         "encoding": None if message.encoding is None else message.encoding.value,
         "segments": message.segments,
+        "channel": message.channel.value,
         "next_attempt_at": message.created_at,
         "created_at": message.created_at,
         "updated_at": message.created_at,
@@ -108,7 +112,7 @@ _INSERT_VERIFICATION = DriverStatement(
 # the keys of `_message_row`, in its order
 _MESSAGE_COLUMNS = [
     "id", "app_id", "verification_id", "to_number", "sender", "body_sealed", "status",
-    "attempts", "encoding", "segments", "next_attempt_at", "created_at", "updated_at",
+    "attempts", "encoding", "segments", "channel", "next_attempt_at", "created_at", "updated_at",
 ]  # fmt: skip
 _INSERT_MESSAGE = DriverStatement(insert(messages), _MESSAGE_COLUMNS)
 _GET = select(*VERIFICATION_FIELDS).where(v.id == bindparam("id"), v.app_id == bindparam("app_id"))
@@ -131,6 +135,7 @@ _RECORD_RESEND = (
         last_sent_at=bindparam("now", type_=UtcDateTime()),
         delivery_status=bindparam("delivery_status"),
         last_message_id=bindparam("message_id"),
+        channel=bindparam("channel"),
         updated_at=bindparam("now", type_=UtcDateTime()),
     )
     .returning(*VERIFICATION_FIELDS)
@@ -211,6 +216,7 @@ _CHECK_WITH_LIVE_KEY = _check_statement(key_must_be_live=True)
 
 def _answer_to_text(answer: IdempotentAnswer) -> str:
     fields = asdict(answer.verification)
+    fields.pop("workflow")  # a replay reads the steps as they are now
     return json.dumps(
         {k: val.isoformat() if isinstance(val, datetime) else val for k, val in fields.items()}
     )
@@ -317,7 +323,12 @@ class SqlVerificationStore:
         tx.notify(NOTIFY_MESSAGE_QUEUED)
 
     def record_resend(
-        self, tx: Transaction, verification_id: str, message: QueuedMessage | None, now: datetime
+        self,
+        tx: Transaction,
+        verification_id: str,
+        message: QueuedMessage | None,
+        now: datetime,
+        channel: str,
     ) -> Verification:
         if message is not None:
             self._queue(tx, message)
@@ -329,6 +340,7 @@ class SqlVerificationStore:
                     "verification_id": verification_id,
                     "now": now,
                     "message_id": None if message is None else message.id,
+                    "channel": channel,
                     # a test number gets no message; its code counts as delivered
                     "delivery_status": (
                         DeliveryStatus.DELIVERED if message is None else DeliveryStatus.QUEUED

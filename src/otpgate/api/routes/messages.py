@@ -26,6 +26,8 @@ class MessageOut(BaseModel):
     updated_at: str
     encoding: Literal["gsm7", "ucs2"] | None  # None: queued before segments were counted
     segments: int | None
+    channel: Literal["sms", "call", "whatsapp"]
+    delivered_at: str | None
 
 
 class MessageList(BaseModel):
@@ -55,6 +57,8 @@ async def list_messages(
                     "updated_at": timestamp(message.updated_at),
                     "encoding": None if message.encoding is None else message.encoding.value,
                     "segments": message.segments,
+                    "channel": message.channel.value,
+                    "delivered_at": timestamp(message.delivered_at),
                 }
                 for message in runtime.deliveries.messages(app, verification_id)
             ]

@@ -29,7 +29,7 @@ READ = Operation(
     body=None,
     responses={
         200: (OutboxOut, "the newest messages first, texts and codes included"),
-        404: (None, "`not_found`: the SMS provider is not the developer outbox"),
+        404: (None, "`not_found`: no channel's provider is the developer outbox"),
     },
     query_parameters={
         "to": ("only the messages to this number (E.164; `+` as %2B)", TO),
@@ -46,13 +46,14 @@ async def read_outbox(request: Request) -> Response:
     def read() -> dict[str, Any]:
         app = authenticate_app(runtime, credentials)
         if runtime.outbox is None:
-            raise NotFound("the developer outbox exists only with the outbox SMS provider")
+            raise NotFound("the developer outbox exists only with the outbox provider")
         number = parse_number(query_number(to)).e164 if to is not None else None
         return {
             "messages": [
                 {
                     "id": message.id,
                     "to": message.to,
+                    "channel": message.channel.value,
                     "sender": message.sender,
                     "body": message.body,
                     "verification_id": message.verification_id,

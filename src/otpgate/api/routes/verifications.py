@@ -27,6 +27,7 @@ from otpgate.api.schemas import (
     VerificationOut,
     VerificationPage,
 )
+from otpgate.domain.channels import Channel, Step
 from otpgate.domain.errors import NotPending, OtpgateError
 from otpgate.domain.phone import normalize_country, parse_number
 from otpgate.domain.verification import CheckOutcome, CheckResult, Status
@@ -105,7 +106,10 @@ def _start_request(body: StartVerification) -> StartRequest:
     return StartRequest(
         to=body.to,
         country=country,
-        channel=body.channel,
+        channel=None if body.channel is None else Channel(body.channel),
+        workflow=None
+        if body.workflow is None
+        else tuple(Step(Channel(step.channel), step.timeout_seconds) for step in body.workflow),
         template=body.template,
         sender=body.sender,
         code_length=body.code_length,
@@ -202,6 +206,30 @@ async def cancel_verification(
     def serve() -> dict[str, Any]:
         app = authenticate_app(runtime, credentials)
         return verification_document(runtime.verifications.cancel(app, verification_id))
+
+    return await runtime.run(serve)
+
+
+@router.post(
+    "/verifications/{verification_id}/next",
+    response_model=VerificationOut,
+    responses={
+        409: {
+            "model": Problem,
+            "description": "`no_next_step`: the workflow has no step left; `not_pending`: "
+            "the verification is approved, expired, canceled or failed",
+        },
+        **RATE_LIMITED,
+    },
+)
+async def send_next_step(
+    verification_id: VerificationId, runtime: RuntimeDep, credentials: CredentialsDep
+) -> dict[str, Any]:
+    """Send the workflow's next step now, without waiting for the current one's timeout."""
+
+    def serve() -> dict[str, Any]:
+        app = authenticate_app(runtime, credentials)
+        return verification_document(runtime.workflows.send_next(app, verification_id))
 
     return await runtime.run(serve)
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from otpgate.compat.bodies import Fields, FieldUnreadable, required_text, text_field
 from otpgate.domain import errors
+from otpgate.domain.channels import Channel
 from otpgate.domain.phone import normalize_country
 from otpgate.service.verifications import StartRequest, VendorAlias
 
@@ -46,6 +47,7 @@ def start_request(fields: Fields, request_id: str) -> StartRequest:
         to = "+" + to.strip()  # international digits, as the vendor writes them
     return StartRequest(
         to=to,
+        channel=Channel.SMS,  # the vendor's API sends SMS only
         country=country,
         sender=sender,
         template=None if body is None else _template(body),
