@@ -502,6 +502,12 @@ def _call_sender(name: str, settings: Settings) -> CallSender:
     """The call provider `name` (OTPGATE_VOICE_PROVIDER)."""
     if name == "outbox":
         return OutboxSender()
+    if name == "twilio":
+        return _twilio_call_sender(settings)
+    if name == "vonage":
+        return _vonage_call_sender(settings)
+    if name == "http":
+        return _http_call_sender(settings)
     raise ConfigError(
         f"OTPGATE_VOICE_PROVIDER: the {name} provider is not available in this version"
     )
@@ -511,6 +517,12 @@ def _whatsapp_sender(name: str, settings: Settings) -> WhatsAppSender:
     """The WhatsApp provider `name` (OTPGATE_WHATSAPP_PROVIDER)."""
     if name == "outbox":
         return OutboxSender()
+    if name == "meta":
+        return _meta_sender(settings)
+    if name == "twilio":
+        return _twilio_whatsapp_sender(settings)
+    if name == "vonage":
+        return _vonage_whatsapp_sender(settings)
     raise ConfigError(
         f"OTPGATE_WHATSAPP_PROVIDER: the {name} provider is not available in this version"
     )

@@ -67,6 +67,7 @@ def test_the_call_request_carries_speech_language_and_receipt_url_and_the_receip
 ) -> None:
     otpgate: LiveOtpgate = start_otpgate(
         voice_provider="http",
+        http_voice_url=gateway.url + "/calls",
         http_receipt_token=TOKEN,
         http_status_map={"DELIVRD": "delivered", "UNDELIV": "undelivered"},
     )
@@ -81,6 +82,29 @@ def test_the_call_request_carries_speech_language_and_receipt_url_and_the_receip
     assert sent["callback"] == f"{otpgate.url}/v1/receipts/http?token={TOKEN}"
     wait_until(lambda: gateway.callbacks, bool, 10, what="the call's receipt")
     assert [status for _, status in gateway.callbacks] == [204]
+
+
+def test_a_start_by_call_goes_to_the_gateway_and_its_receipt_ends_it_undelivered(
+    start_otpgate: StartOtpgate, gateway: FakeGateway
+) -> None:
+    otpgate = start_otpgate(
+        voice_provider="http",
+        http_voice_url=gateway.url + "/calls",
+        http_voice_body=CALL_BODY,
+        http_voice_message_id_path="messages.0.id",
+        http_receipt_token=TOKEN,
+        http_status_map={"DELIVRD": "delivered", "UNDELIV": "undelivered"},
+    )
+    app = otpgate.create_app({"channels": ["sms", "call"]})
+
+    started = otpgate.start_verification(app, "+447123120000", channel="call")
+    otpgate.wait_for_delivery(app, started["id"], "undelivered")
+
+    [sent] = gateway.accepted
+    assert sent["say"] and sent["voice"]  # the speech and its language, as the core gave them
+    [message] = otpgate.messages(app, started["id"])
+    assert (message["channel"], message["provider"]) == ("call", "http")
+    assert message["provider_message_id"] == sent["gateway_id"]
 
 
 def test_the_default_body_names_speech_and_language(gateway: FakeGateway, tmp_path: Path) -> None:

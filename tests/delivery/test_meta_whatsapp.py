@@ -38,17 +38,25 @@ VERIFY_TOKEN = "meta-verify-token-0123456789"
 
 
 @pytest.fixture
-def otpgate(start_otpgate: StartOtpgate) -> LiveOtpgate:
-    return start_otpgate(
-        whatsapp_provider="meta", meta_app_secret=APP_SECRET, meta_verify_token=VERIFY_TOKEN
-    )
+def meta() -> Iterator[FakeMeta]:
+    peer = FakeMeta().start()
+    yield peer
+    peer.stop()
 
 
 @pytest.fixture
-def meta(otpgate: LiveOtpgate) -> Iterator[FakeMeta]:
-    peer = FakeMeta(webhook_url=otpgate.url + ROUTE).start()
-    yield peer
-    peer.stop()
+def otpgate(start_otpgate: StartOtpgate, meta: FakeMeta) -> LiveOtpgate:
+    live = start_otpgate(
+        whatsapp_provider="meta",
+        meta_access_token=ACCESS_TOKEN,
+        meta_phone_number_id=PHONE_NUMBER_ID,
+        meta_template="otp_code",
+        meta_app_secret=APP_SECRET,
+        meta_verify_token=VERIFY_TOKEN,
+        meta_base_url=meta.url,
+    )
+    meta.webhook_url = live.url + ROUTE  # set in the Meta app's dashboard, not per message
+    return live
 
 
 def sender(meta: FakeMeta, token: str = ACCESS_TOKEN) -> MetaWhatsAppSender:
@@ -96,6 +104,29 @@ def test_the_template_carries_the_code_in_its_body_and_copy_code_button(
     }
     wait_until(lambda: len(meta.callbacks), lambda n: n == 2, 10, what="sent and delivered")
     assert [status for _, status in meta.callbacks] == [204, 204]
+
+
+@pytest.mark.parametrize(
+    ("to", "status", "error"),
+    [("+447123120123", "delivered", None), ("+447123120000", "undelivered", "meta failed 131026")],
+)
+def test_a_start_by_whatsapp_ends_as_metas_webhook_says(
+    otpgate: LiveOtpgate, meta: FakeMeta, to: str, status: str, error: str | None
+) -> None:
+    app = otpgate.create_app({"channels": ["sms", "whatsapp"]})
+
+    started = otpgate.start_verification(app, to, channel="whatsapp")
+    otpgate.wait_for_delivery(app, started["id"], status)
+
+    [sent] = meta.sent
+    [message] = otpgate.messages(app, started["id"])
+    assert sent["biz_opaque_callback_data"] == message["id"]
+    assert (message["channel"], message["provider"], message["provider_message_id"]) == (
+        "whatsapp",
+        "meta",
+        sent["wamid"],
+    )
+    assert message["last_error"] == error
 
 
 @pytest.mark.parametrize(

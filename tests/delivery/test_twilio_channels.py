@@ -98,16 +98,26 @@ def twilio() -> Iterator[FakeTwilio]:
     peer.stop()
 
 
+def twilio_settings(base_url: str) -> dict[str, str]:
+    """Calls and WhatsApp messages through Twilio (SMS stays with the outbox)."""
+    return {
+        "voice_provider": "twilio",
+        "whatsapp_provider": "twilio",
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+        "twilio_voice_from": "+15005550006",
+        "twilio_whatsapp_from": "+15005550006",
+        "twilio_content_sid": CONTENT_SID,
+        "twilio_base_url": base_url,
+    }
+
+
 @pytest.fixture
 def otpgate(start_otpgate: StartOtpgate, twilio: FakeTwilio) -> LiveOtpgate:
-    """An otpgate that takes Twilio's callbacks (its SMS provider is Twilio too)."""
-    return start_otpgate(
-        sms_provider="twilio",
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_from="+15005550006",
-        twilio_base_url=twilio.url,
-    )
+    return start_otpgate(**twilio_settings(twilio.url))
+
+
+ALL_CHANNELS = {"channels": ["sms", "call", "whatsapp"]}
 
 
 def test_twiml_says_the_speech_in_the_language_and_escapes_it() -> None:
@@ -116,6 +126,20 @@ def test_twiml_says_the_speech_in_the_language_and_escapes_it() -> None:
     [say] = list(document)
     assert (document.tag, say.tag, say.get("language")) == ("Response", "Say", "fr-FR")
     assert say.text == "1 < 2 & <Hangup/>"  # text, never markup
+
+
+def test_a_start_by_call_is_placed_through_twilio_as_its_openapi_describes(
+    start_otpgate: StartOtpgate, prism: Prism
+) -> None:
+    otpgate = start_otpgate(**twilio_settings(prism.url))
+    app = otpgate.create_app(ALL_CHANNELS)
+
+    started = otpgate.start_verification(app, "+447123120123", channel="call")
+    otpgate.wait_for_delivery(app, started["id"], "sent")
+
+    [message] = otpgate.messages(app, started["id"])
+    assert (message["channel"], message["provider"]) == ("call", "twilio")
+    assert message["provider_message_id"].startswith("CA") and message["last_error"] is None
 
 
 def test_call_create_matches_twilios_openapi(prism: Prism) -> None:
@@ -160,6 +184,38 @@ def test_a_calls_signed_status_callback_is_taken(
     assert made["From"] == "+15005550006" and 'language="en-GB"' in made["Twiml"]
     wait_until(lambda: twilio.callbacks, bool, 10, what="the call's status callback")
     assert twilio.callbacks == [(otpgate.url + "/v1/receipts/twilio", 204)]
+
+
+@pytest.mark.parametrize(
+    ("to", "status", "error"),
+    [("+447123120123", "delivered", None), ("+447123120000", "undelivered", "twilio call busy")],
+)
+def test_a_call_ends_delivered_or_undelivered_as_its_status_callback_says(
+    otpgate: LiveOtpgate, twilio: FakeTwilio, to: str, status: str, error: str | None
+) -> None:
+    app = otpgate.create_app(ALL_CHANNELS)
+
+    started = otpgate.start_verification(app, to, channel="call")
+    otpgate.wait_for_delivery(app, started["id"], status)
+
+    [made] = twilio.calls
+    assert made["StatusCallback"] == otpgate.url + "/v1/receipts/twilio"
+    [message] = otpgate.messages(app, started["id"])
+    assert message["provider_message_id"] == made["sid"] and message["last_error"] == error
+
+
+def test_a_start_by_whatsapp_is_delivered_through_twilio(
+    otpgate: LiveOtpgate, twilio: FakeTwilio
+) -> None:
+    app = otpgate.create_app(ALL_CHANNELS)
+
+    started = otpgate.start_verification(app, "+447123120123", channel="whatsapp")
+    otpgate.wait_for_delivery(app, started["id"], "delivered")
+
+    [created] = twilio.created
+    assert created["To"] == "whatsapp:+447123120123" and created["ContentSid"] == CONTENT_SID
+    [message] = otpgate.messages(app, started["id"])
+    assert (message["channel"], message["provider"]) == ("whatsapp", "twilio")
 
 
 def test_a_call_status_callback_with_a_bad_signature_is_refused(otpgate: LiveOtpgate) -> None:

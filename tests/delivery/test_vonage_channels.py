@@ -69,13 +69,29 @@ def vonage(private_key: rsa.RSAPrivateKey) -> Iterator[FakeVonageApi]:
 
 
 @pytest.fixture
-def otpgate(start_otpgate: StartOtpgate) -> LiveOtpgate:
+def key_file(tmp_path: Path, private_key: rsa.RSAPrivateKey) -> Path:
+    path = tmp_path / "vonage-private.key"
+    path.write_bytes(pem(private_key))
+    return path
+
+
+@pytest.fixture
+def otpgate(start_otpgate: StartOtpgate, vonage: FakeVonageApi, key_file: Path) -> LiveOtpgate:
     """An otpgate whose calls and WhatsApp messages go through Vonage: it takes their events."""
     return start_otpgate(
         voice_provider="vonage",
         whatsapp_provider="vonage",
+        vonage_application_id=APPLICATION_ID,
+        vonage_private_key_file=key_file,
+        vonage_voice_from="+447700900001",
+        vonage_whatsapp_from="+447700900002",
+        vonage_whatsapp_template="otp_code",
         vonage_signature_secret=SIGNATURE_SECRET,
+        vonage_api_base_url=vonage.url,
     )
+
+
+ALL_CHANNELS = {"channels": ["sms", "call", "whatsapp"]}
 
 
 def application(url: str, private_key: rsa.RSAPrivateKey) -> VonageApplicationConfig:
@@ -168,6 +184,50 @@ def test_a_whatsapp_message_is_the_authentication_template_and_its_statuses_are_
     assert button["sub_type"] == "url" and button["parameters"][0]["text"] == "123456"
     wait_until(lambda: len(vonage.callbacks), lambda n: n == 2, 10, what="the statuses")
     assert [status for _, status in vonage.callbacks] == [204, 204]
+
+
+@pytest.mark.parametrize(
+    ("to", "status", "error"),
+    [("+447123120123", "delivered", None), ("+447123120000", "undelivered", "vonage busy")],
+)
+def test_a_start_by_call_ends_as_vonages_events_say(
+    otpgate: LiveOtpgate, vonage: FakeVonageApi, to: str, status: str, error: str | None
+) -> None:
+    app = otpgate.create_app(ALL_CHANNELS)
+
+    started = otpgate.start_verification(app, to, channel="call")
+    otpgate.wait_for_delivery(app, started["id"], status)
+
+    [made] = vonage.calls
+    [message] = otpgate.messages(app, started["id"])
+    assert (message["channel"], message["provider"]) == ("call", "vonage")
+    assert message["provider_message_id"] == made["uuid"] and message["last_error"] == error
+    assert made["event_url"] == [otpgate.url + ROUTE]
+
+
+@pytest.mark.parametrize(
+    ("to", "status", "error"),
+    [
+        ("+447123120123", "delivered", None),
+        ("+447123120000", "undelivered", "vonage rejected 1340"),
+    ],
+)
+def test_a_start_by_whatsapp_ends_as_vonages_statuses_say(
+    otpgate: LiveOtpgate, vonage: FakeVonageApi, to: str, status: str, error: str | None
+) -> None:
+    app = otpgate.create_app(ALL_CHANNELS)
+
+    started = otpgate.start_verification(app, to, channel="whatsapp")
+    otpgate.wait_for_delivery(app, started["id"], status)
+
+    [sent] = vonage.messages
+    [message] = otpgate.messages(app, started["id"])
+    assert sent["client_ref"] == message["id"] and sent["webhook_url"] == otpgate.url + ROUTE
+    assert (message["channel"], message["provider"], message["last_error"]) == (
+        "whatsapp",
+        "vonage",
+        error,
+    )
 
 
 @pytest.mark.parametrize(
