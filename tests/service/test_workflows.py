@@ -17,7 +17,7 @@ from otpgate.domain.errors import NoNextStep, NotPending
 from otpgate.domain.verification import DeliveryStatus, Status
 from otpgate.runtime import Runtime
 from otpgate.service.outbox import OutboxMessage
-from otpgate.service.ports import App, DeliveryResult
+from otpgate.service.ports import App, DeliveryResult, ReceiptUpdate
 from otpgate.service.verifications import StartRequest
 from otpgate.store.messages import SqlMessageQueue
 from otpgate.store.tables import workflow_steps
@@ -178,3 +178,24 @@ def test_a_later_step_is_counted_against_the_daily_cap_and_skipped_past_it(
     deliver(runtime)
     assert [m.channel for m in outbox(runtime, app, to)] == [Channel.CALL]
     assert statuses(runtime, app, verification_id) == [("call", "delivered"), ("sms", "skipped")]
+
+
+def test_a_receipt_saying_undelivered_sends_the_next_step_at_once(
+    runtime: Runtime, clock: Any
+) -> None:
+    app, to = make_app(runtime), new_mobile()
+    result = runtime.verifications.start(app, StartRequest(to=to, workflow=WHATSAPP_THEN_SMS))
+    queue = SqlMessageQueue(runtime.database)
+    with runtime.database.transaction() as tx:
+        [claimed] = queue.claim(tx, 10, clock.now(), 30)
+        accepted = DeliveryResult(
+            claimed.id, DeliveryStatus.SENT, provider="meta", provider_message_id="wamid.1"
+        )
+        queue.finish(tx, [accepted], clock.now())
+    undelivered = ReceiptUpdate("meta", DeliveryStatus.UNDELIVERED, "wamid.1", None, "131026")
+    assert runtime.deliveries.record_receipt(undelivered)
+    deliver(runtime)
+    [message] = outbox(runtime, app, to)
+    assert message.channel is Channel.SMS
+    verification_id = result.verification.id
+    assert statuses(runtime, app, verification_id) == [("whatsapp", "failed"), ("sms", "delivered")]

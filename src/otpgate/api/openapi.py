@@ -53,6 +53,7 @@ VERIFICATION_LINKS = {
     "check": "check_verification_v1_verifications__verification_id__check_post",
     "cancel": "cancel_verification_v1_verifications__verification_id__cancel_post",
     "messages": "list_messages_v1_verifications__verification_id__messages_get",
+    "next": "send_next_step_v1_verifications__verification_id__next_post",
 }
 
 
