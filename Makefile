@@ -39,6 +39,7 @@ bench: $(BENCH_TOOLS)  ## the benchmark: a table, bench/results/<date>-<commit>.
 	$(BIN)/python bench/serving_stack.py  # CPU per request: servers, JSON, middleware, SQLite driver
 	$(BIN)/python bench/analytics.py  # the analytics summary with 10^3 and 10^6 verifications stored
 	$(BIN)/python bench/console.py  # the console overview page against five API reads
+	$(BIN)/python bench/provider_signatures.py  # CPU of the call and WhatsApp providers' JWTs and signed callbacks
 
 bench-quick: $(BENCH_TOOLS)  ## the same in under a minute, smaller (a smoke run)
 	$(BIN)/python bench/run.py --quick

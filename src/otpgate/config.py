@@ -100,6 +100,17 @@ class Settings(BaseSettings):
     http_receipt_token: str | None = Field(None, min_length=16)
     http_receipts: bool = True  # false: /v1/receipts/http is not served (no token needed)
     http_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    # provider `http` for calls (docs/providers/http-call.md): the same request template with
+    # {speech} and {language}; its status callbacks are read as OTPGATE_HTTP_STATUS_MAP says
+    http_voice_url: str | None = None
+    http_voice_method: Literal["GET", "POST", "PUT"] = "POST"
+    http_voice_body: str | None = None
+    http_voice_body_format: Literal["json", "form"] = "json"
+    http_voice_headers: dict[str, str] = Field(default_factory=dict)
+    http_voice_accepted_statuses: str = "2xx"
+    http_voice_message_id_path: str | None = None
+    http_voice_from: str | None = None  # the calls' caller id, when the gateway takes one
+    http_voice_timeout_seconds: float = Field(10.0, gt=0, le=120)
 
     # provider `twilio` (docs/providers/twilio.md)
     twilio_account_sid: str | None = None
@@ -107,6 +118,10 @@ class Settings(BaseSettings):
     twilio_from: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_base_url: str = "https://api.twilio.com"
+    # Twilio calls and WhatsApp (docs/providers/twilio-call.md, twilio-whatsapp.md)
+    twilio_voice_from: str | None = None  # the calls' caller id; OTPGATE_TWILIO_FROM if unset
+    twilio_whatsapp_from: str | None = None  # the WhatsApp sender's number, E.164
+    twilio_content_sid: str | None = Field(None, pattern=r"^HX[0-9a-fA-F]{32}$")
 
     # provider `vonage` (docs/providers/vonage.md)
     vonage_api_key: str | None = None
@@ -115,6 +130,23 @@ class Settings(BaseSettings):
     vonage_receipts: bool = True  # false: /v1/receipts/vonage is not served (no secret needed)
     vonage_signature_method: Literal["md5hash", "md5", "sha1", "sha256", "sha512"] = "md5hash"
     vonage_base_url: str = "https://rest.nexmo.com"
+    # a Vonage application, for calls and WhatsApp (docs/providers/vonage-call.md,
+    # vonage-whatsapp.md); their webhooks are signed with OTPGATE_VONAGE_SIGNATURE_SECRET
+    vonage_application_id: str | None = None
+    vonage_private_key_file: Path | None = None  # the application's private key, PEM
+    vonage_voice_from: str | None = None  # a number of the application, E.164
+    vonage_whatsapp_from: str | None = None  # the WhatsApp Business number, E.164
+    vonage_whatsapp_template: str | None = None  # an approved authentication template
+    vonage_api_base_url: str = "https://api.nexmo.com"
+
+    # provider `meta`: WhatsApp through Meta's Cloud API (docs/providers/meta-whatsapp.md)
+    meta_access_token: str | None = None
+    meta_phone_number_id: str | None = None
+    meta_app_secret: str | None = None  # signs the webhooks (X-Hub-Signature-256)
+    meta_verify_token: str | None = None  # answers the webhook subscription's handshake
+    meta_template: str | None = None  # an approved authentication template
+    meta_api_version: str = Field("v23.0", pattern=r"^v\d+\.\d+$")
+    meta_base_url: str = "https://graph.facebook.com"
 
     # provider `smpp` (docs/providers/smpp.md)
     smpp_host: str | None = None
@@ -244,19 +276,21 @@ class Settings(BaseSettings):
 def require_receipt_credentials(settings: Settings) -> None:
     """The start refuses a provider whose receipts anyone could forge: the setting that
     authenticates them, or the one that turns them off, must be given."""
-    if "http" in settings.providers and settings.http_receipts and not settings.http_receipt_token:
+    used = {*settings.providers, *settings.voice_providers, *settings.whatsapp_providers}
+    if "http" in used and settings.http_receipts and not settings.http_receipt_token:
         raise ConfigError(
             "OTPGATE_HTTP_RECEIPT_TOKEN: required to authenticate the http provider's "
             "receipts (or set OTPGATE_HTTP_RECEIPTS=false)"
         )
-    if (
-        "vonage" in settings.providers
-        and settings.vonage_receipts
-        and not settings.vonage_signature_secret
-    ):
+    if "vonage" in used and settings.vonage_receipts and not settings.vonage_signature_secret:
         raise ConfigError(
             "OTPGATE_VONAGE_SIGNATURE_SECRET: required to authenticate Vonage's receipts "
             "(or set OTPGATE_VONAGE_RECEIPTS=false)"
+        )
+    if "meta" in used and not settings.meta_app_secret:
+        raise ConfigError(
+            "OTPGATE_META_APP_SECRET: required to authenticate the WhatsApp Cloud API's "
+            "status webhooks"
         )
 
 

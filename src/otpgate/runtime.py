@@ -29,11 +29,23 @@ from otpgate.delivery.protocol import (
 from otpgate.delivery.receipts import ReceiptInbox
 from otpgate.delivery.retention import RetentionJob
 from otpgate.delivery.senders import http as http_provider
+from otpgate.delivery.senders import (
+    http_voice,
+    smpp_tls,
+    twilio_voice,
+    twilio_whatsapp,
+    vonage_voice,
+    vonage_whatsapp,
+)
+from otpgate.delivery.senders import meta as meta_provider
 from otpgate.delivery.senders import smpp as smpp_provider
-from otpgate.delivery.senders import smpp_tls
 from otpgate.delivery.senders import twilio as twilio_provider
 from otpgate.delivery.senders import vonage as vonage_provider
 from otpgate.delivery.senders.outbox import OutboxSender
+from otpgate.delivery.senders.vonage_application import (
+    VonageApplicationConfig,
+    read_private_key,
+)
 from otpgate.delivery.webhooks import WebhookDispatcher
 from otpgate.delivery.worker import DeliveryWorker
 from otpgate.domain.channels import Channel
@@ -498,6 +510,12 @@ def _call_sender(name: str, settings: Settings) -> CallSender:
     """The call provider `name` (OTPGATE_VOICE_PROVIDER)."""
     if name == "outbox":
         return OutboxSender()
+    if name == "twilio":
+        return _twilio_call_sender(settings)
+    if name == "vonage":
+        return _vonage_call_sender(settings)
+    if name == "http":
+        return _http_call_sender(settings)
     raise ConfigError(
         f"OTPGATE_VOICE_PROVIDER: the {name} provider is not available in this version"
     )
@@ -507,6 +525,12 @@ def _whatsapp_sender(name: str, settings: Settings) -> WhatsAppSender:
     """The WhatsApp provider `name` (OTPGATE_WHATSAPP_PROVIDER)."""
     if name == "outbox":
         return OutboxSender()
+    if name == "meta":
+        return _meta_sender(settings)
+    if name == "twilio":
+        return _twilio_whatsapp_sender(settings)
+    if name == "vonage":
+        return _vonage_whatsapp_sender(settings)
     raise ConfigError(
         f"OTPGATE_WHATSAPP_PROVIDER: the {name} provider is not available in this version"
     )
@@ -570,14 +594,21 @@ def _smpp_tls(settings: Settings) -> ssl.SSLContext | None:
 
 
 def _receipt_readers(settings: Settings) -> dict[str, ReceiptReader]:
+    """One reader per provider that some channel uses: a provider's SMS, calls and WhatsApp
+    messages report to the same route (its senders share its name)."""
+    used = {*settings.providers, *settings.voice_providers, *settings.whatsapp_providers}
     readers: dict[str, ReceiptReader] = {}
-    if "http" in settings.providers and settings.http_receipts:
+    if "http" in used and settings.http_receipts:
         readers["http"] = _http_receipts(settings)
-    if "twilio" in settings.providers and settings.twilio_auth_token:
+    if "twilio" in used and settings.twilio_auth_token:
         readers["twilio"] = twilio_provider.TwilioReceiptReader(settings.twilio_auth_token)
-    if "vonage" in settings.providers and settings.vonage_receipts:
+    if "vonage" in used and settings.vonage_receipts:
         readers["vonage"] = vonage_provider.VonageReceiptReader(
             settings.vonage_signature_secret, settings.vonage_signature_method
+        )
+    if "meta" in used and settings.meta_app_secret:
+        readers["meta"] = meta_provider.MetaReceiptReader(
+            settings.meta_app_secret, settings.meta_verify_token
         )
     return readers
 
@@ -599,15 +630,6 @@ def _http_sender(settings: Settings) -> SmsSender:
         accepted = http_provider.parse_accepted(settings.http_accepted_statuses)
     except ValueError as exc:
         raise ConfigError(f"OTPGATE_HTTP_ACCEPTED_STATUSES: {exc}") from None
-    # `{receipt_url}` names our message (unless the gateway's own id is used) and the token
-    receipt_url = _receipt_url(settings, http_provider.RECEIPT_PATH)
-    params = []
-    if settings.http_message_id_path is None:
-        params.append(f"{settings.http_receipt_id_field}={{message_id}}")
-    if settings.http_receipt_token:
-        params.append(f"token={settings.http_receipt_token}")
-    if receipt_url and params:
-        receipt_url += "?" + "&".join(params)
     return http_provider.HttpGatewaySender(
         http_provider.HttpGatewayConfig(
             url=settings.http_url,
@@ -617,10 +639,47 @@ def _http_sender(settings: Settings) -> SmsSender:
             headers=settings.http_headers,
             accepted=accepted,
             message_id_path=settings.http_message_id_path,
-            receipt_url=receipt_url,
+            receipt_url=_http_receipt_url(settings, settings.http_message_id_path),
             timeout_seconds=settings.http_timeout_seconds,
         )
     )
+
+
+def _http_call_sender(settings: Settings) -> CallSender:
+    _required_by(settings, "OTPGATE_VOICE_PROVIDER", "http_voice_url")
+    assert settings.http_voice_url is not None
+    try:
+        accepted = http_provider.parse_accepted(settings.http_voice_accepted_statuses)
+    except ValueError as exc:
+        raise ConfigError(f"OTPGATE_HTTP_VOICE_ACCEPTED_STATUSES: {exc}") from None
+    format_ = settings.http_voice_body_format
+    return http_voice.HttpCallSender(
+        http_provider.HttpGatewayConfig(
+            url=settings.http_voice_url,
+            method=settings.http_voice_method,
+            body=settings.http_voice_body or http_voice.DEFAULT_CALL_BODIES[format_],
+            body_format=format_,
+            headers=settings.http_voice_headers,
+            accepted=accepted,
+            message_id_path=settings.http_voice_message_id_path,
+            receipt_url=_http_receipt_url(settings, settings.http_voice_message_id_path),
+            timeout_seconds=settings.http_voice_timeout_seconds,
+        ),
+        settings.http_voice_from,
+    )
+
+
+def _http_receipt_url(settings: Settings, message_id_path: str | None) -> str:
+    """`{receipt_url}`: names our message (unless the gateway's own id is used) and the token."""
+    receipt_url = _receipt_url(settings, http_provider.RECEIPT_PATH)
+    params = []
+    if message_id_path is None:
+        params.append(f"{settings.http_receipt_id_field}={{message_id}}")
+    if settings.http_receipt_token:
+        params.append(f"token={settings.http_receipt_token}")
+    if receipt_url and params:
+        receipt_url += "?" + "&".join(params)
+    return receipt_url
 
 
 def _http_receipts(settings: Settings) -> ReceiptReader:
@@ -635,6 +694,111 @@ def _http_receipts(settings: Settings) -> ReceiptReader:
         id_field=settings.http_receipt_id_field,
         status_field=settings.http_receipt_status_field,
         token=settings.http_receipt_token,
+    )
+
+
+def _twilio_call_sender(settings: Settings) -> CallSender:
+    by = "OTPGATE_VOICE_PROVIDER"
+    _required_by(settings, by, "twilio_account_sid", "twilio_auth_token")
+    caller_id = settings.twilio_voice_from or settings.twilio_from
+    if not caller_id or not caller_id.startswith("+"):
+        raise ConfigError(f"OTPGATE_TWILIO_VOICE_FROM: a Twilio number (E.164) is required by {by}")
+    assert settings.twilio_account_sid and settings.twilio_auth_token
+    return twilio_voice.TwilioCallSender(
+        twilio_voice.TwilioCallConfig(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token,
+            caller_id=caller_id,
+            base_url=settings.twilio_base_url,
+            status_callback=_receipt_url(settings, twilio_provider.RECEIPT_PATH) or None,
+        )
+    )
+
+
+def _twilio_whatsapp_sender(settings: Settings) -> WhatsAppSender:
+    by = "OTPGATE_WHATSAPP_PROVIDER"
+    _required_by(
+        settings,
+        by,
+        "twilio_account_sid",
+        "twilio_auth_token",
+        "twilio_whatsapp_from",
+        "twilio_content_sid",
+    )
+    assert settings.twilio_account_sid and settings.twilio_auth_token
+    assert settings.twilio_whatsapp_from and settings.twilio_content_sid
+    return twilio_whatsapp.TwilioWhatsAppSender(
+        twilio_whatsapp.TwilioWhatsAppConfig(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token,
+            sender=settings.twilio_whatsapp_from,
+            content_sid=settings.twilio_content_sid,
+            base_url=settings.twilio_base_url,
+            status_callback=_receipt_url(settings, twilio_provider.RECEIPT_PATH) or None,
+        )
+    )
+
+
+def _vonage_application(settings: Settings, by: str) -> VonageApplicationConfig:
+    _required_by(settings, by, "vonage_application_id", "vonage_private_key_file")
+    assert settings.vonage_application_id and settings.vonage_private_key_file
+    try:
+        private_key = read_private_key(settings.vonage_private_key_file)
+    except ValueError as exc:
+        raise ConfigError(f"OTPGATE_VONAGE_PRIVATE_KEY_FILE: {exc}") from None
+    return VonageApplicationConfig(
+        application_id=settings.vonage_application_id,
+        private_key=private_key,
+        base_url=settings.vonage_api_base_url,
+    )
+
+
+def _vonage_call_sender(settings: Settings) -> CallSender:
+    by = "OTPGATE_VOICE_PROVIDER"
+    application = _vonage_application(settings, by)
+    _required_by(settings, by, "vonage_voice_from")
+    assert settings.vonage_voice_from
+    return vonage_voice.VonageCallSender(
+        vonage_voice.VonageCallConfig(
+            application=application,
+            caller_id=settings.vonage_voice_from,
+            event_url=_receipt_url(settings, vonage_provider.RECEIPT_PATH) or None,
+        )
+    )
+
+
+def _vonage_whatsapp_sender(settings: Settings) -> WhatsAppSender:
+    by = "OTPGATE_WHATSAPP_PROVIDER"
+    application = _vonage_application(settings, by)
+    _required_by(settings, by, "vonage_whatsapp_from", "vonage_whatsapp_template")
+    assert settings.vonage_whatsapp_from and settings.vonage_whatsapp_template
+    return vonage_whatsapp.VonageWhatsAppSender(
+        vonage_whatsapp.VonageWhatsAppConfig(
+            application=application,
+            sender=settings.vonage_whatsapp_from,
+            template=settings.vonage_whatsapp_template,
+            status_url=_receipt_url(settings, vonage_provider.RECEIPT_PATH) or None,
+        )
+    )
+
+
+def _meta_sender(settings: Settings) -> WhatsAppSender:
+    _required_by(
+        settings,
+        "OTPGATE_WHATSAPP_PROVIDER",
+        "meta_access_token",
+        "meta_phone_number_id",
+        "meta_template",
+    )
+    assert settings.meta_access_token and settings.meta_phone_number_id and settings.meta_template
+    return meta_provider.MetaWhatsAppSender(
+        meta_provider.MetaConfig(
+            access_token=settings.meta_access_token,
+            phone_number_id=settings.meta_phone_number_id,
+            template=settings.meta_template,
+            base_url=settings.meta_base_url,
+            api_version=settings.meta_api_version,
+        )
     )
 
 

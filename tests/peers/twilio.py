@@ -1,7 +1,10 @@
-"""Twilio's Messages API as Twilio documents it: Basic auth with the account SID and auth
-token, a form body, 201 with the Message resource, errors as `{code, message, status}`, and
-StatusCallbacks (`sent`, then `delivered` or `undelivered`) signed with X-Twilio-Signature.
+"""Twilio's Messages and Calls APIs as Twilio documents them: Basic auth with the account SID
+and auth token, a form body, 201 with the new resource, errors as `{code, message, status}`,
+and StatusCallbacks signed with X-Twilio-Signature: a message's `sent`, then `delivered` or
+`undelivered`; a call's one `completed` callback (the default StatusCallbackEvent), whose
+CallStatus is `completed`, or `busy` for a destination ending 0000.
 
+A message needs a Body or a ContentSid (a content template, as WhatsApp senders use).
 Destinations steer it: ending 0400 gets error 21211 (invalid 'To'); 0429 gets 429 (20429)
 the first `fail_times` times; 0503 gets 503 the first `fail_times` times; ending 0000 is
 accepted and then undelivered (30003)."""
@@ -44,9 +47,10 @@ class FakeTwilio(FakeHttpPeer):
         self.fail_times = fail_times
         self.receipt_delay = receipt_delay
         self.created: list[dict[str, str]] = []
+        self.calls: list[dict[str, str]] = []
 
     def handle(self, request: Seen) -> Answer:
-        found = re.fullmatch(r"/2010-04-01/Accounts/([^/]+)/Messages\.json", request.path)
+        found = re.fullmatch(r"/2010-04-01/Accounts/([^/]+)/(Messages|Calls)\.json", request.path)
         if request.method != "POST" or not found:
             return error(404, 20404, "The requested resource was not found")
         expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
@@ -55,7 +59,9 @@ class FakeTwilio(FakeHttpPeer):
         form = request.form
         if not form.get("To"):
             return error(400, 21604, "A 'To' phone number is required.")
-        if not form.get("Body"):
+        if found.group(2) == "Calls":
+            return self._call(form)
+        if not (form.get("Body") or form.get("ContentSid")):
             return error(400, 21602, "Message body is required.")
         if not (form.get("From") or form.get("MessagingServiceSid")):
             return error(400, 21603, "A 'From' phone number is required.")
@@ -76,7 +82,7 @@ class FakeTwilio(FakeHttpPeer):
             {
                 "account_sid": ACCOUNT_SID,
                 "api_version": "2010-04-01",
-                "body": form["Body"],
+                "body": form.get("Body", ""),
                 "direction": "outbound-api",
                 "error_code": None,
                 "error_message": None,
@@ -111,3 +117,49 @@ class FakeTwilio(FakeHttpPeer):
 
         final = callback("delivered", None) if delivered else callback("undelivered", "30003")
         self.call_back([(self.receipt_delay, callback("sent", None)), (0.02, final)])
+
+    def _call(self, form: dict[str, str]) -> Answer:
+        if not form.get("From"):
+            return error(400, 21213, "Caller phone number is required")
+        if not (form.get("Twiml") or form.get("Url")):
+            return error(400, 21205, "Url parameter is required.")
+        to = form["To"]
+        if to.endswith("0400"):
+            return error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if to.endswith("0503") and self.count(to) <= self.fail_times:
+            return error(503, 20500, "Service Unavailable")
+        sid = "CA" + secrets.token_hex(16)
+        self.calls.append({**form, "sid": sid})
+        callback = form.get("StatusCallback")
+        if callback:
+            params = {
+                "AccountSid": ACCOUNT_SID,
+                "ApiVersion": "2010-04-01",
+                "CallSid": sid,
+                "CallStatus": "busy" if to.endswith("0000") else "completed",
+                "Direction": "outbound-api",
+                "From": form["From"],
+                "To": to,
+            }
+            headers = {"X-Twilio-Signature": sign(AUTH_TOKEN, callback, params)}
+            self.call_back(
+                [
+                    (
+                        self.receipt_delay,
+                        lambda client: client.post(callback, data=params, headers=headers),
+                    )
+                ]
+            )
+        return Answer(
+            201,
+            {
+                "account_sid": ACCOUNT_SID,
+                "api_version": "2010-04-01",
+                "direction": "outbound-api",
+                "from": form["From"],
+                "sid": sid,
+                "status": "queued",
+                "to": to,
+                "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{sid}.json",
+            },
+        )

@@ -49,9 +49,7 @@ class BodyDeadline:
                     )
                     await refusal(scope, receive, send)
                 return _GONE  # to the app, this client has gone: its answer is given
-            body_complete = message["type"] != "http.request" or not message.get(
-                "more_body", False
-            )
+            body_complete = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 
         async def send_unless_refused(message: Message) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from otpgate.domain.verification import DeliveryStatus
 from otpgate.service.ports import ReceiptRequest
@@ -107,6 +107,16 @@ class ReceiptReader(Protocol):
     name: str
 
     def read(self, request: ReceiptRequest) -> list[InboundReceipt]: ...
+
+
+@runtime_checkable
+class ReceiptHandshake(Protocol):
+    """A reader whose provider proves the receipt route before it sends to it (Meta's GET
+    with `hub.challenge`). Raises `Forbidden` when the request's token is wrong."""
+
+    def challenge(self, request: ReceiptRequest) -> str | None:
+        """The text to answer with, or None when the request is no handshake."""
+        ...
 
 
 # Senders that learn of receipts on their own connection (SMPP) hand them here.

@@ -14,7 +14,7 @@ from functools import partial
 
 import structlog
 
-from otpgate.delivery.protocol import InboundReceipt, ReceiptReader
+from otpgate.delivery.protocol import InboundReceipt, ReceiptHandshake, ReceiptReader
 from otpgate.domain.errors import NotFound
 from otpgate.service.deliveries import DeliveryTracker
 from otpgate.service.ports import Executor, ReceiptRequest, ReceiptUpdate
@@ -45,15 +45,23 @@ class ReceiptInbox:
         self._flushing = False
         self._flusher: asyncio.Future[None] | None = None
 
+    def challenge(self, provider: str, request: ReceiptRequest) -> str | None:
+        """What to answer a provider's proof of the route with, when `request` is one."""
+        reader = self._reader(provider)
+        return reader.challenge(request) if isinstance(reader, ReceiptHandshake) else None
+
     def accept(self, provider: str, request: ReceiptRequest) -> int:
         """Check and record one receipt call; returns how many receipts it carried."""
-        reader = self._readers.get(provider)
-        if reader is None:
-            raise NotFound(f"no receipts are taken for provider {provider!r}")
-        receipts = reader.read(request)
+        receipts = self._reader(provider).read(request)
         for receipt in receipts:
             self.record(receipt)
         return len(receipts)
+
+    def _reader(self, provider: str) -> ReceiptReader:
+        reader = self._readers.get(provider)
+        if reader is None:
+            raise NotFound(f"no receipts are taken for provider {provider!r}")
+        return reader
 
     def record(self, receipt: InboundReceipt) -> None:
         changed = self._tracker.record_receipt(_update(receipt))

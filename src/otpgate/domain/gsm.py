@@ -70,4 +70,3 @@ def _parts(costs: Iterable[int], capacity: int) -> int:
             parts, used = parts + 1, 0
         used += cost
     return parts
-

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import PlainTextResponse
 
 from otpgate.api.auth import RuntimeDep
 from otpgate.api.schemas import holds_lone_surrogate
@@ -30,7 +31,21 @@ _RECEIPT_ROUTE: dict[str, Any] = {
 }
 
 
-@router.get("/receipts/{provider}", operation_id="receive_receipt_by_get", **_RECEIPT_ROUTE)
+@router.get(
+    "/receipts/{provider}",
+    operation_id="receive_receipt_by_get",
+    **{
+        **_RECEIPT_ROUTE,
+        "responses": {
+            **_RECEIPT_ROUTE["responses"],
+            200: {
+                "description": "a provider's subscription handshake (Meta's `hub.challenge`), "
+                "answered with its challenge",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+        },
+    },
+)
 @router.post("/receipts/{provider}", operation_id="receive_receipt_by_post", **_RECEIPT_ROUTE)
 async def receive_receipt(provider: Provider, request: Request, runtime: RuntimeDep) -> Response:
     body = await request.body()
@@ -65,5 +80,9 @@ async def receive_receipt(provider: Provider, request: Request, runtime: Runtime
         json=document,
         body=body,
     )
+    if request.method == "GET":
+        challenge = runtime.receipts.challenge(provider, receipt_request)
+        if challenge is not None:
+            return PlainTextResponse(challenge)
     await runtime.run(lambda: runtime.receipts.accept(provider, receipt_request))
     return Response(status_code=204)

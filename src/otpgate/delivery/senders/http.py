@@ -1,4 +1,5 @@
-"""A generic HTTP SMS gateway: the request is a template, the answer's status decides.
+"""A generic HTTP gateway (for SMS, and for calls in http_voice.py): the request is a
+template, the answer's status decides.
 
 Error strings name an HTTP status or an exception class, never a URL or a body: with a GET
 template the URL itself carries the text, and the text carries the code.
@@ -41,7 +42,7 @@ DEFAULT_BODIES = {
     "json": '{"to": "{to}", "from": "{sender}", "text": "{body}", "reference": "{message_id}"}',
     "form": "to={to}&from={sender}&text={body}&reference={message_id}",
 }
-_PLACEHOLDER = re.compile(r"\{(to|to_digits|sender|body|message_id|receipt_url)\}")
+_PLACEHOLDER = re.compile(r"\{(to|to_digits|sender|body|speech|language|message_id|receipt_url)\}")
 _RECEIPT_WORDS = {
     "sent": DeliveryStatus.SENT,
     "delivered": DeliveryStatus.DELIVERED,
@@ -50,8 +51,14 @@ _RECEIPT_WORDS = {
 
 
 def fill(template: str, values: Mapping[str, str], escape: Callable[[str], str]) -> str:
-    """Replace each placeholder once, literally: a value that holds `{to}` stays as it is."""
-    return _PLACEHOLDER.sub(lambda found: escape(values[found.group(1)]), template)
+    """Replace each placeholder once, literally: a value that holds `{to}` stays as it is.
+    A placeholder of another channel (an SMS has no `{speech}`) stays as written."""
+    return _PLACEHOLDER.sub(
+        lambda found: (
+            escape(values[found.group(1)]) if found.group(1) in values else found.group(0)
+        ),
+        template,
+    )
 
 
 def json_escape(value: str) -> str:
@@ -123,15 +130,20 @@ class HttpGatewaySender:
         self._client: aiohttp.ClientSession | None = None
 
     async def send(self, sms: OutgoingSms) -> SendReceipt:
-        config = self._config
         values = {
             "to": sms.to,
             "to_digits": sms.to.lstrip("+"),
             "sender": sms.sender or "",
             "body": sms.body,
             "message_id": sms.message_id,
-            "receipt_url": config.receipt_url.replace("{message_id}", sms.message_id),
         }
+        return await self.deliver(values)
+
+    async def deliver(self, values: Mapping[str, str]) -> SendReceipt:
+        """Make the templated request with `values` (their `message_id` among them)."""
+        config = self._config
+        message_id = values["message_id"]
+        values = {**values, "receipt_url": config.receipt_url.replace("{message_id}", message_id)}
         url = fill(config.url, values, url_escape)
         content: bytes | None = None
         headers = dict(config.headers)
@@ -161,12 +173,12 @@ class HttpGatewaySender:
             raise TransientSendError(f"connection failed ({type(exc).__name__})") from None
         if not config.accepted(status):
             raise classify_status(status)(f"HTTP {status}")
-        return SendReceipt(provider_message_id=self._provider_id(document, sms))
+        return SendReceipt(provider_message_id=self._provider_id(document, message_id))
 
-    def _provider_id(self, document: bytes, sms: OutgoingSms) -> str | None:
+    def _provider_id(self, document: bytes, message_id: str) -> str | None:
         path = self._config.message_id_path
         if path is None:
-            return sms.message_id  # the template carried ours; receipts name it
+            return message_id  # the template carried ours; receipts name it
         try:
             found = dig(json.loads(document), path)
         except ValueError:

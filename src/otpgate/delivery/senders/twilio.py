@@ -1,4 +1,5 @@
-"""Twilio's Messages API, and its StatusCallback receipts signed with X-Twilio-Signature."""
+"""Twilio's Messages API, and the StatusCallbacks of its messages and calls, signed with
+X-Twilio-Signature (one reader for SMS, WhatsApp and calls: one auth token signs them all)."""
 
 from __future__ import annotations
 
@@ -44,8 +45,17 @@ TRANSIENT_ERRORS = frozenset({20003, 20429, 20500, 30001})
 _RECEIPT_STATUSES = {
     "sent": DeliveryStatus.SENT,
     "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.DELIVERED,  # WhatsApp: read receipts on, it skips `delivered`
     "undelivered": DeliveryStatus.UNDELIVERED,
     "failed": DeliveryStatus.UNDELIVERED,
+}
+# a call that was answered ends `completed`: the code was spoken
+_CALL_STATUSES = {
+    "completed": DeliveryStatus.DELIVERED,
+    "busy": DeliveryStatus.UNDELIVERED,
+    "no-answer": DeliveryStatus.UNDELIVERED,
+    "failed": DeliveryStatus.UNDELIVERED,
+    "canceled": DeliveryStatus.UNDELIVERED,
 }
 
 
@@ -73,7 +83,9 @@ class TwilioSender:
 
     def __init__(self, config: TwilioConfig) -> None:
         self._config = config
-        self._client: httpx.AsyncClient | None = None
+        self._account = TwilioAccount(
+            config.account_sid, config.auth_token, config.base_url, config.timeout_seconds
+        )
 
     async def send(self, sms: OutgoingSms) -> SendReceipt:
         config = self._config
@@ -86,8 +98,26 @@ class TwilioSender:
             form["From"] = sms.sender or config.sender or ""
         if config.status_callback:
             form["StatusCallback"] = config.status_callback
-        base = config.base_url.rstrip("/")
-        url = f"{base}/2010-04-01/Accounts/{config.account_sid}/Messages.json"
+        sid = await self._account.create("Messages", form)
+        return SendReceipt(provider_message_id=sid)
+
+    async def close(self) -> None:
+        await self._account.close()
+
+
+class TwilioAccount:
+    """Creates resources (Messages, Calls) under one account: Basic auth with the account SID
+    and auth token, a form body, the new resource's `sid` back, errors mapped by their code."""
+
+    def __init__(self, account_sid: str, auth_token: str, base_url: str, timeout: float) -> None:
+        self._account_sid = account_sid
+        self._auth_token = auth_token
+        self._base_url = base_url.rstrip("/")
+        self._timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+
+    async def create(self, resource: str, form: Mapping[str, str]) -> str:
+        url = f"{self._base_url}/2010-04-01/Accounts/{self._account_sid}/{resource}.json"
         try:
             answer = await self._http().post(url, data=form)
         except httpx.TimeoutException as exc:
@@ -100,15 +130,14 @@ class TwilioSender:
             except ValueError:
                 sid = None
             if not isinstance(sid, str):
-                raise TransientSendError("twilio answered without a message sid")
-            return SendReceipt(provider_message_id=sid)
+                raise TransientSendError(f"twilio answered without the new {resource} sid")
+            return sid
         raise _refusal(answer)
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             self._client = httpx.AsyncClient(
-                auth=(self._config.account_sid, self._config.auth_token),
-                timeout=self._config.timeout_seconds,
+                auth=(self._account_sid, self._auth_token), timeout=self._timeout
             )
         return self._client
 
@@ -146,6 +175,8 @@ class TwilioReceiptReader:
         expected = twilio_signature(self._auth_token, request.url, request.form)
         if not hmac.compare_digest(given.encode(), expected.encode()):
             raise Forbidden("the X-Twilio-Signature does not match")
+        if "CallSid" in request.form:
+            return _call_receipt(request.form)
         sid = request.form.get("MessageSid") or request.form.get("SmsSid")
         status = request.form.get("MessageStatus") or request.form.get("SmsStatus")
         if not sid or not status:
@@ -162,3 +193,20 @@ class TwilioReceiptReader:
                 error=f"twilio {status} {code}" if code else None,
             )
         ]
+
+
+def _call_receipt(form: Mapping[str, str]) -> list[InboundReceipt]:
+    sid, status = form.get("CallSid"), form.get("CallStatus")
+    if not sid or not status:
+        raise ValidationFailed("a call status callback needs CallSid and CallStatus")
+    mapped = _CALL_STATUSES.get(status)
+    if mapped is None:
+        return []  # queued, initiated, ringing, in-progress: the call is not over yet
+    return [
+        InboundReceipt(
+            provider=NAME,
+            status=mapped,
+            provider_message_id=sid,
+            error=None if mapped is DeliveryStatus.DELIVERED else f"twilio call {status}",
+        )
+    ]

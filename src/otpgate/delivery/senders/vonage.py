@@ -1,4 +1,6 @@
-"""Vonage's SMS API (`/sms/json`), and its delivery receipts, signed when a secret is set."""
+"""Vonage's SMS API (`/sms/json`), and the one receipt route of every Vonage channel: SMS
+delivery receipts (signed with `sig` when a secret is set), and the call events and WhatsApp
+statuses of the Voice and Messages APIs (a JWT signed with the same signature secret)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from otpgate.delivery.protocol import (
     SendReceipt,
     TransientSendError,
 )
+from otpgate.delivery.senders.vonage_application import verify_signed_webhook
 from otpgate.domain.errors import Forbidden, ValidationFailed
 from otpgate.domain.gsm import is_gsm7
 from otpgate.domain.verification import DeliveryStatus
@@ -36,6 +39,24 @@ _RECEIPT_STATUSES = {
     "rejected": DeliveryStatus.UNDELIVERED,
 }
 SIGNATURE_MAX_AGE_SECONDS = 300
+# a call is delivered once answered (the talk action starts then); `completed` follows any
+# call, answered or not, so it says nothing new
+_CALL_STATUSES = {
+    "answered": DeliveryStatus.DELIVERED,
+    "busy": DeliveryStatus.UNDELIVERED,
+    "cancelled": DeliveryStatus.UNDELIVERED,
+    "failed": DeliveryStatus.UNDELIVERED,
+    "rejected": DeliveryStatus.UNDELIVERED,
+    "timeout": DeliveryStatus.UNDELIVERED,
+    "unanswered": DeliveryStatus.UNDELIVERED,
+}
+_MESSAGE_STATUSES = {
+    "submitted": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.DELIVERED,
+    "rejected": DeliveryStatus.UNDELIVERED,
+    "undeliverable": DeliveryStatus.UNDELIVERED,
+}
 
 
 def vonage_signature(params: Mapping[str, Any], secret: str, method: str) -> str:
@@ -133,6 +154,9 @@ class VonageReceiptReader:
         self._now = now
 
     def read(self, request: ReceiptRequest) -> list[InboundReceipt]:
+        if "authorization" in request.headers:
+            verify_signed_webhook(request, self._secret, self._now())
+            return _signed_event(request)
         params: dict[str, Any] = {**request.query, **request.form}
         if isinstance(request.json, dict):
             params.update(request.json)
@@ -171,3 +195,38 @@ class VonageReceiptReader:
             raise Forbidden("a signed receipt needs its timestamp") from None
         if abs(self._now() - signed_at) > SIGNATURE_MAX_AGE_SECONDS:
             raise Forbidden("the receipt signature is too old")
+
+
+def _signed_event(request: ReceiptRequest) -> list[InboundReceipt]:
+    """A Messages API status (it names `message_uuid`) or a Voice API call event (`uuid`)."""
+    event = request.json
+    if not isinstance(event, dict):
+        raise ValidationFailed("a signed Vonage webhook is a JSON object")
+    status = str(event.get("status", ""))
+    if "message_uuid" in event:
+        mapped = _MESSAGE_STATUSES.get(status)
+        provider_id = event.get("message_uuid")
+    else:
+        mapped = _CALL_STATUSES.get(status)
+        provider_id = event.get("uuid")
+    if mapped is None or not isinstance(provider_id, str):
+        return []  # started, ringing, completed, a transfer: nothing new for us
+    client_ref = event.get("client_ref")
+    ours = client_ref if isinstance(client_ref, str) and client_ref else None
+    return [
+        InboundReceipt(
+            provider=NAME,
+            status=mapped,
+            provider_message_id=None if ours else provider_id,
+            message_id=ours,
+            error=None if mapped is not DeliveryStatus.UNDELIVERED else _event_error(event),
+        )
+    ]
+
+
+def _event_error(event: dict[str, Any]) -> str:
+    """`vonage busy`, or `vonage rejected 1340` with the Messages API's error code."""
+    error = event.get("error")
+    code = error.get("title") if isinstance(error, dict) else None
+    words = f"vonage {event['status']}" + (f" {code}" if isinstance(code, int) else "")
+    return words[:60]
