@@ -1,5 +1,6 @@
 """The serving stack measured part by part: HTTP servers and their parsers and loops, the JSON
-encoding of an answer, the ASGI middleware, and the SQLite driver under SQLAlchemy Core.
+encoding of an answer, the ASGI middleware, the SQLite driver under SQLAlchemy Core, and the
+HTTP client of the generic gateway provider.
 
 Each figure is CPU time per operation (server process CPU from /proc over a wrk run for the
 servers, `time.process_time` in-process for the rest), which a busy machine disturbs far less
@@ -26,6 +27,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from run import (  # noqa: E402  (bench/ is not a package)
+    GATEWAY_BODY,
     RIGHT_CODE,
     SECRET_KEY,
     VENV_BIN,
@@ -181,10 +183,14 @@ def measure_json(repeats: int) -> list[dict]:
 
 
 def measure_middleware(repeats: int, workdir: Path) -> list[dict]:
-    """Each of otpgate's three ASGI middlewares in-process, around an app that answers at once,
-    on a check's request (a JSON body the request guard reads and replays)."""
+    """Each of otpgate's ASGI middlewares in-process, and all of them in create_app's order,
+    around an app that answers at once, on a check's request (a JSON body the request guard
+    reads and replays)."""
+    from otpgate.api.body_deadline import BodyDeadline
     from otpgate.api.flood import FloodLimit
     from otpgate.api.middleware import RequestGuard
+    from otpgate.api.operations_token import OperationsToken
+    from otpgate.api.outage import DatabaseOutage
     from otpgate.compat.routing import CanonicalPaths
     from otpgate.config import Settings
     from otpgate.logs import configure_logging
@@ -212,6 +218,22 @@ def measure_middleware(repeats: int, workdir: Path) -> list[dict]:
         "request guard (id, body, log, latency metric)": RequestGuard(answer, runtime.metrics),
         "flood limit (the caller's count)": FloodLimit(answer, runtime),
         "vendor paths (canonical case)": CanonicalPaths(answer, templates),
+        "body deadline": BodyDeadline(answer, seconds=30),
+        "database outage (503)": DatabaseOutage(answer, runtime.outage_of),
+        "operations token": OperationsToken(answer, token="bench-operations-token"),
+        "all six, as create_app stacks them": BodyDeadline(
+            CanonicalPaths(
+                RequestGuard(
+                    DatabaseOutage(
+                        FloodLimit(OperationsToken(answer, "bench-operations-token"), runtime),
+                        runtime.outage_of,
+                    ),
+                    runtime.metrics,
+                ),
+                templates,
+            ),
+            seconds=30,
+        ),
     }
     body = b'{"code":"135790"}'
     scope = {
@@ -255,7 +277,8 @@ def measure_middleware(repeats: int, workdir: Path) -> list[dict]:
 def measure_sqlite_driver(repeats: int, workdir: Path) -> list[dict]:
     """The two hot statements (a check's UPDATE … RETURNING with its live-key EXISTS, and a
     start's INSERT of the verification) through SQLAlchemy Core as the store runs them, and
-    the same compiled SQL on the sqlite3 driver directly."""
+    as the store runs them now, on the driver (store/driver.py), and the same compiled SQL on
+    the sqlite3 driver directly."""
     from seed import seed_verifications
     from sqlalchemy.dialects import sqlite as sqlite_dialect
 
@@ -293,7 +316,8 @@ def measure_sqlite_driver(repeats: int, workdir: Path) -> list[dict]:
         max_attempts=1_000,
     )  # fmt: skip
     hasher = CodeHasher(derive_key(SECRET_KEY, "code-hash"))
-    statement = store._CHECK_WITH_LIVE_KEY
+    on_driver = store._check_statement(key_must_be_live=True, hashes=1)
+    statement = on_driver.statement
     compiled = statement.compile(dialect=sqlite_dialect.dialect())
     # the driver is handed what SQLAlchemy's type processing would hand it
     naive_now = now.replace(tzinfo=None).isoformat(" ")
@@ -303,18 +327,23 @@ def measure_sqlite_driver(repeats: int, workdir: Path) -> list[dict]:
             "verification_id": verification_id,
             "owner_id": "app_bench",
             "key_id": "key_bench",
-            "submitted_hashes": [hasher.hash(verification_id, WRONG_CODE)],
+            "submitted_hash_0": hasher.hash(verification_id, WRONG_CODE),
             "now": now,
         }
 
     rows = []
     with database.transaction() as tx:
         connection = tx.connection
-        params = [check_params(verification_id) for verification_id in ids[:repeats]]
+        params = [check_params(verification_id) for verification_id in ids[: repeats // 2]]
         started = time.process_time()
         for values in params:
             connection.execute(statement, values).first()
-        rows.append(_per("check UPDATE … RETURNING, SQLAlchemy Core", started, repeats))
+        rows.append(_per("check UPDATE … RETURNING, SQLAlchemy Core", started, len(params)))
+        params = [check_params(verification_id) for verification_id in ids[repeats // 2 : repeats]]
+        started = time.process_time()
+        for values in params:
+            on_driver.execute(connection, values)
+        rows.append(_per("check UPDATE … RETURNING, store/driver.py", started, len(params)))
         raw = connection.connection.driver_connection
         sql = str(compiled)
         driver_params = [
@@ -328,9 +357,9 @@ def measure_sqlite_driver(repeats: int, workdir: Path) -> list[dict]:
         insert_rows = [_verification_row(index, now) for index in range(2 * repeats)]
         started = time.process_time()
         for row in insert_rows[:repeats]:
-            connection.execute(store._INSERT_VERIFICATION, row)
+            connection.execute(store._INSERT_VERIFICATION.statement, row)
         rows.append(_per("start INSERT of a verification, SQLAlchemy Core", started, repeats))
-        insert = store._INSERT_VERIFICATION.compile(
+        insert = store._INSERT_VERIFICATION.statement.compile(
             dialect=sqlite_dialect.dialect(), column_keys=list(insert_rows[0])
         )
         insert_sql = str(insert)
@@ -387,6 +416,72 @@ def _verification_row(index: int, now: datetime) -> dict[str, Any]:
     }
 
 
+def measure_provider_clients(messages: int) -> list[dict]:
+    """One SMS to bench/sms_gateway.py, 128 in flight (two delivery batches), through the
+    generic HTTP provider as it sends (aiohttp) and through httpx with its default pool, which
+    the provider used before; CPU of this process per message, the gateway's not counted."""
+    import subprocess
+
+    import httpx
+
+    from otpgate.delivery.protocol import OutgoingSms
+    from otpgate.delivery.senders.http import HttpGatewayConfig, HttpGatewaySender
+
+    port = free_port()
+    gateway = subprocess.Popen([sys.executable, str(BENCH / "sms_gateway.py"), "--port", str(port)])
+    url = f"http://127.0.0.1:{port}/sms"
+    in_flight = [
+        OutgoingSms(
+            message_id=f"msg_{index}",
+            app_id="app_bench",
+            verification_id=f"ver_{index}",
+            to=f"+4471{index:08d}",
+            sender=None,
+            body="Your code is 246810",
+        )
+        for index in range(128)
+    ]
+
+    async def each() -> list[dict]:
+        with httpx.Client() as probe:
+            while True:
+                try:
+                    probe.get(f"http://127.0.0.1:{port}/count")
+                    break
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.05)
+        sender = HttpGatewaySender(HttpGatewayConfig(url=url, body=GATEWAY_BODY))
+        client = httpx.AsyncClient(timeout=10, follow_redirects=False)
+
+        async def through_httpx(sms: OutgoingSms) -> None:
+            body = f'{{"to": "{sms.to}", "text": "{sms.body}"}}'.encode()
+            answer = await client.post(
+                url, content=body, headers={"Content-Type": "application/json"}
+            )
+            answer.raise_for_status()
+
+        rows = []
+        for name, send in (
+            ("generic HTTP provider (aiohttp), 128 in flight", sender.send),
+            ("httpx AsyncClient, default pool, 128 in flight", through_httpx),
+        ):
+            await asyncio.gather(*(send(sms) for sms in in_flight))  # connections opened
+            started = time.process_time()
+            for _ in range(max(1, messages // len(in_flight))):
+                await asyncio.gather(*(send(sms) for sms in in_flight))
+            sent = max(1, messages // len(in_flight)) * len(in_flight)
+            rows.append(_per(name, started, sent))
+        await sender.close()
+        await client.aclose()
+        return rows
+
+    try:
+        return asyncio.run(each())
+    finally:
+        gateway.terminate()
+        gateway.wait()
+
+
 def _cpu_us(call: Callable[[], Any], repeats: int) -> float:
     started = time.process_time()
     for _ in range(repeats):
@@ -414,6 +509,7 @@ def table(results: dict) -> str:
         ("JSON encoding of an answer", "json"),
         ("ASGI middleware, each alone, in-process", "middleware"),
         ("SQLite: the two hot statements, in-process", "driver"),
+        ("HTTP provider: one SMS to a local gateway, in-process", "clients"),
     ):
         lines += ["", f"{title:<66}{'CPU µs':>8}"]
         for row in results[key]:
@@ -438,6 +534,7 @@ def main() -> None:
             "json": measure_json(repeats * 5),
             "middleware": measure_middleware(repeats, workdir),
             "driver": measure_sqlite_driver(repeats // 4, workdir),
+            "clients": measure_provider_clients(repeats // 4),
             "servers": measure_servers(seconds, workdir),
         }
     print(table(results))

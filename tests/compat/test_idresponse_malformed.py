@@ -54,7 +54,14 @@ def _set(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return body
 
 
-_DELETE = object()
+class _Deleted:
+    """The field left out of the request."""
+
+    def __repr__(self) -> str:  # a stable test id, the same in every process
+        return "deleted"
+
+
+_DELETE = _Deleted()
 
 BAD_FIELDS: list[tuple[str, Any, str]] = [
     ("service", "PhoneMatch4.0", "service"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 import pytest
-from phonenumbers import PhoneNumberType
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from otpgate.domain.errors import CountryInvalid, PhoneNumberInvalid, PhoneNumberUnassigned
 from otpgate.domain.phone import (
@@ -233,3 +233,22 @@ def test_text_that_is_not_a_typed_number_is_refused_naming_the_field(typed: str)
 )
 def test_a_masked_number_keeps_only_its_last_four_digits(number: str, masked: str) -> None:
     assert mask_number(number) == masked
+
+
+def test_a_number_is_valid_exactly_when_libphonenumber_says_so() -> None:
+    """lookup_number reads validity from the number's type, asking libphonenumber once: for an
+    example number of every region and type, and for each with one digit changed, that is
+    `is_valid_number`'s answer."""
+    numbers = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            e164 = phonenumbers.format_number(example, PhoneNumberFormat.E164)
+            numbers += [e164] + [e164[:-2] + str(digit) + e164[-1] for digit in range(10)]
+    for number in numbers:
+        parsed = phonenumbers.parse(number)
+        if not phonenumbers.is_possible_number(parsed):
+            continue
+        assert lookup_number(number).valid == phonenumbers.is_valid_number(parsed), number

@@ -59,10 +59,12 @@ def test_dependency_floors_are_past_the_published_advisories() -> None:
     }
     # (last affected release, first fixed one) of the latest advisory each: CVE-2026-54283
     # (starlette), CVE-2026-42561 and GHSA-v9pg-7xvm-68hf (python-multipart), CVE-2025-43859
+    # (h11), GHSA-cq5v-8q36-5273 (aiohttp's response parser, the HTTP gateway provider's client)
     fixed = {
         "starlette": ("1.3.0", "1.3.1"),
         "python-multipart": ("0.0.31", "0.0.32"),
         "h11": ("0.15.0", "0.16.0"),
+        "aiohttp": ("3.14.2", "3.14.3"),
     }
     for name, (affected, first_fixed) in fixed.items():
         assert not floors[name].contains(affected), name

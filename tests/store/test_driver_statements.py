@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select
+import pytest
+from sqlalchemy import bindparam, func, insert, select
 
 from otpgate.runtime import Runtime
 from otpgate.store.driver import DriverStatement
@@ -15,9 +16,7 @@ from otpgate.store.tables import apps
 WHOLE_SECOND = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 WITH_MICROSECONDS = datetime(2026, 1, 1, 12, 0, 0, 250_000, tzinfo=UTC)
 
-_INSERT_APP = DriverStatement(
-    insert(apps), ["id", "name", "settings", "webhook_secret", "created_at", "updated_at"]
-)
+_INSERT_APP = DriverStatement(insert(apps))
 
 
 def test_a_time_the_driver_wrote_is_the_time_core_asks_for(runtime: Runtime) -> None:
@@ -45,3 +44,48 @@ def test_a_time_the_driver_wrote_is_the_time_core_asks_for(runtime: Runtime) -> 
                 select(func.count()).select_from(apps).where(apps.c.created_at > moment)
             ).scalar_one()
             assert later == (1 if moment == WHOLE_SECOND else 0)
+
+
+def test_a_parameter_the_statement_does_not_take_or_one_left_out_is_refused(
+    runtime: Runtime,
+) -> None:
+    row = {
+        "id": "app_driver_strict",
+        "name": "driver-strict",
+        "settings": "{}",
+        "webhook_secret": "s",
+        "created_at": WHOLE_SECOND,
+        "updated_at": WHOLE_SECOND,
+    }
+    statement = DriverStatement(insert(apps))
+    with runtime.database.transaction() as tx:
+        statement.execute(tx.connection, row)
+        with pytest.raises(ValueError, match=r"missing: \['updated_at'\].*\['updatd_at'\]"):
+            statement.execute(
+                tx.connection,
+                {**{k: v for k, v in row.items() if k != "updated_at"}, "updatd_at": WHOLE_SECOND},
+            )
+        by_name = DriverStatement(select(apps.c.id).where(apps.c.name == bindparam("name")))
+        with pytest.raises(ValueError, match=r"not the statement's: \['app_id'\]"):
+            by_name.execute(tx.connection, {"name": "driver-strict", "app_id": "x"})
+
+
+def test_returned_values_are_what_core_returns(runtime: Runtime) -> None:
+    columns = (apps.c.id, apps.c.settings, apps.c.created_at)
+    with runtime.database.transaction() as tx:
+        _INSERT_APP.execute(
+            tx.connection,
+            {
+                "id": "app_driver_read",
+                "name": "driver-read",
+                "settings": "{}",
+                "webhook_secret": "s",
+                "created_at": WITH_MICROSECONDS,
+                "updated_at": WITH_MICROSECONDS,
+            },
+        )
+        by_id = select(*columns).where(apps.c.id == bindparam("id"))
+        [on_driver] = DriverStatement(by_id).execute(tx.connection, {"id": "app_driver_read"})
+        through_core = tx.connection.execute(by_id, {"id": "app_driver_read"}).one()
+    assert on_driver == tuple(through_core)
+    assert on_driver[2] == WITH_MICROSECONDS and on_driver[2].tzinfo is UTC

@@ -18,6 +18,10 @@ from otpgate.api.problems import http_problem
 from otpgate.metrics import Metrics
 
 MAX_BODY_BYTES = 64 * 1024
+# the request headers the guard reads; the rest are left as bytes for the route
+_READ_HEADERS = frozenset(
+    {b"x-request-id", b"content-length", b"transfer-encoding", b"content-type"}
+)
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _JSON_TYPES = ("application/json",)
 # providers call back in their own formats (Twilio and Kannel post forms)
@@ -70,6 +74,8 @@ class RequestGuard:
         self.metrics = metrics
         self.json_prefix = json_prefix
         self.refusals = refusals
+        # (method, route, status) -> its latency histogram, found once, not per request
+        self._timers: dict[tuple[str, str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,7 +83,9 @@ class RequestGuard:
             return
         started = time.perf_counter()
         headers = {
-            key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
+            key.decode("latin-1"): value.decode("latin-1")
+            for key, value in scope["headers"]
+            if key in _READ_HEADERS
         }
         request_id = headers.get("x-request-id", "")[:64] or new_request_id()
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -162,7 +170,11 @@ class RequestGuard:
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")
         path = getattr(route, "path", "unmatched")
-        self.metrics.request_seconds.labels(scope["method"], path, str(status)).observe(seconds)
+        labels = (scope["method"], path, str(status))
+        timer = self._timers.get(labels)
+        if timer is None:
+            timer = self._timers[labels] = self.metrics.request_seconds.labels(*labels)
+        timer.observe(seconds)
         log.info(
             "request",
             method=scope["method"],

@@ -116,14 +116,18 @@ def prefix_pattern(path: str) -> re.Pattern[str]:
 
 def template_pattern(template: str) -> re.Pattern[str]:
     """Every path the template matches, in any case, with or without a trailing slash."""
+    return re.compile(_template_regex(template, named=True), re.IGNORECASE)
+
+
+def _template_regex(template: str, *, named: bool) -> str:
     pattern, position = "", 0
     for match in _PARAMETER.finditer(template):
         pattern += re.escape(template[position : match.start()])
         value = ".*" if match.group(2) else "[^/]+"
-        pattern += f"(?P<{match.group(1)}>{value})"
+        pattern += f"(?P<{match.group(1)}>{value})" if named else f"(?:{value})"
         position = match.end()
     pattern += re.escape(template[position:])
-    return re.compile(f"^{pattern}/?$", re.IGNORECASE)
+    return f"^{pattern}/?$"
 
 
 class CanonicalPaths:
@@ -133,6 +137,12 @@ class CanonicalPaths:
     def __init__(self, app: ASGIApp, templates: Sequence[str]) -> None:
         self.app = app
         self.templates = [(template_pattern(template), template) for template in templates]
+        # one match says whether any template does: most paths are native and match none
+        self.any_template = re.compile(
+            "|".join(f"(?:{_template_regex(template, named=False)})" for template in templates)
+            or "(?!)",
+            re.IGNORECASE,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -142,6 +152,8 @@ class CanonicalPaths:
         await self.app(scope, receive, send)
 
     def canonical(self, path: str) -> str | None:
+        if self.any_template.match(path) is None:
+            return None
         for regex, template in self.templates:
             match = regex.match(path)
             if match is not None:

@@ -89,13 +89,15 @@ def lookup_number(raw: str, country: str | None = None, *, field: str = "to") ->
         raise PhoneNumberInvalid(f"not a phone number: {exc._msg}", field=field) from None
     if not phonenumbers.is_possible_number(parsed):
         raise PhoneNumberInvalid("not a possible phone number for its country", field=field)
-    valid = phonenumbers.is_valid_number(parsed)
+    # a number is valid exactly when it has a type (is_valid_number asks the same patterns
+    # number_type does: asking both matched every pattern of the region twice)
+    line_type = phonenumbers.number_type(parsed)
+    valid = line_type != PhoneNumberType.UNKNOWN
     region = (
         phonenumbers.region_code_for_number(parsed)
         if valid
         else phonenumbers.region_code_for_country_code(parsed.country_code or 0)
     )
-    line_type = phonenumbers.number_type(parsed) if valid else PhoneNumberType.UNKNOWN
     return PhoneNumber(
         e164=phonenumbers.format_number(parsed, PhoneNumberFormat.E164),
         # "001" and "ZZ" are libphonenumber's words for non-geographic and unknown

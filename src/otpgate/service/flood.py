@@ -87,6 +87,8 @@ class FailedAuthentications:
 
     def retry_after(self, caller: str) -> int | None:
         """Cheap, in memory: seconds the caller must wait, or None."""
+        if not self._refused:  # nobody is refused (nearly always): nothing to compute
+            return None
         quota = self._quota(caller)
         now = self._clock.now()
         with self._lock:

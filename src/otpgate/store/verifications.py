@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -24,7 +25,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -57,9 +57,10 @@ _COLUMN_OF = {field.name: field.name for field in fields(Verification)} | {"to":
 VERIFICATION_FIELDS = tuple(v[column] for column in _COLUMN_OF.values())
 
 
-def verification_from_row(row: Row[Any, *tuple[Any, ...]]) -> Verification:
-    m = row._mapping
-    values = {name: m[column] for name, column in _COLUMN_OF.items()}
+def verification_from_row(row: Sequence[Any]) -> Verification:
+    """The verification in a row that starts with VERIFICATION_FIELDS (a Core row or the
+    driver's tuple)."""
+    values = dict(zip(_COLUMN_OF, row, strict=False))
     values["status"] = Status(values["status"])
     values["delivery_status"] = DeliveryStatus(values["delivery_status"])
     return Verification(**values)
@@ -99,22 +100,14 @@ def _message_row(message: QueuedMessage) -> dict[str, Any]:
 
 
 # The hot statements are built once: building a statement costs more than running it.
-# a start's two inserts run on the driver (store/driver.py): through Core each cost more CPU
-# than SQLite spends running it
-_VERIFICATION_COLUMNS = [*_COLUMN_OF.values(), "code_hash", "code_sealed", "last_message_id"]
-_INSERT_VERIFICATION = DriverStatement(
-    insert(verifications), [*_VERIFICATION_COLUMNS, "updated_at"]
-)
-# the keys of `_message_row`, in its order
-_MESSAGE_COLUMNS = [
-    "id", "app_id", "verification_id", "to_number", "sender", "body_sealed", "status",
-    "attempts", "encoding", "segments", "next_attempt_at", "created_at", "updated_at",
-]  # fmt: skip
-_INSERT_MESSAGE = DriverStatement(insert(messages), _MESSAGE_COLUMNS)
+# A start's and a check's run on the driver (store/driver.py): through Core each cost more CPU
+# than SQLite spends running it. The inserts take their columns from the rows they are given.
+_INSERT_VERIFICATION = DriverStatement(insert(verifications))
+_INSERT_MESSAGE = DriverStatement(insert(messages))
 _GET = select(*VERIFICATION_FIELDS).where(v.id == bindparam("id"), v.app_id == bindparam("app_id"))
 # FOR UPDATE (PostgreSQL; SQLite has one writer anyway): a concurrent re-send of the same
 # verification waits, then reads the count and time of this one's send
-_FIND_PENDING = (
+_FIND_PENDING = DriverStatement(
     select(*VERIFICATION_FIELDS, v.code_sealed)
     .where(
         v.app_id == bindparam("app_id"),
@@ -160,7 +153,8 @@ def newest_message_in(message_ids: Sequence[str]) -> ColumnElement[bool]:
 _LOCK_KEY = text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
 
 
-def _check_statement(*, key_must_be_live: bool) -> Any:
+@functools.cache
+def _check_statement(*, key_must_be_live: bool, hashes: int) -> DriverStatement:
     """The atomic check: one conditional UPDATE … RETURNING, the rule of
     `domain.verification.check_transition` in SQL (tests/store/test_check_transition.py).
 
@@ -168,11 +162,12 @@ def _check_statement(*, key_must_be_live: bool) -> Any:
     so no interleaving passes max_attempts or approves twice. Every SET expression reads the
     row as it was before this UPDATE. `key_must_be_live`: only while the API key `key_id` of
     the verification's app is not revoked, so the key's check and the code's are one statement.
+    One statement per number of `hashes` (the live secret keys: one, two during a rotation).
     """
     now = bindparam("now", type_=UtcDateTime())
     expired = v.expires_at <= now
     # the submitted code hashed under each live secret key (a rotation keeps old codes)
-    matches = v.code_hash.in_(bindparam("submitted_hashes", expanding=True))
+    matches = v.code_hash.in_([bindparam(f"submitted_hash_{index}") for index in range(hashes)])
     last_try = v.attempts + 1 >= v.max_attempts
     new_status = case(
         (expired, Status.EXPIRED.value),
@@ -186,7 +181,7 @@ def _check_statement(*, key_must_be_live: bool) -> Any:
         api_keys.c.app_id == v.app_id,
         api_keys.c.revoked_at.is_(None),
     )
-    return (
+    return DriverStatement(
         update(verifications)
         .where(
             v.id == bindparam("verification_id"),
@@ -203,10 +198,6 @@ def _check_statement(*, key_must_be_live: bool) -> Any:
         )
         .returning(*VERIFICATION_FIELDS)
     )
-
-
-_CHECK = _check_statement(key_must_be_live=False)
-_CHECK_WITH_LIVE_KEY = _check_statement(key_must_be_live=True)
 
 
 def _answer_to_text(answer: IdempotentAnswer) -> str:
@@ -270,10 +261,10 @@ class SqlVerificationStore:
         )
 
     def find_pending(self, tx: Transaction, app_id: str, to: str) -> PendingVerification | None:
-        row = connection_of(tx).execute(_FIND_PENDING, {"app_id": app_id, "to": to}).first()
-        if row is None:
+        rows = _FIND_PENDING.execute(connection_of(tx), {"app_id": app_id, "to": to})
+        if not rows:
             return None
-        return PendingVerification(verification_from_row(row), row.code_sealed)
+        return PendingVerification(verification_from_row(rows[0]), rows[0][-1])
 
     def expire(self, tx: Transaction, verification_id: str, now: datetime) -> None:
         connection_of(tx).execute(
@@ -401,14 +392,14 @@ class SqlVerificationStore:
         params = {
             "verification_id": verification_id,
             "owner_id": app_id,
-            "submitted_hashes": list(code_hashes),
             "now": now,
+            **{f"submitted_hash_{index}": code_hash for index, code_hash in enumerate(code_hashes)},
         }
-        statement = _CHECK
         if key_id is not None:
-            statement, params["key_id"] = _CHECK_WITH_LIVE_KEY, key_id
-        row = connection_of(tx).execute(statement, params).first()
-        return None if row is None else verification_from_row(row)
+            params["key_id"] = key_id
+        statement = _check_statement(key_must_be_live=key_id is not None, hashes=len(code_hashes))
+        rows = statement.execute(connection_of(tx), params)
+        return verification_from_row(rows[0]) if rows else None
 
     def cancel(
         self, tx: Transaction, app_id: str, verification_id: str, now: datetime
