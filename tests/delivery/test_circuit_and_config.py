@@ -43,6 +43,20 @@ def test_circuit_opens_after_a_run_of_failures_and_lets_one_message_try_later() 
     assert breaker.allows() and breaker.allows() and not breaker.is_open
 
 
+def test_the_wait_for_a_trial_is_the_rest_of_the_reset_or_all_of_it_while_one_is_on() -> None:
+    ticks = Ticks()
+    breaker = CircuitBreaker(failure_threshold=1, reset_seconds=10, monotonic=ticks)
+    assert breaker.seconds_until_trial() == 0.0  # closed
+    breaker.failed()
+    ticks.now = 4.0
+    assert breaker.seconds_until_trial() == 6.0
+    ticks.now = 10.0
+    assert breaker.allows()  # the trial
+    assert breaker.seconds_until_trial() == 10.0  # it may fail and shut the circuit again
+    breaker.succeeded()
+    assert breaker.seconds_until_trial() == 0.0
+
+
 def test_a_success_resets_the_failure_count() -> None:
     breaker = CircuitBreaker(failure_threshold=2, reset_seconds=10)
     breaker.failed()

@@ -26,9 +26,13 @@ class CircuitBreaker:
         return self._open_until is not None
 
     def seconds_until_trial(self) -> float:
-        """How long until `allows` may let a message try again (0: now, or a trial is on)."""
+        """How long until `allows` may let a message try again: 0 when closed; while a trial
+        is on, the reset period (the most it can stay shut after a failed trial), so the
+        messages that met it do not come back again and again while the trial waits."""
         if self._open_until is None:
             return 0.0
+        if self._trial:
+            return self._reset_seconds
         return max(0.0, self._open_until - self._monotonic())
 
     def allows(self) -> bool:
