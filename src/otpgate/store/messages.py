@@ -110,10 +110,12 @@ class SqlMessageQueue:
         connection = connection_of(tx)
         for columns, params_list in kinds.items():
             connection.execute(_message_update(columns), params_list)
-        lock_verifications_of(connection, [result.message_id for result in results])
+        # a retry (back to queued) changes no verification; the rest change their delivery status
+        settled = [r for r in results if r.status is not DeliveryStatus.QUEUED]
+        lock_verifications_of(connection, [r.message_id for r in settled])
         # a verification's delivery status is its newest message's
-        for status in {r.status for r in results} - {DeliveryStatus.QUEUED}:
-            ids = [r.message_id for r in results if r.status is status]
+        for status in {r.status for r in settled}:
+            ids = [r.message_id for r in settled if r.status is status]
             connection.execute(
                 update(verifications).where(newest_message_in(ids)).values(delivery_status=status)
             )
