@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from peers.otpgate import wait_until
 from support.native import NativeApi
 from support.outbox import wrong_code
 
@@ -147,7 +148,13 @@ def test_metrics_count_verifications_checks_messages_and_request_latency(
     code = api.code_of(verification)
     api.check(verification["id"], wrong_code(code))
     api.check(verification["id"], code)
-    metrics = client.get("/metrics")
+    # the outbox shows the message at the 201; the worker counts its delivery after recording it
+    metrics = wait_until(
+        lambda: client.get("/metrics"),
+        lambda answer: re.search(r'otpgate_messages_total\{status="delivered"\}', answer.text),
+        10,
+        what="the worker to count the delivery",
+    )
     assert metrics.headers["content-type"].startswith("text/plain")
     text = metrics.text
     assert re.search(
