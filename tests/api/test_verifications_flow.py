@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from peers.otpgate import wait_until
+from support.analytics import delivered
 from support.native import NativeApi
 from support.numbers import UK_LANDLINE, UK_MOBILE, UK_UNASSIGNED, US_LANDLINE_OR_MOBILE
 from support.outbox import wait_for_messages, wrong_code
@@ -280,12 +280,7 @@ def test_a_message_is_queued_then_delivered_to_the_outbox(api: NativeApi) -> Non
     assert verification["delivery_status"] == "queued"
     api.code_of(verification)
     # the outbox shows the message at the 201; the worker records its delivery after that
-    wait_until(
-        lambda: api.get(verification["id"]).json()["delivery_status"],
-        lambda status: status == "delivered",
-        10,
-        what="the worker to record the delivery",
-    )
+    delivered(api, verification)
 
 
 def test_the_answer_models_describe_the_presenters_documents_exactly(api: NativeApi) -> None:
